@@ -1,0 +1,29 @@
+# The README's commands. Each installs the system packages it needs, only when missing.
+CARGO ?= cargo
+DEMO_FIXTURE ?= fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav
+
+.PHONY: demo test bench deps build fmt
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	$(CARGO) build --release --locked
+
+# The main job on a bundled recording.
+demo: build
+	./target/release/tickproof analyze $(DEMO_FIXTURE)
+
+# The whole test suite, in release (the DSP sweeps are slow unoptimised). Built once.
+test: deps
+	$(CARGO) build --release --locked --all-targets
+	$(CARGO) test --release --locked --all-targets
+	$(CARGO) build --release --locked --no-default-features
+	$(CARGO) test --release --locked --doc
+
+# Speed and memory benchmarks (x real time, peak MiB, allocations in the hot path).
+bench: deps
+	$(CARGO) bench --locked --bench throughput
+
+fmt:
+	$(CARGO) fmt
