@@ -1,1 +1,2 @@
-//! (stage under construction)
+//! Recordings with known truth, for tests, fixtures and benchmarks.
+pub mod rng;
