@@ -195,8 +195,9 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         ev[side] = Some(Events {
             unlock: e.unlock / UPSAMPLE as f64,
             drop: e.drop.map(|d| d / UPSAMPLE as f64),
-            floor: e.floor,
-            peak: e.peak,
+            unlock_spread: e.unlock_spread / UPSAMPLE as f64,
+            drop_spread: e.drop_spread / UPSAMPLE as f64,
+            ..e
         });
         env_keep[side] = env_u.clone();
     }
@@ -242,12 +243,7 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         sides.push(SideTemplate {
             spectrum,
             energy,
-            events: Events {
-                unlock: e.unlock - start,
-                drop: e.drop.map(|d| d - start),
-                floor: e.floor,
-                peak: e.peak,
-            },
+            events: Events { unlock: e.unlock - start, drop: e.drop.map(|d| d - start), ..e },
             waveform: frame[..lt].to_vec(),
         });
     }

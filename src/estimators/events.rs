@@ -18,6 +18,11 @@ pub struct Events {
     pub floor: f32,
     /// Peak of the loudest event.
     pub peak: f32,
+    /// How ill-defined the unlock onset is: the distance between the steepest-rise and the
+    /// half-rise onsets of the same edge (samples). Zero for a clean step.
+    pub unlock_spread: f64,
+    /// The same for the drop.
+    pub drop_spread: f64,
 }
 
 /// The physical range of unlock-to-drop times, in samples, for a beat period `p_s` seconds at
@@ -38,7 +43,44 @@ fn local_peak_after(env: &[f32], from: usize, to: usize) -> usize {
     i
 }
 
+/// Onset of the event whose first peak is at `peak`: the steepest point of its leading edge,
+/// searched from the valley before it (not before `from`), refined with a parabola.
+///
+/// A sharp onset blurred by the zero-phase band limit rises steepest exactly at the onset,
+/// whatever the later interference between the event's partials does to its peak.
+fn steepest_rise(env: &[f32], from: usize, peak: usize) -> f64 {
+    let from = from.max(1);
+    if peak <= from + 1 {
+        return peak as f64;
+    }
+    let mut v = peak;
+    while v > from && env[v - 1] < env[v] {
+        v -= 1;
+    }
+    let slope = |i: usize| env[i + 1] as f64 - env[i - 1] as f64;
+    let lo = v.max(1);
+    let hi = peak.min(env.len() - 2);
+    if lo >= hi {
+        return peak as f64;
+    }
+    let mut m = lo;
+    for i in lo..=hi {
+        if slope(i) > slope(m) {
+            m = i;
+        }
+    }
+    if m > 1 && m + 2 < env.len() {
+        let (y0, y1, y2) = (slope(m - 1), slope(m), slope(m + 1));
+        let d = y0 - 2.0 * y1 + y2;
+        if d < 0.0 {
+            return m as f64 + (0.5 * (y0 - y2) / d).clamp(-0.5, 0.5);
+        }
+    }
+    m as f64
+}
+
 /// Half-rise onset of the event whose peak is at `peak` with the valley searched back to `from`.
+#[allow(dead_code)]
 fn half_rise(env: &[f32], from: usize, peak: usize) -> f64 {
     let from = from.min(peak);
     let valley = env[from..=peak].iter().cloned().fold(f32::INFINITY, f32::min);
@@ -80,43 +122,55 @@ pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64)) -> Option<Ev
     let thr = floor + 0.1 * (peak - floor);
     let first = (lo..hi).find(|&i| env[i] > thr)?;
     let up = local_peak_after(env, first, hi - 1);
-    let unlock = half_rise(env, first.saturating_sub(((up - first) * 3).max(8)).max(lo), up);
+    let ufrom = first.saturating_sub(((up - first) * 3).max(8)).max(lo);
+    let unlock = steepest_rise(env, ufrom, up);
+    let unlock_spread = (unlock - half_rise(env, ufrom, up)).abs();
+    let mut drop_spread = 0.0;
     // Drop: loudest local peak whose onset falls in the physical window after the unlock.
     let w_lo = unlock + t_range.0 * 0.8;
     let w_hi = (unlock + t_range.1 * 1.05).min(hi as f64 - 2.0);
-    let mut best: Option<(usize, f32)> = None;
-    let mut i = (w_lo.max(lo as f64) as usize).max(up + 1);
-    while (i as f64) < w_hi + 0.0005 * (hi - lo) as f64 && i + 1 < hi {
-        if env[i] > env[i - 1] && env[i] >= env[i + 1] && env[i] > floor + 0.15 * (peak - floor) {
-            if best.map_or(true, |(_, h)| env[i] > h) {
-                best = Some((i, env[i]));
-            }
-        }
-        i += 1;
-    }
-    let drop = best.and_then(|(p, _)| {
-        // The valley before the drop lies between the previous event and the drop's peak.
+    let start = (w_lo.max(lo as f64) as usize).max(up + 1);
+    let end = ((w_hi as usize) + 1).min(hi - 1);
+    let is_peak = |i: usize| env[i] > env[i - 1] && env[i] >= env[i + 1];
+    let loudest = (start..end).filter(|&i| is_peak(i)).map(|i| env[i]).fold(0.0f32, f32::max);
+    // The drop's first strong peak: interference between its partials may make a later one
+    // louder, but the onset precedes the first.
+    let first_strong = (start..end).find(|&i| {
+        is_peak(i) && env[i] > floor + 0.15 * (peak - floor) && env[i] >= floor + 0.5 * (loudest - floor)
+    });
+    let drop = first_strong.and_then(|p| {
         let back = (p as f64 - 0.5 * (p as f64 - unlock)).max(up as f64) as usize;
-        let on = half_rise(env, back, p);
+        let on = steepest_rise(env, back, p);
+        drop_spread = (on - half_rise(env, back, p)).abs();
         (on > unlock + 0.5 * t_range.0 && on < unlock + t_range.1 * 1.05).then_some(on)
     });
     let _ = imax;
-    Some(Events { unlock, drop, floor, peak })
+    Some(Events { unlock, drop, floor, peak, unlock_spread, drop_spread })
 }
 
 /// Onsets of the same events in another average of the same beat (a later part of the
 /// recording, a jackknife replicate): each is searched near its `hint` so the events keep
 /// their identity.
 pub fn refine(env: &[f32], hint: &Events, radius: f64) -> Events {
-    let at = |h: f64| -> f64 {
+    let at = |h: f64| -> (f64, f64) {
         let lo = (h - radius).max(1.0) as usize;
         let hi = ((h + radius) as usize).min(env.len() - 2);
         // The event's peak: the first local maximum after the hinted onset.
         let start = (h.max(lo as f64) as usize).min(hi);
         let p = local_peak_after(env, start, (start + (2.0 * radius) as usize).min(env.len() - 2));
-        half_rise(env, lo, p)
+        let on = steepest_rise(env, lo, p);
+        (on, (on - half_rise(env, lo, p)).abs())
     };
-    Events { unlock: at(hint.unlock), drop: hint.drop.map(at), floor: hint.floor, peak: hint.peak }
+    let (unlock, unlock_spread) = at(hint.unlock);
+    let d = hint.drop.map(at);
+    Events {
+        unlock,
+        drop: d.map(|x| x.0),
+        floor: hint.floor,
+        peak: hint.peak,
+        unlock_spread,
+        drop_spread: d.map_or(0.0, |x| x.1),
+    }
 }
 
 #[cfg(test)]

@@ -77,7 +77,13 @@ impl EventFinder {
         let u = UPSAMPLE as f64;
         let h = Events { unlock: hint.unlock * u, drop: hint.drop.map(|d| d * u), ..*hint };
         let r = events::refine(&self.env, &h, radius * u);
-        Events { unlock: r.unlock / u, drop: r.drop.map(|d| d / u), ..r }
+        Events {
+            unlock: r.unlock / u,
+            drop: r.drop.map(|d| d / u),
+            unlock_spread: r.unlock_spread / u,
+            drop_spread: r.drop_spread / u,
+            ..r
+        }
     }
     fn frame(&self) -> usize {
         self.n
