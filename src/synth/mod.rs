@@ -998,25 +998,37 @@ impl BlockSource for Synth {
             let start = self.pos + done as u64;
             self.render_chunk(start, m);
             let sigma = self.noise_sigma;
-            for i in 0..m {
-                let x = self.scratch[i];
-                let silenced = self.dropouts.as_mut().is_some_and(|d| d.silenced(start + i as u64));
-                let frame = &mut out[(done + i) * ch..(done + i + 1) * ch];
-                let mut shared = 0.0;
-                if sigma > 0.0 && self.noise.len() == 1 {
-                    shared = sigma * self.noise[0].sample();
+            let shared_noise = sigma > 0.0 && self.noise.len() == 1;
+            if shared_noise {
+                let g = &mut self.noise[0];
+                for v in &mut self.scratch[..m] {
+                    *v += sigma * g.sample();
                 }
-                for (c, o) in frame.iter_mut().enumerate() {
-                    let n = if sigma > 0.0 && self.noise.len() > 1 {
-                        sigma * self.noise[c].sample()
-                    } else {
-                        shared
-                    };
-                    let v = if silenced { 0.0 } else { x + n };
-                    if !(-1.0..=1.0).contains(&v) {
-                        self.clipped += 1;
+            }
+            let block = &mut out[done * ch..(done + m) * ch];
+            for c in 0..ch {
+                let own = if sigma > 0.0 && !shared_noise { Some(&mut self.noise[c]) } else { None };
+                match own {
+                    Some(g) => {
+                        for (o, x) in block[c..].iter_mut().step_by(ch).zip(&self.scratch[..m]) {
+                            let v = x + sigma * g.sample();
+                            self.clipped += (v.abs() > 1.0) as u64;
+                            *o = v.clamp(-1.0, 1.0) as f32;
+                        }
                     }
-                    *o = v.clamp(-1.0, 1.0) as f32;
+                    None => {
+                        for (o, x) in block[c..].iter_mut().step_by(ch).zip(&self.scratch[..m]) {
+                            self.clipped += (x.abs() > 1.0) as u64;
+                            *o = x.clamp(-1.0, 1.0) as f32;
+                        }
+                    }
+                }
+            }
+            if let Some(d) = &mut self.dropouts {
+                for (i, frame) in block.chunks_mut(ch).enumerate() {
+                    if d.silenced(start + i as u64) {
+                        frame.fill(0.0);
+                    }
                 }
             }
             done += m;
