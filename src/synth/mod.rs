@@ -42,7 +42,7 @@ use rng::Rng;
 
 /// Version of the synthesis model, written into every truth file. It changes whenever the same
 /// parameters would give different samples (fixtures are then regenerated on purpose).
-pub const MODEL_VERSION: u32 = 1;
+pub const MODEL_VERSION: u32 = 2;
 
 /// Peak level of a watch's loudest sub-event (drop) before noise, full scale = 1.
 pub const WATCH_LEVEL: f64 = 0.2;
@@ -782,7 +782,7 @@ impl Synth {
             Negative::Metronome { bpm } => (Box::new(scenes::Metronome::new(bpm, seeds.main, tl)), None, 1.0),
             Negative::Knocks => {
                 let per_min = if p.knocks_per_min > 0.0 { p.knocks_per_min } else { 10.0 };
-                (Box::new(noise::Knocks::new(per_min, (0.3, 0.9), seeds.main, tl)), None, 1.0)
+                (Box::new(noise::Knocks::new(per_min, (0.3, 0.65), seeds.main, tl)), None, 1.0)
             }
         };
         let truth = Truth {
@@ -882,7 +882,7 @@ impl Synth {
             None => None,
         };
         let knocks = (c.knocks_per_min > 0.0)
-            .then(|| noise::Knocks::new(c.knocks_per_min, (0.5, 0.95), seeds.knocks, tl));
+            .then(|| noise::Knocks::new(c.knocks_per_min, (0.35, 0.6), seeds.knocks, tl));
         let dropouts =
             (c.dropouts_per_min > 0.0).then(|| noise::Dropouts::new(c.dropouts_per_min, seeds.dropouts, tl));
         let streams = if c.decorrelated_channels { c.channels as usize } else { 1 };

@@ -168,13 +168,15 @@ impl Generator for Hum {
     }
 }
 
-/// A knock: a low thump and a broadband crack, much louder than a tick.
+/// A knock: a low thump and a broadband crack, louder than a tick (peak) and with far more
+/// energy (tens of ms against a fraction of a ms).
 #[derive(Debug, Clone, Copy)]
 struct Knock {
     thump: Ringing,
     /// Crack: white noise under an exponential envelope.
     crack_gain: f64,
     crack_decay: f64,
+    onset_s: f64,
     first: u64,
     end: u64,
 }
@@ -237,12 +239,13 @@ impl Knocks {
             attack_ms: 0.3,
         };
         let crack_decay = r.range(0.5, 3.0) * 1e-3;
-        let crack_gain = peak * r.range(0.15, 0.35);
+        // Uniform noise of unit variance (bounded at +-1.73, so a knock's peak stays bounded).
+        let crack_gain = peak * r.range(0.1, 0.25) * 3f64.sqrt() * 2.0;
         let tl = self.timeline;
         let thump_r = Ringing::start(&thump, peak, onset_s, &tl);
         let first = tl.first_sample_at_or_after(onset_s);
-        let len = (thump.length_s().max(crack_decay * 9.3) / tl.sample_period_s()).ceil() as u64 + 1;
-        Knock { thump: thump_r, crack_gain, crack_decay, first, end: first + len }
+        let end = tl.first_sample_at_or_after(onset_s + thump.length_s().max(crack_decay * 9.3)).max(first);
+        Knock { thump: thump_r, crack_gain, crack_decay, onset_s, first, end }
     }
 }
 
@@ -270,8 +273,8 @@ impl Generator for Knocks {
             let slice = &mut out[(from - start) as usize..(to - start) as usize];
             k.thump.render_add(from, gain, slice, &tl);
             for (i, v) in slice.iter_mut().enumerate() {
-                let tau = tl.true_time(from + i as u64) - tl.true_time(k.first);
-                *v += gain * k.crack_gain * (-tau / k.crack_decay).exp() * self.noise.gauss();
+                let tau = tl.true_time(from + i as u64) - k.onset_s;
+                *v += gain * k.crack_gain * (-tau / k.crack_decay).exp() * (self.noise.uniform() - 0.5);
             }
         }
         self.active.retain(|k| k.end > end);
