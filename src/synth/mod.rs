@@ -42,7 +42,7 @@ use rng::Rng;
 
 /// Version of the synthesis model, written into every truth file. It changes whenever the same
 /// parameters would give different samples (fixtures are then regenerated on purpose).
-pub const MODEL_VERSION: u32 = 2;
+pub const MODEL_VERSION: u32 = 3;
 
 /// Peak level of a watch's loudest sub-event (drop) before noise, full scale = 1.
 pub const WATCH_LEVEL: f64 = 0.2;
