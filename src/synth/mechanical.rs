@@ -333,10 +333,8 @@ impl Generator for TickGenerator {
                 break;
             }
             let s = side as usize;
-            for k in 0..3 {
-                let ev =
-                    Ringing::start(&self.sound.events[s][k], g * self.gains[k], times[k], &self.timeline);
-                self.active.push(ev);
+            for ((sound, gain), t) in self.sound.events[s].iter().zip(self.gains).zip(times) {
+                self.active.push(Ringing::start(sound, g * gain, t, &self.timeline));
             }
             self.pending = Some(self.clock.next_beat());
         }

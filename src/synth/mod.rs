@@ -863,7 +863,7 @@ impl Synth {
         };
         let power = raw_power * main_gain * main_gain;
         let relative = c.snr_db.is_some() || c.hum_hz.is_some() || c.babble_db.is_some();
-        if relative && !(power > 0.0) {
+        if relative && (power.is_nan() || power <= 0.0) {
             return Err(Error::invalid(
                 "noise, hum and babble levels are relative to the sound, and it is silent",
             ));

@@ -56,11 +56,11 @@ impl Music {
         // Each bar's notes are detuned by up to +-10 cents (as played instruments are), drawn
         // from the bar number so any bar can be reached without replaying the earlier ones.
         let mut r = Rng::new(self.seed ^ bar.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        for i in 0..NOTES {
-            let cents = chord[i] as f64 * 100.0 + r.range(-10.0, 10.0);
-            self.freqs[i] = self.root_hz * 2f64.powf(cents / 1200.0);
-            let w = 2.0 * PI * self.freqs[i] * dt;
-            self.step[i] = (w.cos(), w.sin());
+        for ((semitones, freq), step) in chord.iter().zip(&mut self.freqs).zip(&mut self.step) {
+            let cents = *semitones as f64 * 100.0 + r.range(-10.0, 10.0);
+            *freq = self.root_hz * 2f64.powf(cents / 1200.0);
+            let w = 2.0 * PI * *freq * dt;
+            *step = (w.cos(), w.sin());
         }
     }
     fn anchor(&mut self, n: u64) {
