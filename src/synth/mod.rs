@@ -42,7 +42,7 @@ use rng::Rng;
 
 /// Version of the synthesis model, written into every truth file. It changes whenever the same
 /// parameters would give different samples (fixtures are then regenerated on purpose).
-pub const MODEL_VERSION: u32 = 1;
+pub const MODEL_VERSION: u32 = 3;
 
 /// Peak level of a watch's loudest sub-event (drop) before noise, full scale = 1.
 pub const WATCH_LEVEL: f64 = 0.2;
@@ -782,7 +782,7 @@ impl Synth {
             Negative::Metronome { bpm } => (Box::new(scenes::Metronome::new(bpm, seeds.main, tl)), None, 1.0),
             Negative::Knocks => {
                 let per_min = if p.knocks_per_min > 0.0 { p.knocks_per_min } else { 10.0 };
-                (Box::new(noise::Knocks::new(per_min, (0.3, 0.9), seeds.main, tl)), None, 1.0)
+                (Box::new(noise::Knocks::new(per_min, (0.3, 0.65), seeds.main, tl)), None, 1.0)
             }
         };
         let truth = Truth {
@@ -863,7 +863,7 @@ impl Synth {
         };
         let power = raw_power * main_gain * main_gain;
         let relative = c.snr_db.is_some() || c.hum_hz.is_some() || c.babble_db.is_some();
-        if relative && !(power > 0.0) {
+        if relative && (power.is_nan() || power <= 0.0) {
             return Err(Error::invalid(
                 "noise, hum and babble levels are relative to the sound, and it is silent",
             ));
@@ -882,7 +882,7 @@ impl Synth {
             None => None,
         };
         let knocks = (c.knocks_per_min > 0.0)
-            .then(|| noise::Knocks::new(c.knocks_per_min, (0.5, 0.95), seeds.knocks, tl));
+            .then(|| noise::Knocks::new(c.knocks_per_min, (0.35, 0.6), seeds.knocks, tl));
         let dropouts =
             (c.dropouts_per_min > 0.0).then(|| noise::Dropouts::new(c.dropouts_per_min, seeds.dropouts, tl));
         let streams = if c.decorrelated_channels { c.channels as usize } else { 1 };
@@ -998,25 +998,37 @@ impl BlockSource for Synth {
             let start = self.pos + done as u64;
             self.render_chunk(start, m);
             let sigma = self.noise_sigma;
-            for i in 0..m {
-                let x = self.scratch[i];
-                let silenced = self.dropouts.as_mut().is_some_and(|d| d.silenced(start + i as u64));
-                let frame = &mut out[(done + i) * ch..(done + i + 1) * ch];
-                let mut shared = 0.0;
-                if sigma > 0.0 && self.noise.len() == 1 {
-                    shared = sigma * self.noise[0].sample();
+            let shared_noise = sigma > 0.0 && self.noise.len() == 1;
+            if shared_noise {
+                let g = &mut self.noise[0];
+                for v in &mut self.scratch[..m] {
+                    *v += sigma * g.sample();
                 }
-                for (c, o) in frame.iter_mut().enumerate() {
-                    let n = if sigma > 0.0 && self.noise.len() > 1 {
-                        sigma * self.noise[c].sample()
-                    } else {
-                        shared
-                    };
-                    let v = if silenced { 0.0 } else { x + n };
-                    if !(-1.0..=1.0).contains(&v) {
-                        self.clipped += 1;
+            }
+            let block = &mut out[done * ch..(done + m) * ch];
+            for c in 0..ch {
+                let own = if sigma > 0.0 && !shared_noise { Some(&mut self.noise[c]) } else { None };
+                match own {
+                    Some(g) => {
+                        for (o, x) in block[c..].iter_mut().step_by(ch).zip(&self.scratch[..m]) {
+                            let v = x + sigma * g.sample();
+                            self.clipped += (v.abs() > 1.0) as u64;
+                            *o = v.clamp(-1.0, 1.0) as f32;
+                        }
                     }
-                    *o = v.clamp(-1.0, 1.0) as f32;
+                    None => {
+                        for (o, x) in block[c..].iter_mut().step_by(ch).zip(&self.scratch[..m]) {
+                            self.clipped += (x.abs() > 1.0) as u64;
+                            *o = x.clamp(-1.0, 1.0) as f32;
+                        }
+                    }
+                }
+            }
+            if let Some(d) = &mut self.dropouts {
+                for (i, frame) in block.chunks_mut(ch).enumerate() {
+                    if d.silenced(start + i as u64) {
+                        frame.fill(0.0);
+                    }
                 }
             }
             done += m;

@@ -102,7 +102,9 @@ impl Ringing {
         let first = timeline.first_sample_at_or_after(onset_s);
         let tau0 = timeline.true_time(first) - onset_s;
         let dt = timeline.sample_period_s();
-        let end = first + (sound.length_s() / dt).ceil() as u64 + 1;
+        // Cut where the envelope is below -80 dB, counted from the onset (which may lie before
+        // the first sample of the recording).
+        let end = timeline.first_sample_at_or_after(onset_s + sound.length_s()).max(first);
         let mut state = [(0.0, 0.0); MAX_PARTIALS];
         let mut step = [(0.0, 0.0); MAX_PARTIALS];
         for (i, p) in sound.partials[..sound.count].iter().enumerate() {

@@ -21,6 +21,7 @@ const ANCHOR: u64 = 1024;
 /// minute) whose onsets are never spaced like a watch's beats (all gaps exceed 0.3 s).
 #[derive(Debug, Clone)]
 pub(crate) struct Music {
+    seed: u64,
     timeline: Timeline,
     beat_s: f64,
     root_hz: f64,
@@ -36,6 +37,7 @@ impl Music {
         let tempo = r.range(70.0, 95.0);
         let root_hz = 220.0 * 2f64.powf(r.range(0.0, 12.0).floor() / 12.0);
         let mut m = Music {
+            seed,
             timeline,
             beat_s: 60.0 / tempo,
             root_hz,
@@ -51,10 +53,14 @@ impl Music {
         self.bar = bar;
         let chord = PROGRESSION[(bar % 4) as usize];
         let dt = self.timeline.sample_period_s();
-        for i in 0..NOTES {
-            self.freqs[i] = self.root_hz * 2f64.powf(chord[i] as f64 / 12.0);
-            let w = 2.0 * PI * self.freqs[i] * dt;
-            self.step[i] = (w.cos(), w.sin());
+        // Each bar's notes are detuned by up to +-10 cents (as played instruments are), drawn
+        // from the bar number so any bar can be reached without replaying the earlier ones.
+        let mut r = Rng::new(self.seed ^ bar.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        for ((semitones, freq), step) in chord.iter().zip(&mut self.freqs).zip(&mut self.step) {
+            let cents = *semitones as f64 * 100.0 + r.range(-10.0, 10.0);
+            *freq = self.root_hz * 2f64.powf(cents / 1200.0);
+            let w = 2.0 * PI * *freq * dt;
+            *step = (w.cos(), w.sin());
         }
     }
     fn anchor(&mut self, n: u64) {
