@@ -224,6 +224,14 @@ impl FlacSource {
         let decoded = decoded.map_err(|e| symphonia_error(path, &format!("FLAC frame at sample {at}"), e))?;
         let frames =
             decoded.map_err(|what| Error::malformed(path, format!("FLAC frame at sample {at}: {what}")))?;
+        if let Some(total) = self.info.frames {
+            if at + frames as u64 > total {
+                return Err(Error::malformed(
+                    path,
+                    format!("FLAC: the stream holds more than the {total} frames STREAMINFO declares"),
+                ));
+            }
+        }
         self.carry_len = frames * self.info.channels as usize;
         self.carry_pos = 0;
         self.next_ts += frames as u64;
