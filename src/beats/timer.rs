@@ -396,25 +396,31 @@ impl BeatTimer {
         self.win_pts.push((k, s, u));
     }
 
-    /// Closes the current estimator window (called at the end of the recording too).
-    pub fn close_window(&mut self) {
-        if let Some(fit) = self.win.solve() {
-            let mut lag1 = 0.0;
-            let mut norm = 0.0;
-            let mut prev: Option<(f64, f64)> = None;
-            for &(k, s, u) in &self.win_pts {
-                let e = u - (fit.a + fit.b * k + fit.c * s);
-                if let Some((pk, pe)) = prev {
-                    if k - pk == 1.0 {
-                        lag1 += e * pe;
-                        norm += pe * pe;
-                    }
+    /// Summary of the window still open (not yet closed), if it has enough beats.
+    pub fn open_window(&self) -> Option<WindowSummary> {
+        let fit = self.win.solve()?;
+        let mut lag1 = 0.0;
+        let mut norm = 0.0;
+        let mut prev: Option<(f64, f64)> = None;
+        for &(k, s, u) in &self.win_pts {
+            let e = u - (fit.a + fit.b * k + fit.c * s);
+            if let Some((pk, pe)) = prev {
+                if k - pk == 1.0 {
+                    lag1 += e * pe;
+                    norm += pe * pe;
                 }
-                prev = Some((k, e));
             }
-            let t0 = self.win_t0;
-            let t1 = self.win_pts.last().map(|p| self.ref_t + p.0 * self.ref_p + p.2).unwrap_or(t0);
-            self.windows.push(WindowSummary { t0, t1, fit, lag1, lag1_norm: norm });
+            prev = Some((k, e));
+        }
+        let t0 = self.win_t0;
+        let t1 = self.win_pts.last().map(|p| self.ref_t + p.0 * self.ref_p + p.2).unwrap_or(t0);
+        Some(WindowSummary { t0, t1, fit, lag1, lag1_norm: norm })
+    }
+
+    /// Closes the current estimator window.
+    pub fn close_window(&mut self) {
+        if let Some(w) = self.open_window() {
+            self.windows.push(w);
         }
         self.win = TicTocFit::default();
         self.win_pts.clear();

@@ -94,15 +94,16 @@ fn averaged(spec_sum: &[C64], count: f64) -> Vec<C64> {
     spec_sum.iter().map(|v| v / count.max(1.0)).collect()
 }
 
-/// Computes the figures. `timer` must have seen the whole recording.
+/// Computes the figures from everything the timer has seen so far (the whole recording, or the
+/// audio up to now for a live reading); the timer is not changed.
 pub fn estimate(
-    timer: &mut BeatTimer,
+    timer: &BeatTimer,
     bph: u32,
     forced: bool,
     lift_deg: f64,
     recorder: &RecorderClock,
 ) -> Result<MechanicalEstimate, NotAWatch> {
-    timer.close_window();
+    let all_windows: Vec<_> = timer.windows.iter().copied().chain(timer.open_window()).collect();
     let t = timer.templates().clone();
     let fs = t.fs;
     let ppm = recorder.recorder_ppm.value;
@@ -123,7 +124,7 @@ pub fn estimate(
     let (_, ref_p) = timer.reference();
     let p_app = (ref_p + g.b) / fs;
     // Lag-1 autocorrelation pooled over windows; the window rates for the spread and Birge.
-    let (l1, l1n) = timer.windows.iter().fold((0.0, 0.0), |a, w| (a.0 + w.lag1, a.1 + w.lag1_norm));
+    let (l1, l1n) = all_windows.iter().fold((0.0, 0.0), |a, w| (a.0 + w.lag1, a.1 + w.lag1_norm));
     let rho1 = if l1n > 0.0 { l1 / l1n } else { 0.0 };
     let infl = ar1_inflation(rho1);
     let jitter_ms = {

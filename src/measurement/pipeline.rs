@@ -107,8 +107,14 @@ pub enum MechanicalOutcome {
 impl Analyzer {
     /// An analyser for mono audio at `sample_rate_hz`.
     pub fn new(sample_rate_hz: u32, cfg: AnalysisConfig) -> Self {
+        Self::with_acquisition(sample_rate_hz, cfg, ACQUISITION_S)
+    }
+
+    /// An analyser that recognises the beat rate after `acquisition_s` seconds (at least 2 s;
+    /// live readings use ~3 s to show a first figure quickly, files use [`ACQUISITION_S`]).
+    pub fn with_acquisition(sample_rate_hz: u32, cfg: AnalysisConfig, acquisition_s: f64) -> Self {
         let fs = sample_rate_hz as f64;
-        let mut acq_s = ACQUISITION_S;
+        let mut acq_s = acquisition_s.max(2.0);
         if let Some(b) = cfg.bph {
             acq_s = acq_s.max(10.0 * 7200.0 / b as f64);
         }
@@ -164,6 +170,32 @@ impl Analyzer {
         }
         self.acq = Vec::new();
         self.state = State::Tracking { lock, timer };
+    }
+
+    /// The figures from the audio so far (a live reading), without ending the recording:
+    /// `None` while the beat rate is still being recognised.
+    pub fn snapshot(&self) -> Option<MechanicalOutcome> {
+        match &self.state {
+            State::Acquiring => None,
+            State::Failed(r) => Some(MechanicalOutcome::NoWatch(r.clone())),
+            State::Tracking { lock, timer } => Some(
+                match mechanical::estimate(
+                    timer,
+                    lock.bph,
+                    lock.forced,
+                    self.cfg.lift_angle_deg,
+                    &self.cfg.recorder,
+                ) {
+                    Ok(m) => MechanicalOutcome::Measured(Box::new(m)),
+                    Err(e) => MechanicalOutcome::NoWatch(e.0),
+                },
+            ),
+        }
+    }
+
+    /// Samples fed so far.
+    pub fn samples(&self) -> u64 {
+        self.samples
     }
 
     /// Ends the recording and computes the figures.
