@@ -4,6 +4,8 @@
 //! * [`acquire`]: the beat rate and coarse beat positions from an envelope.
 //! * [`template`]: averaged tic/toc waveforms and their unlock and drop events.
 //! * [`timer`]: the streaming per-beat timer (matched filter, sub-sample, outlier rejection).
+//! * [`clicks`]: a timer for near-periodic click trains (quartz steps, reference ticks).
 pub mod acquire;
+pub mod clicks;
 pub mod template;
 pub mod timer;

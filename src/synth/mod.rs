@@ -9,6 +9,8 @@
 //!   the sub-sample, see [`Synth::beat_events`]).
 //! * No watch: [`NegativeParams`] with a [`Negative`] scenario (noise, speech, music, silence,
 //!   dither, a metronome at a non-watch rate, knocks).
+//! * Quartz: [`quartz::QuartzParams`] and [`quartz::QuartzSynth`] (stepper-motor clicks,
+//!   inhibition, end of life).
 //! * Interference on either: white noise at an SNR, mains hum, knocks, speech babble, dropouts.
 //!
 //! ## Time
@@ -33,6 +35,7 @@ use std::fmt;
 mod babble;
 pub mod mechanical;
 mod noise;
+pub mod quartz;
 pub mod resonance;
 pub mod rng;
 mod scenes;
