@@ -400,7 +400,9 @@ fn a_verdict_never_contradicts_its_interval() {
             (Defect, DecisionRule::SimpleAcceptance) => assert!(c.value < l.min || c.value > l.max),
             (WithinSpec, DecisionRule::SimpleAcceptance) => assert!(c.value >= l.min && c.value <= l.max),
             (Inconclusive, DecisionRule::GuardedAcceptance) => {
-                assert!(!(hi < l.min || lo > l.max) && !(lo >= l.min && hi <= l.max), "{c:?} {l:?}")
+                let outside = hi < l.min || lo > l.max;
+                let inside = lo >= l.min && hi <= l.max;
+                assert!(!outside && !inside, "{c:?} {l:?}")
             }
             _ => {}
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 pub mod analyze;
 pub mod exit;
+pub mod policy;
 
 pub use exit::{ExitCode, Failure};
 
@@ -26,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Measure a recording: bph, rate, beat error, amplitude (or quartz rate), with u95.
     Analyze(analyze::Args),
+    /// Warranty policies: list the built-ins, show one's exact text, check a policy file.
+    Policy(policy::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -43,6 +46,7 @@ pub fn main() -> i32 {
     };
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
+        Command::Policy(a) => policy::run(a),
     };
     match outcome {
         Ok(code) => code as i32,

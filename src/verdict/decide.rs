@@ -311,6 +311,10 @@ fn judge_core(
         if let Some(why) = protocol_gap(policy, positions) {
             findings.push(Finding::new("protocol_incomplete", why.clone()));
             if matches!(decision.outcome, Outcome::Defect | Outcome::WithinSpec) {
+                // The rate's own first reason states a verdict the protocol does not allow.
+                if !decision.reasons.is_empty() {
+                    decision.reasons.remove(0);
+                }
                 decision.reasons.insert(
                     0,
                     format!(
