@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 pub mod analyze;
 pub mod exit;
+pub mod judge;
+pub mod policy;
 pub mod synth;
 
 pub use exit::{ExitCode, Failure};
@@ -27,6 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Measure a recording: bph, rate, beat error, amplitude (or quartz rate), with u95.
     Analyze(analyze::Args),
+    /// Judge a claim: measure one recording per position and apply a warranty policy.
+    Judge(judge::Args),
+    /// Warranty policies: list the built-ins, show one's exact text, check a policy file.
+    Policy(policy::Args),
     /// Write a recording with known truth (JSON beside it) from the escapement model.
     Synth(synth::Args),
 }
@@ -46,6 +52,8 @@ pub fn main() -> i32 {
     };
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
+        Command::Judge(a) => judge::run(a),
+        Command::Policy(a) => policy::run(a),
         Command::Synth(a) => synth::run(a),
     };
     match outcome {
