@@ -30,6 +30,8 @@ pub mod conditioning;
 pub mod estimators;
 pub mod evaluate;
 pub mod measurement;
+pub mod record;
 pub mod source;
+pub mod store;
 pub mod synth;
 pub mod verdict;
