@@ -5,7 +5,9 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub mod analyze;
+pub mod claim;
 pub mod exit;
+pub mod key;
 
 pub use exit::{ExitCode, Failure};
 
@@ -26,6 +28,10 @@ pub struct Cli {
 pub enum Command {
     /// Measure a recording: bph, rate, beat error, amplitude (or quartz rate), with u95.
     Analyze(analyze::Args),
+    /// Warranty claims: open, measure, show, list, export, verify.
+    Claim(claim::Args),
+    /// The service centre's signing key: new, show.
+    Key(key::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -43,6 +49,8 @@ pub fn main() -> i32 {
     };
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
+        Command::Claim(a) => claim::run(a, cli.store),
+        Command::Key(a) => key::run(a, cli.store),
     };
     match outcome {
         Ok(code) => code as i32,
