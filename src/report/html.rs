@@ -118,6 +118,7 @@ table { border-collapse: collapse; width: 100%; margin: 1mm 0 2mm 0; break-insid
 th, td { border: 1px solid #555; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
 th { background: #e8e8e8; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.figures { font-size: 8.5pt; }
 .hash { font-family: 'DejaVu Sans Mono', monospace; font-size: 7.5pt; word-break: break-all; }
 figure { margin: 3mm 0; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; border: 1px solid #999; }
@@ -200,7 +201,7 @@ pub fn html_report(r: &ReportInput) -> String {
         h.push_str("<p>No measurement recorded.</p>\n");
     } else {
         h.push_str(
-            "<table>\n<tr><th>Position</th><th>Rate</th><th>Beat error</th><th>Amplitude</th><th>Beat rate</th>\
+            "<table class=\"figures\">\n<tr><th>Position</th><th>Rate</th><th>Beat error</th><th>Amplitude</th><th>Beat rate</th>\
              <th>Signal quality</th><th>Beats used</th><th>Length</th></tr>\n",
         );
         for p in r.positions {
