@@ -373,7 +373,8 @@ fn concurrent_writers_in_threads_keep_the_chain_and_numbering_intact() {
 fn malformed_claims_are_rejected_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(dir.path()).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Claim)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Claim)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("brand", Box::new(|c| c.brand = "x".repeat(201))),
         ("brand", Box::new(|c| c.brand = "  ".into())),
         ("serial", Box::new(|c| c.serial = "12\u{1b}[2J".into())),
