@@ -25,11 +25,15 @@
 
 pub mod beats;
 pub mod calibration;
+pub mod claim;
 pub mod cli;
 pub mod conditioning;
 pub mod estimators;
 pub mod evaluate;
 pub mod measurement;
+pub mod record;
+pub mod report;
 pub mod source;
+pub mod store;
 pub mod synth;
 pub mod verdict;

@@ -5,8 +5,10 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub mod analyze;
+pub mod claim;
 pub mod exit;
 pub mod judge;
+pub mod key;
 pub mod policy;
 pub mod synth;
 
@@ -35,6 +37,10 @@ pub enum Command {
     Policy(policy::Args),
     /// Write a recording with known truth (JSON beside it) from the escapement model.
     Synth(synth::Args),
+    /// Warranty claims: open, measure, show, list, export, verify.
+    Claim(claim::Args),
+    /// The service centre's signing key: new, show.
+    Key(key::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -55,6 +61,8 @@ pub fn main() -> i32 {
         Command::Judge(a) => judge::run(a),
         Command::Policy(a) => policy::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::Claim(a) => claim::run(a, cli.store),
+        Command::Key(a) => key::run(a, cli.store),
     };
     match outcome {
         Ok(code) => code as i32,

@@ -1,0 +1,676 @@
+//! Measuring and verifying a claim: ties the record, the store and the report together.
+//!
+//! # The seam to the pipeline
+//!
+//! Everything here reaches the measurement pipeline and the verdict module through the
+//! [`Analyzer`] trait, two methods: [`Analyzer::analyze`] (one recording to a
+//! [`Measurement`]) and [`Analyzer::judge`] (the measurements to the verdict JSON). The
+//! production implementation is [`Pipeline`]; its two method bodies are the only place that
+//! names `measurement::analyze_path` and the verdict module. Tests drive the same flow with a
+//! deterministic stand-in.
+//!
+//! `claim measure` copies each recording byte for byte into the store first and analyses the
+//! stored copy, so `claim verify` re-analyses exactly the bytes that were measured and must
+//! reproduce every figure and the verdict exactly (the pipeline is deterministic).
+use serde_json::Value;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::measurement::{AnalysisConfig, Figure, Finding, KindChoice, Measurement, RecorderClock};
+use crate::record::canonical::json_differences;
+use crate::record::id::validate_position;
+use crate::record::time::UtcTime;
+use crate::record::{
+    CalibrationRef, Claim, ClaimId, Evidence, EvidenceRole, Movement, PolicyRef, PositionRecord, RecordError,
+    SealedRecord, ServiceKey, Software, VerdictRecord, MAX_POSITIONS,
+};
+use crate::report::{
+    self, PaperStrip, Plot, PositionRate, ReportError, StepResiduals, ToleranceBand, Waveform,
+};
+use crate::store::export::Exported;
+use crate::store::{Draft, Limits, Store, StoreError};
+
+/// What the pipeline gives for one recording: the measurement and, when it has them, the series
+/// the plots draw (the integrator fills the optional ones as the pipeline exposes them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// The measurement.
+    pub measurement: Measurement,
+    /// Per-beat timing for the paper strip.
+    pub paper_strip: Option<PaperStrip>,
+    /// Averaged tic and toc sounds.
+    pub waveform: Option<Waveform>,
+    /// Quartz step residuals.
+    pub steps: Option<StepResiduals>,
+}
+
+impl Analysis {
+    /// An analysis with only the measurement.
+    pub fn new(measurement: Measurement) -> Analysis {
+        Analysis { measurement, paper_strip: None, waveform: None, steps: None }
+    }
+}
+
+/// What the verdict module gives for a claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// The verdict as `judge --json` writes it: at least `verdict`, `reasons`, `rule`, and
+    /// `average_rate_s_per_day` (quartz also `average_rate_s_per_month`) as `{value, u95}`.
+    pub verdict: Value,
+    /// The policy applied (name, version, content hash, clause).
+    pub policy: PolicyRef,
+    /// The tolerance band to draw (s/day, or s/month for quartz), when the policy has one.
+    pub tolerance: Option<ToleranceBand>,
+}
+
+/// The verdict module's input: the claim and one measurement per position.
+#[derive(Debug, Clone, Copy)]
+pub struct JudgeInput<'a> {
+    /// The claim (movement kind, model).
+    pub claim: &'a Claim,
+    /// Policy name asked for (`--policy`, or the claim's).
+    pub policy: Option<&'a str>,
+    /// Position name and measurement, in the order measured.
+    pub positions: &'a [(String, Measurement)],
+}
+
+/// The two calls into the pipeline.
+pub trait Analyzer {
+    /// Measures one recording (the stored copy of the evidence).
+    fn analyze(&self, audio: &Path, config: &AnalysisConfig) -> Result<Analysis, SeamError>;
+    /// Judges the measurements of a claim against a policy.
+    fn judge(&self, input: &JudgeInput) -> Result<Judgement, SeamError>;
+}
+
+/// The production analyzer: the measurement pipeline and the verdict module.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Pipeline;
+
+impl Analyzer for Pipeline {
+    fn analyze(&self, audio: &Path, config: &AnalysisConfig) -> Result<Analysis, SeamError> {
+        // INTEGRATION (1 of 2): `crate::measurement::analyze_path(audio, config)`, mapping its
+        // error to `SeamError::Analysis { file, message }` (or `NoSignal` for kind "none"), then
+        // `Ok(Analysis::new(measurement))` plus the plot series when the pipeline exposes them.
+        let _ = config;
+        Err(SeamError::NotConnected {
+            what: format!("the measurement pipeline, needed for {}", audio.display()),
+        })
+    }
+
+    fn judge(&self, input: &JudgeInput) -> Result<Judgement, SeamError> {
+        // INTEGRATION (2 of 2): the verdict module on `input`: `verdict: serde_json::to_value(&v)`,
+        // `policy: PolicyRef { name, version, sha256 of the policy text, clause }`, `tolerance`.
+        let _ = input;
+        Err(SeamError::NotConnected { what: "the verdict module".into() })
+    }
+}
+
+/// Errors at the seam to the pipeline.
+///
+/// Recoverability: [`NotConnected`](SeamError::NotConnected) means this build has no pipeline
+/// (nothing is written; exit 1). [`NoSignal`](SeamError::NoSignal) and
+/// [`Analysis`](SeamError::Analysis) concern one recording: record it again or fix the file
+/// (exit 3 / 2). [`Verdict`](SeamError::Verdict): the policy or the measurements cannot be
+/// judged (exit 2).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SeamError {
+    /// The pipeline or the verdict module is not part of this build.
+    NotConnected {
+        /// Which part.
+        what: String,
+    },
+    /// No watch heard in a recording.
+    NoSignal {
+        /// The recording.
+        file: PathBuf,
+        /// Why, in plain words.
+        reason: String,
+    },
+    /// A recording could not be analysed.
+    Analysis {
+        /// The recording.
+        file: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The measurements could not be judged.
+    Verdict {
+        /// Why.
+        message: String,
+    },
+}
+
+impl fmt::Display for SeamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SeamError::NotConnected { what } => {
+                write!(f, "this build cannot analyse: {what} is not connected")
+            }
+            SeamError::NoSignal { file, reason } => {
+                write!(f, "{}: no watch signal: {reason}", file.display())
+            }
+            SeamError::Analysis { file, message } => write!(f, "{}: {message}", file.display()),
+            SeamError::Verdict { message } => write!(f, "verdict: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for SeamError {}
+
+/// Errors of the claim workflow: one of the layers it drives.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ClaimError {
+    /// The store (see [`StoreError`] for recoverability).
+    Store(StoreError),
+    /// The record layer (see [`RecordError`]).
+    Record(RecordError),
+    /// The pipeline seam (see [`SeamError`]).
+    Seam(SeamError),
+    /// A plot or the report (see [`ReportError`]).
+    Report(ReportError),
+}
+
+impl fmt::Display for ClaimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClaimError::Store(e) => e.fmt(f),
+            ClaimError::Record(e) => e.fmt(f),
+            ClaimError::Seam(e) => e.fmt(f),
+            ClaimError::Report(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ClaimError {}
+
+impl From<StoreError> for ClaimError {
+    fn from(e: StoreError) -> Self {
+        ClaimError::Store(e)
+    }
+}
+impl From<RecordError> for ClaimError {
+    fn from(e: RecordError) -> Self {
+        ClaimError::Record(e)
+    }
+}
+impl From<SeamError> for ClaimError {
+    fn from(e: SeamError) -> Self {
+        ClaimError::Seam(e)
+    }
+}
+impl From<ReportError> for ClaimError {
+    fn from(e: ReportError) -> Self {
+        ClaimError::Report(e)
+    }
+}
+
+/// The analysis settings a claim implies: its lift angle (52 when not stated) and movement kind.
+pub fn analysis_config(claim: &Claim) -> AnalysisConfig {
+    AnalysisConfig {
+        lift_angle_deg: claim.lift_angle_deg.unwrap_or(52.0),
+        kind: match claim.movement {
+            Movement::Mechanical => KindChoice::Mechanical,
+            Movement::Quartz => KindChoice::Quartz,
+        },
+        ..AnalysisConfig::default()
+    }
+}
+
+/// The settings to re-analyse a recorded measurement: the claim's, with the recorder correction
+/// exactly as recorded (so an aged calibration profile does not change the figures).
+pub fn reanalysis_config(claim: &Claim, recorded: &Value) -> AnalysisConfig {
+    let mut c = analysis_config(claim);
+    let ppm = recorded.get("recorder_ppm").and_then(|f| serde_json::from_value::<Figure>(f.clone()).ok());
+    if let Some(ppm) = ppm {
+        c.recorder = RecorderClock {
+            recorder_ppm: ppm,
+            source: recorded.get("calibration").and_then(Value::as_str).unwrap_or("uncalibrated").to_string(),
+            stale: recorded.get("calibration_stale").and_then(Value::as_bool).unwrap_or(false),
+        };
+    }
+    if let Some(l) = recorded.get("lift_angle_deg").and_then(Value::as_f64) {
+        c.lift_angle_deg = l;
+    }
+    c
+}
+
+/// Analyses every recording, then judges them together: the whole use of the pipeline.
+pub fn measure_and_judge(
+    analyzer: &dyn Analyzer,
+    claim: &Claim,
+    policy: Option<&str>,
+    recordings: &[(String, PathBuf)],
+    configs: &[AnalysisConfig],
+) -> Result<(Vec<Analysis>, Judgement), SeamError> {
+    let mut analyses = Vec::with_capacity(recordings.len());
+    for ((_, path), config) in recordings.iter().zip(configs) {
+        analyses.push(analyzer.analyze(path, config)?);
+    }
+    let positions: Vec<(String, Measurement)> =
+        recordings.iter().zip(&analyses).map(|((p, _), a)| (p.clone(), a.measurement.clone())).collect();
+    let judgement = analyzer.judge(&JudgeInput { claim, policy, positions: &positions })?;
+    Ok((analyses, judgement))
+}
+
+/// A `claim measure` request.
+#[derive(Debug, Clone)]
+pub struct MeasureRequest {
+    /// The claim.
+    pub id: ClaimId,
+    /// Position name and recording, one per position.
+    pub recordings: Vec<(String, PathBuf)>,
+    /// Policy to apply (default: the one named when the claim was opened).
+    pub policy: Option<String>,
+    /// Who measures.
+    pub technician: Option<String>,
+}
+
+fn audio_name(position: &str, src: &Path) -> (String, &'static str) {
+    let ext = src.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("wav") => (format!("audio/{position}.wav"), "audio/wav"),
+        Some("flac") => (format!("audio/{position}.flac"), "audio/flac"),
+        _ => (format!("audio/{position}.bin"), "application/octet-stream"),
+    }
+}
+
+fn put_bytes(
+    store: &Store,
+    bytes: &[u8],
+    role: EvidenceRole,
+    name: String,
+    media: &str,
+) -> Result<Evidence, StoreError> {
+    let o = store.put_evidence(bytes, Path::new(&name))?;
+    Ok(Evidence {
+        role,
+        name,
+        sha256: o.sha256,
+        size_bytes: o.size_bytes,
+        media_type: media.into(),
+        original_name: None,
+    })
+}
+
+/// `{value, u95}` at `key` of a JSON object, as a figure.
+fn figure_at(v: &Value, key: &str) -> Option<Figure> {
+    v.get(key).and_then(|f| serde_json::from_value(f.clone()).ok())
+}
+
+/// Measures a claim from recordings: stores each byte for byte, analyses the stored copies,
+/// judges, draws the plots and the report, and appends the new revision.
+pub fn measure_claim(
+    store: &mut Store,
+    analyzer: &dyn Analyzer,
+    req: &MeasureRequest,
+    key: Option<&ServiceKey>,
+) -> Result<SealedRecord, ClaimError> {
+    let prev = store.get(&req.id, None)?;
+    if req.recordings.is_empty() || req.recordings.len() > MAX_POSITIONS {
+        return Err(RecordError::InvalidField {
+            field: "recordings".into(),
+            problem: format!("must be 1..{MAX_POSITIONS} files, one per position"),
+        }
+        .into());
+    }
+    for (i, (p, _)) in req.recordings.iter().enumerate() {
+        validate_position(p)?;
+        if req.recordings[..i].iter().any(|(q, _)| q == p) {
+            return Err(RecordError::InvalidField {
+                field: "positions".into(),
+                problem: format!("{p} given twice"),
+            }
+            .into());
+        }
+    }
+    let claim = prev.record.claim.clone();
+    let mut evidence = Vec::new();
+    let mut stored = Vec::new();
+    for (pos, src) in &req.recordings {
+        let obj = store.put_evidence_file(src)?;
+        let (name, media) = audio_name(pos, src);
+        evidence.push(Evidence {
+            role: EvidenceRole::Audio,
+            name: name.clone(),
+            sha256: obj.sha256.clone(),
+            size_bytes: obj.size_bytes,
+            media_type: media.into(),
+            original_name: src.file_name().map(|n| n.to_string_lossy().chars().take(200).collect()),
+        });
+        stored.push((pos.clone(), store.object_path(&obj.sha256)));
+    }
+    let policy = req.policy.clone().or_else(|| claim.policy.clone());
+    let configs = vec![analysis_config(&claim); stored.len()];
+    let (analyses, judgement) = measure_and_judge(analyzer, &claim, policy.as_deref(), &stored, &configs)?;
+
+    let now = UtcTime::now().rfc3339();
+    let mut positions = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    for ((pos, _), (a, ev)) in req.recordings.iter().zip(analyses.iter().zip(&evidence)) {
+        positions.push(PositionRecord {
+            position: pos.clone(),
+            audio: ev.name.clone(),
+            audio_sha256: ev.sha256.clone(),
+            measured_utc: now.clone(),
+            measurement: serde_json::to_value(&a.measurement).map_err(|e| RecordError::InvalidField {
+                field: "measurement".into(),
+                problem: e.to_string(),
+            })?,
+        });
+        findings.extend(a.measurement.findings.iter().cloned());
+    }
+    if let Some(Value::Array(fs)) = judgement.verdict.get("findings") {
+        findings.extend(fs.iter().filter_map(|f| serde_json::from_value::<Finding>(f.clone()).ok()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.code.clone(), f.message.clone())));
+    findings.truncate(crate::record::MAX_LIST_ITEMS);
+    let m0 = &analyses[0].measurement;
+    let calibration = CalibrationRef {
+        profile: m0.calibration.clone(),
+        recorder_ppm: m0.recorder_ppm,
+        stale: m0.calibration_stale,
+        sha256: None,
+    };
+    let verdict = VerdictRecord::from_json(judgement.verdict.clone())?;
+
+    // Plots: skip one whose data cannot be drawn (ReportError::Input), fail on a drawing bug.
+    let quartz = claim.movement == Movement::Quartz;
+    let mut plots: Vec<Plot> = Vec::new();
+    let mut keep = |r: Result<Plot, ReportError>| -> Result<(), ClaimError> {
+        match r {
+            Ok(p) => {
+                plots.push(p);
+                Ok(())
+            }
+            Err(ReportError::Input { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    };
+    let (unit, rate_key, avg_key) = if quartz {
+        ("s/month", "rate_s_per_month", "average_rate_s_per_month")
+    } else {
+        ("s/day", "rate_s_per_day", "average_rate_s_per_day")
+    };
+    let rates: Vec<PositionRate> = positions
+        .iter()
+        .filter_map(|p| {
+            figure_at(&p.measurement, rate_key)
+                .map(|rate| PositionRate { position: p.position.clone(), rate })
+        })
+        .collect();
+    keep(report::plots::position_rates(
+        &rates,
+        unit,
+        judgement.tolerance,
+        figure_at(&judgement.verdict, avg_key),
+    ))?;
+    let trend: Vec<(String, Vec<crate::measurement::WindowRate>)> = req
+        .recordings
+        .iter()
+        .zip(&analyses)
+        .filter_map(|((p, _), a)| a.measurement.mechanical.as_ref().map(|m| (p.clone(), m.windows.clone())))
+        .collect();
+    keep(report::plots::rate_trend(&trend))?;
+    for ((pos, _), a) in req.recordings.iter().zip(&analyses) {
+        if let Some(s) = &a.paper_strip {
+            keep(report::plots::paper_strip(pos, s))?;
+        }
+        if let Some(w) = &a.waveform {
+            keep(report::plots::waveform(pos, w))?;
+        }
+        if let Some(s) = &a.steps {
+            keep(report::plots::step_residuals(pos, s))?;
+        }
+    }
+    for p in &plots {
+        evidence.push(put_bytes(
+            store,
+            p.svg.as_bytes(),
+            EvidenceRole::Plot,
+            format!("plots/{}.svg", p.name),
+            "image/svg+xml",
+        )?);
+        evidence.push(put_bytes(
+            store,
+            &p.png,
+            EvidenceRole::Plot,
+            format!("plots/{}.png", p.name),
+            "image/png",
+        )?);
+    }
+    let technician = req.technician.clone().or_else(|| prev.record.technician.clone());
+    let software = Software::current();
+    let host = crate::record::host_name();
+    let audio: Vec<Evidence> = evidence.iter().filter(|e| e.role == EvidenceRole::Audio).cloned().collect();
+    let html = report::html_report(&report::ReportInput {
+        claim_id: req.id.as_str(),
+        revision: prev.record.revision + 1,
+        created_utc: &now,
+        claim: &claim,
+        policy: Some(&judgement.policy),
+        calibration: Some(&calibration),
+        positions: &positions,
+        verdict: Some(&verdict),
+        findings: &findings,
+        evidence: &audio,
+        plots: &plots,
+        software: &software,
+        host: &host,
+        technician: technician.as_deref(),
+    });
+    evidence.push(put_bytes(
+        store,
+        html.as_bytes(),
+        EvidenceRole::Report,
+        "report.html".into(),
+        "text/html",
+    )?);
+
+    let mut draft = Draft::revise(&prev.record, "measured");
+    draft.policy = Some(judgement.policy);
+    draft.calibration = Some(calibration);
+    draft.positions = positions;
+    draft.verdict = Some(verdict);
+    draft.findings = findings;
+    draft.evidence = evidence;
+    draft.technician = technician;
+    Ok(store.append(draft, key)?)
+}
+
+/// The outcome of a verification: what was checked and every problem found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Verification {
+    /// What was checked, in plain words.
+    pub checked: Vec<String>,
+    /// Every difference found, naming the record or file. Empty = everything checks out.
+    pub problems: Vec<String>,
+}
+
+impl Verification {
+    /// True when nothing is wrong.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Checks the revisions of one claim: hashes, signatures, numbering and links, signer.
+fn check_revisions(revisions: &[SealedRecord], trusted_key: Option<&str>, v: &mut Verification) {
+    for (i, r) in revisions.iter().enumerate() {
+        let name = format!("{} revision {}", r.record.claim_id, r.record.revision);
+        for p in r.problems() {
+            v.problems.push(format!("{name}: {p}"));
+        }
+        if r.record.revision as usize != i + 1 {
+            v.problems.push(format!("{name}: expected revision {} here (a revision is missing)", i + 1));
+        }
+        if i > 0 {
+            let prev = &revisions[i - 1];
+            if r.record.supersedes.as_ref().map(|s| &s.sha256) != Some(&prev.sha256) {
+                v.problems
+                    .push(format!("{name}: does not point at revision {} it replaces", prev.record.revision));
+            }
+            if r.record.seq <= prev.record.seq {
+                v.problems
+                    .push(format!("{name}: comes before revision {} in the chain", prev.record.revision));
+            }
+        }
+        match (&r.signature, trusted_key) {
+            (Some(s), Some(k)) if !s.public_key.eq_ignore_ascii_case(k.trim()) => {
+                v.problems.push(format!("{name}: signed by key {}, not by the trusted key", s.key_id))
+            }
+            (None, Some(_)) => v.problems.push(format!("{name}: not signed, but a trusted key was required")),
+            _ => {}
+        }
+    }
+    let signed = revisions.iter().filter(|r| r.signature.is_some()).count();
+    v.checked.push(format!(
+        "{} revision(s): hashes, schema, links ({signed} signed{})",
+        revisions.len(),
+        if trusted_key.is_some() { ", by the trusted key" } else { "" }
+    ));
+}
+
+/// Re-hashes evidence and re-runs the analysis and the verdict on the recorded audio.
+fn check_evidence_and_reanalyse(
+    sealed: &SealedRecord,
+    analyzer: &dyn Analyzer,
+    hash: &dyn Fn(&Evidence) -> Result<(), String>,
+    path_of: &dyn Fn(&Evidence) -> PathBuf,
+    v: &mut Verification,
+) {
+    let r = &sealed.record;
+    let mut intact = true;
+    for e in &r.evidence {
+        if let Err(p) = hash(e) {
+            v.problems.push(p);
+            intact = false;
+        }
+    }
+    v.checked.push(format!("{} evidence file(s) re-hashed", r.evidence.len()));
+    if r.positions.is_empty() {
+        return;
+    }
+    if !intact {
+        v.problems.push("re-analysis: skipped, the audio does not match its recorded hash".into());
+        return;
+    }
+    let mut recordings = Vec::new();
+    let mut configs = Vec::new();
+    for p in &r.positions {
+        let Some(e) = r.evidence.iter().find(|e| e.name == p.audio) else {
+            v.problems.push(format!("{}: audio {} not listed in the evidence", p.position, p.audio));
+            return;
+        };
+        recordings.push((p.position.clone(), path_of(e)));
+        configs.push(reanalysis_config(&r.claim, &p.measurement));
+    }
+    let policy = r.policy.as_ref().map(|p| p.name.clone()).or_else(|| r.claim.policy.clone());
+    match measure_and_judge(analyzer, &r.claim, policy.as_deref(), &recordings, &configs) {
+        Err(e) => v.problems.push(format!("re-analysis: cannot run: {e}")),
+        Ok((analyses, judgement)) => {
+            for (p, a) in r.positions.iter().zip(&analyses) {
+                let now = serde_json::to_value(&a.measurement).unwrap_or(Value::Null);
+                for d in json_differences(&p.measurement, &now, 20) {
+                    v.problems.push(format!("re-analysis of {} ({}): {d}", p.position, p.audio));
+                }
+            }
+            if let Some(rv) = &r.verdict {
+                for d in json_differences(&rv.detail, &judgement.verdict, 20) {
+                    v.problems.push(format!("verdict not reproduced: {d}"));
+                }
+            }
+            if let Some(pol) = &r.policy {
+                if pol.sha256 != judgement.policy.sha256 || pol.version != judgement.policy.version {
+                    v.problems.push(format!(
+                        "policy {}: version {} ({}) was applied, this build has version {} ({})",
+                        pol.name, pol.version, pol.sha256, judgement.policy.version, judgement.policy.sha256
+                    ));
+                }
+            }
+            v.checked.push(format!(
+                "{} recording(s) re-analysed and re-judged, every figure compared",
+                analyses.len()
+            ));
+        }
+    }
+}
+
+/// Verifies a claim in a store: the whole chain, the claim's revisions, its evidence, and a
+/// re-analysis of its audio. `trusted_key`: require signatures by this public key (hex).
+pub fn verify_stored(
+    store: &Store,
+    analyzer: &dyn Analyzer,
+    id: &ClaimId,
+    trusted_key: Option<&str>,
+) -> Result<Verification, ClaimError> {
+    let mut v = Verification::default();
+    let chain = store.check_chain()?;
+    v.problems.extend(chain.problems.iter().map(|p| format!("store chain: {p}")));
+    v.checked.push(format!("store chain of {} record(s)", chain.records));
+    let revisions = store.revisions(id)?;
+    check_revisions(&revisions, trusted_key, &mut v);
+    let latest = revisions.last().expect("revisions() is never empty");
+    check_evidence_and_reanalyse(
+        latest,
+        analyzer,
+        &|e| store.check_object(e),
+        &|e| store.object_path(&e.sha256),
+        &mut v,
+    );
+    Ok(v)
+}
+
+/// Verifies an exported claim (folder or `.tar`): revisions, their place in the exported chain,
+/// every evidence file, and a re-analysis of the audio.
+pub fn verify_export(
+    path: &Path,
+    analyzer: &dyn Analyzer,
+    trusted_key: Option<&str>,
+    limits: Limits,
+) -> Result<Verification, ClaimError> {
+    let ex = Exported::open(path, limits)?;
+    let mut v = Verification::default();
+    check_revisions(&ex.revisions, trusted_key, &mut v);
+    if ex.revisions.last() != Some(&ex.record) {
+        v.problems.push("record.json: differs from the last revision in revisions/".into());
+    }
+    for (i, link) in ex.chain.iter().enumerate() {
+        let ok = if i == 0 {
+            link.seq == 1 && link.prev_sha256 == crate::record::GENESIS_SHA256
+        } else {
+            link.seq == ex.chain[i - 1].seq + 1 && link.prev_sha256 == ex.chain[i - 1].sha256
+        };
+        if !ok {
+            v.problems.push(format!("chain.json: entry {} does not follow the one before it", link.seq));
+        }
+    }
+    for r in &ex.revisions {
+        let found = ex
+            .chain
+            .iter()
+            .any(|l| l.seq == r.record.seq && l.sha256 == r.sha256 && l.prev_sha256 == r.record.prev_sha256);
+        if !found {
+            v.problems.push(format!(
+                "{} revision {}: not at its place (record {}) in chain.json",
+                r.record.claim_id, r.record.revision, r.record.seq
+            ));
+        }
+    }
+    v.checked.push(format!("chain.json: {} link(s)", ex.chain.len()));
+    let hash = |e: &Evidence| -> Result<(), String> {
+        let p = ex.file(&e.name);
+        let mut f =
+            std::fs::File::open(&p).map_err(|err| format!("{}: missing from the export ({err})", e.name))?;
+        let (sha, size) =
+            crate::store::hash_reader(&mut f).map_err(|err| format!("{}: cannot be read ({err})", e.name))?;
+        if sha != e.sha256 || size != e.size_bytes {
+            return Err(format!("{}: content changed (SHA-256 {sha}, recorded {})", e.name, e.sha256));
+        }
+        Ok(())
+    };
+    check_evidence_and_reanalyse(&ex.record, analyzer, &hash, &|e| ex.file(&e.name), &mut v);
+    Ok(v)
+}

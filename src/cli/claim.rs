@@ -1,0 +1,442 @@
+//! `tickproof claim new|measure|show|list|export|verify`: warranty claims and their evidence.
+use super::{ExitCode, Failure};
+use crate::claim::{self, ClaimError, MeasureRequest, Pipeline, SeamError, Verification};
+use crate::record::time::Date;
+use crate::record::{Claim, ClaimId, Movement, RecordError, SealedRecord, ServiceKey};
+use crate::store::{Draft, ListFilter, Store, StoreError};
+use std::path::{Path, PathBuf};
+
+/// Raw arguments of `claim`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Sub,
+}
+
+/// Signing options of commands that write a record.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SignArgs {
+    /// Sign with this key file (default: the per-user key, when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Do not sign, even when a key exists.
+    #[arg(long, conflicts_with = "key")]
+    pub unsigned: bool,
+}
+
+/// `claim` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Sub {
+    /// Open a claim.
+    New {
+        /// Brand.
+        #[arg(long)]
+        brand: String,
+        /// Model or reference.
+        #[arg(long)]
+        model: String,
+        /// Serial number.
+        #[arg(long)]
+        serial: String,
+        /// Movement kind.
+        #[arg(long, value_enum)]
+        movement: MovementArg,
+        /// Lift angle, degrees (mechanical).
+        #[arg(long, value_name = "DEG")]
+        lift_angle: Option<f64>,
+        /// Warranty policy to apply.
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
+        /// The customer's complaint, in their words.
+        #[arg(long, value_name = "TEXT")]
+        complaint: Option<String>,
+        /// Technician taking the claim.
+        #[arg(long, value_name = "NAME")]
+        technician: Option<String>,
+        /// Purchase date.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        purchase_date: Option<String>,
+        /// Print one JSON object (with `id`).
+        #[arg(long)]
+        json: bool,
+        /// Signing.
+        #[command(flatten)]
+        sign: SignArgs,
+    },
+    /// Measure a claim from recordings, one per position, and judge it.
+    Measure {
+        /// Claim id.
+        id: String,
+        /// Recordings (WAV or FLAC), one per position.
+        #[arg(long = "from", value_name = "FILE", num_args = 1.., required = true)]
+        from: Vec<PathBuf>,
+        /// Positions of the recordings, in order (DU,DD,CD,CL,CU,CR); unstated: P1,P2,...
+        #[arg(long, value_name = "DU,DD,...", value_delimiter = ',')]
+        positions: Vec<String>,
+        /// Policy (default: the claim's).
+        #[arg(long, value_name = "NAME")]
+        policy: Option<String>,
+        /// Technician measuring.
+        #[arg(long, value_name = "NAME")]
+        technician: Option<String>,
+        /// Print the new revision as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Signing.
+        #[command(flatten)]
+        sign: SignArgs,
+    },
+    /// Show a claim (latest revision, or `--revision N`).
+    Show {
+        /// Claim id.
+        id: String,
+        /// Revision to show.
+        #[arg(long)]
+        revision: Option<u32>,
+        /// Print the sealed record as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List claims, newest first.
+    List {
+        /// Claims opened on or after this date.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        since: Option<String>,
+        /// Latest verdict (defect, within_spec, inconclusive, ...).
+        #[arg(long)]
+        verdict: Option<String>,
+        /// Model (case-insensitive).
+        #[arg(long)]
+        model: Option<String>,
+        /// One JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a claim: a folder, or a tar archive when OUT ends in .tar.
+    Export {
+        /// Claim id.
+        id: String,
+        /// Destination folder or FILE.tar (must not exist).
+        #[arg(long, value_name = "DIR|FILE.tar")]
+        out: PathBuf,
+    },
+    /// Verify a claim in the store, or an export: hashes, chain, signatures, re-analysis.
+    Verify {
+        /// Claim id, or an export folder or .tar.
+        target: String,
+        /// Require every revision signed by this public key (hex, or a .pub file).
+        #[arg(long, value_name = "HEX|FILE")]
+        trusted_key: Option<String>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Movement kind on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MovementArg {
+    /// Balance wheel.
+    Mechanical,
+    /// Quartz.
+    Quartz,
+}
+
+fn open_store(dir: Option<PathBuf>) -> Result<Store, Failure> {
+    let dir = dir
+        .or_else(Store::default_dir)
+        .ok_or_else(|| Failure::usage("no per-user data directory here: give --store DIR"))?;
+    Store::open(&dir).map_err(store_failure)
+}
+
+/// Maps a store error to a failure with its exit code.
+pub fn store_failure(e: StoreError) -> Failure {
+    let code = match &e {
+        StoreError::Invalid(_) | StoreError::NotFound { .. } | StoreError::TooLarge { .. } => ExitCode::Usage,
+        _ => ExitCode::Storage,
+    };
+    Failure::new(code, e.to_string())
+}
+
+fn claim_failure(e: ClaimError) -> Failure {
+    match e {
+        ClaimError::Store(s) => store_failure(s),
+        ClaimError::Record(r) => Failure::usage(r.to_string()),
+        ClaimError::Seam(s) => {
+            let code = match s {
+                SeamError::NotConnected { .. } => ExitCode::Internal,
+                SeamError::NoSignal { .. } => ExitCode::NoSignal,
+                _ => ExitCode::Usage,
+            };
+            Failure::new(code, s.to_string())
+        }
+        other => Failure::new(ExitCode::Internal, other.to_string()),
+    }
+}
+
+fn parse_id(s: &str) -> Result<ClaimId, Failure> {
+    ClaimId::parse(s).map_err(|e| Failure::usage(e.to_string()))
+}
+
+fn signing_key(sign: &SignArgs) -> Result<Option<ServiceKey>, Failure> {
+    if sign.unsigned {
+        return Ok(None);
+    }
+    let path = match &sign.key {
+        Some(p) => p.clone(),
+        None => match crate::record::sign::default_key_path() {
+            Some(p) if p.exists() => p,
+            _ => return Ok(None),
+        },
+    };
+    ServiceKey::load(&path).map(Some).map_err(super::key::key_failure)
+}
+
+fn summary_line(r: &SealedRecord) -> String {
+    let c = &r.record.claim;
+    format!(
+        "claim {} revision {}: {} {} serial {} ({}){}",
+        r.record.claim_id,
+        r.record.revision,
+        c.brand,
+        c.model,
+        c.serial,
+        c.movement.as_str(),
+        r.record.verdict.as_ref().map(|v| format!(", verdict {}", v.verdict)).unwrap_or_default()
+    )
+}
+
+/// Runs `claim`.
+pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
+    match args.command {
+        Sub::New {
+            brand,
+            model,
+            serial,
+            movement,
+            lift_angle,
+            policy,
+            complaint,
+            technician,
+            purchase_date,
+            json,
+            sign,
+        } => {
+            let claim = Claim {
+                brand,
+                model,
+                serial,
+                movement: match movement {
+                    MovementArg::Mechanical => Movement::Mechanical,
+                    MovementArg::Quartz => Movement::Quartz,
+                },
+                lift_angle_deg: lift_angle,
+                purchase_date,
+                complaint,
+                technician,
+                policy,
+            };
+            claim.validate().map_err(|e| Failure::usage(e.to_string()))?;
+            let key = signing_key(&sign)?;
+            let mut s = open_store(store)?;
+            let r = s.append(Draft::open(claim), key.as_ref()).map_err(store_failure)?;
+            if json {
+                let v = serde_json::json!({
+                    "id": r.record.claim_id, "revision": r.record.revision, "sha256": r.sha256,
+                    "signed": r.signature.is_some(), "created_utc": r.record.created_utc, "claim": r.record.claim,
+                });
+                println!("{v}");
+            } else {
+                println!("opened {}", summary_line(&r));
+            }
+            Ok(ExitCode::Ok)
+        }
+        Sub::Measure { id, from, positions, policy, technician, json, sign } => {
+            let id = parse_id(&id)?;
+            let positions = if positions.is_empty() {
+                (1..=from.len()).map(|i| format!("P{i}")).collect()
+            } else {
+                positions
+            };
+            if positions.len() != from.len() {
+                return Err(Failure::usage(format!(
+                    "{} positions for {} recordings: give one position per file",
+                    positions.len(),
+                    from.len()
+                )));
+            }
+            for f in &from {
+                if !f.is_file() {
+                    return Err(Failure::usage(format!("{}: not a readable file", f.display())));
+                }
+            }
+            let key = signing_key(&sign)?;
+            let mut s = open_store(store)?;
+            let req = MeasureRequest {
+                id,
+                recordings: positions.into_iter().zip(from).collect(),
+                policy,
+                technician,
+            };
+            let r = claim::measure_claim(&mut s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
+            if json {
+                println!("{}", r.to_json_pretty());
+            } else {
+                println!("measured {}", summary_line(&r));
+            }
+            Ok(ExitCode::Ok)
+        }
+        Sub::Show { id, revision, json } => {
+            let id = parse_id(&id)?;
+            let s = open_store(store)?;
+            let r = s.get(&id, revision).map_err(store_failure)?;
+            if json {
+                println!("{}", r.to_json_pretty());
+            } else {
+                print_record(&r);
+            }
+            Ok(ExitCode::Ok)
+        }
+        Sub::List { since, verdict, model, json } => {
+            let since = match since {
+                Some(d) => Some(
+                    Date::parse(&d)
+                        .ok_or_else(|| Failure::usage(format!("--since {d}: not a date YYYY-MM-DD")))?,
+                ),
+                None => None,
+            };
+            let s = open_store(store)?;
+            let rows = s.list(&ListFilter { since, verdict, model }).map_err(store_failure)?;
+            if json {
+                println!("{}", serde_json::to_string(&rows).expect("summaries serialise"));
+            } else {
+                for r in &rows {
+                    println!(
+                        "{}  r{}  {}  {} {} serial {}  {}",
+                        r.id,
+                        r.revision,
+                        r.opened_utc,
+                        r.brand,
+                        r.model,
+                        r.serial,
+                        r.verdict.as_deref().unwrap_or("not judged")
+                    );
+                }
+            }
+            Ok(ExitCode::Ok)
+        }
+        Sub::Export { id, out } => {
+            let id = parse_id(&id)?;
+            let s = open_store(store)?;
+            let written = crate::store::export::export_claim(&s, &id, &out).map_err(store_failure)?;
+            println!("exported claim {id} to {}", written.display());
+            Ok(ExitCode::Ok)
+        }
+        Sub::Verify { target, trusted_key, json } => {
+            let trusted = match trusted_key {
+                None => None,
+                Some(k) if Path::new(&k).is_file() => Some(
+                    std::fs::read_to_string(&k)
+                        .map_err(|e| Failure::usage(format!("{k}: {e}")))?
+                        .trim()
+                        .to_string(),
+                ),
+                Some(k) => Some(k),
+            };
+            let (name, v) = match ClaimId::parse(&target) {
+                Ok(id) => {
+                    let s = open_store(store)?;
+                    let v = claim::verify_stored(&s, &Pipeline, &id, trusted.as_deref());
+                    (format!("claim {id}"), v)
+                }
+                Err(_) if Path::new(&target).exists() => {
+                    let v = claim::verify_export(
+                        Path::new(&target),
+                        &Pipeline,
+                        trusted.as_deref(),
+                        crate::store::Limits::default(),
+                    );
+                    (target.clone(), v)
+                }
+                Err(RecordError::InvalidClaimId { given }) => {
+                    return Err(Failure::usage(format!(
+                        "'{given}' is neither a claim id (C-YYYYMMDD-NNNN) nor an export folder or .tar"
+                    )))
+                }
+                Err(e) => return Err(Failure::usage(e.to_string())),
+            };
+            let is_export = ClaimId::parse(&target).is_err();
+            let v = v.map_err(|e| match e {
+                ClaimError::Store(StoreError::Corrupt { what, problem }) => {
+                    Failure::new(ExitCode::VerifyFailed, format!("verify {name}: {what}: {problem}"))
+                }
+                // An export that cannot be read as one (a file missing, not a tar) fails verification.
+                ClaimError::Store(e @ (StoreError::Io { .. } | StoreError::TooLarge { .. })) if is_export => {
+                    Failure::new(
+                        ExitCode::VerifyFailed,
+                        format!("verify {name}: not a readable claim export: {e}"),
+                    )
+                }
+                other => claim_failure(other),
+            })?;
+            report_verification(&name, &v, json)
+        }
+    }
+}
+
+fn report_verification(name: &str, v: &Verification, json: bool) -> Result<ExitCode, Failure> {
+    if json {
+        let out = serde_json::json!({"target": name, "passed": v.passed(), "checked": v.checked, "problems": v.problems});
+        println!("{out}");
+    } else {
+        for c in &v.checked {
+            println!("checked: {c}");
+        }
+    }
+    if v.passed() {
+        if !json {
+            println!("{name}: everything checks out");
+        }
+        return Ok(ExitCode::Ok);
+    }
+    for p in &v.problems {
+        eprintln!("tickproof: verify {name}: {p}");
+    }
+    Err(Failure::new(ExitCode::VerifyFailed, format!("verify {name}: {} problem(s) found", v.problems.len())))
+}
+
+fn print_record(r: &SealedRecord) {
+    let rec = &r.record;
+    println!("{}", summary_line(r));
+    println!(
+        "  opened/changed: {} ({}) on {} by {}",
+        rec.created_utc,
+        rec.change,
+        rec.host,
+        rec.technician.as_deref().unwrap_or("-")
+    );
+    if let Some(c) = &rec.claim.complaint {
+        println!("  complaint: {c}");
+    }
+    if let Some(v) = &rec.verdict {
+        println!("  verdict: {}", crate::report::verdict_in_words(Some(&v.verdict)));
+        for reason in &v.reasons {
+            println!("    - {reason}");
+        }
+    }
+    for p in &rec.positions {
+        let rate = p
+            .measurement
+            .get("rate_s_per_day")
+            .and_then(|f| Some((f.get("value")?.as_f64()?, f.get("u95")?.as_f64()?)));
+        match rate {
+            Some((v, u)) => println!("  {}: rate {v:+.2} ± {u:.2} s/day ({})", p.position, p.audio),
+            None => println!("  {}: no rate ({})", p.position, p.audio),
+        }
+    }
+    for e in &rec.evidence {
+        println!("  evidence {} {} ({} bytes)", e.sha256, e.name, e.size_bytes);
+    }
+    println!("  record sha256 {}{}", r.sha256, if r.signature.is_some() { ", signed" } else { "" });
+}

@@ -1,0 +1,451 @@
+//! The plots of a claim, each drawn once for SVG (inline in the report) and once for PNG.
+//!
+//! Every plot is readable in black and white: series differ by marker shape and line dash, not
+//! colour alone; axes carry their units.
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    ensure_font, PaperStrip, Plot, PositionRate, ReportError, StepResiduals, ToleranceBand, Waveform,
+};
+use crate::measurement::{Figure, WindowRate};
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+const W: u32 = 900;
+const H: u32 = 420;
+const FONT: &str = "sans-serif";
+const GREY: RGBColor = RGBColor(110, 110, 110);
+
+/// Draws `$body` (which uses `$root`) once on an SVG string and once on an RGB buffer.
+macro_rules! render_both {
+    ($name:expr, $title:expr, $root:ident => $body:expr) => {{
+        ensure_font()?;
+        let mut svg = String::new();
+        {
+            let $root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+            $body.map_err(|e| ReportError::Plot { plot: $name.to_string(), problem: e.to_string() })?;
+            $root
+                .present()
+                .map_err(|e| ReportError::Plot { plot: $name.to_string(), problem: e.to_string() })?;
+        }
+        let mut rgb = vec![0u8; (W * H * 3) as usize];
+        {
+            let $root = BitMapBackend::with_buffer(&mut rgb, (W, H)).into_drawing_area();
+            $body.map_err(|e| ReportError::Plot { plot: $name.to_string(), problem: e.to_string() })?;
+            $root
+                .present()
+                .map_err(|e| ReportError::Plot { plot: $name.to_string(), problem: e.to_string() })?;
+        }
+        Ok(Plot { name: $name.to_string(), title: $title.to_string(), svg, png: encode_png(&rgb, W, H)? })
+    }};
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ReportError> {
+    let mut out = Vec::new();
+    let err = |e: png::EncodingError| ReportError::Plot { plot: "png".into(), problem: e.to_string() };
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(err)?;
+        writer.write_image_data(rgb).map_err(err)?;
+    }
+    Ok(out)
+}
+
+/// Range covering `values` with a margin, never empty.
+fn span(values: impl Iterator<Item = f64>, extra: &[f64]) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.chain(extra.iter().copied()).filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (-1.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.08).max(1e-3 * hi.abs().max(lo.abs())).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+fn check_lengths(plot: &str, lens: &[usize]) -> Result<(), ReportError> {
+    if lens.windows(2).any(|w| w[0] != w[1]) {
+        return Err(ReportError::Input { plot: plot.into(), problem: "series of different lengths".into() });
+    }
+    if lens.first().copied().unwrap_or(0) == 0 {
+        return Err(ReportError::Input { plot: plot.into(), problem: "no points".into() });
+    }
+    Ok(())
+}
+
+/// The paper strip of one position: each beat's timing deviation against time, tic and toc
+/// apart, with the rate drawn as the slope of a dashed line.
+pub fn paper_strip(position: &str, strip: &PaperStrip) -> Result<Plot, ReportError> {
+    let name = format!("paper-strip-{position}");
+    check_lengths(&name, &[strip.t_s.len(), strip.deviation_ms.len(), strip.side.len()])?;
+    let title = format!("Paper strip, {}", crate::record::id::position_words(position));
+    render_both!(name, title, root => draw_paper_strip(&root, &title, strip))
+}
+
+fn draw_paper_strip<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    s: &PaperStrip,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (x0, x1) = span(s.t_s.iter().copied(), &[]);
+    let (y0, y1) = span(s.deviation_ms.iter().copied(), &[]);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("time (s)")
+        .y_desc("beat timing deviation (ms)")
+        .label_style((FONT, 14))
+        .draw()?;
+    let pts = |side: u8| {
+        s.t_s
+            .iter()
+            .zip(&s.deviation_ms)
+            .zip(&s.side)
+            .filter(move |(_, &k)| k == side)
+            .map(|((&t, &d), _)| (t, d))
+    };
+    chart
+        .draw_series(pts(0).map(|p| Circle::new(p, 2, BLACK.filled())))?
+        .label("tic (filled dots)")
+        .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
+    chart
+        .draw_series(pts(1).map(|p| Cross::new(p, 3, BLACK.stroke_width(1))))?
+        .label("toc (crosses)")
+        .legend(|(x, y)| Cross::new((x + 10, y), 4, BLACK.stroke_width(1)));
+    if let Some(rate) = s.rate_s_per_day {
+        // Deviation grows by rate / 86.4 ms per second of recording (rate s/day over 86 400 s).
+        let slope = rate / 86.4;
+        let n = s.t_s.len() as f64;
+        let (mt, md) = (s.t_s.iter().sum::<f64>() / n, s.deviation_ms.iter().sum::<f64>() / n);
+        let line = [(x0, md + slope * (x0 - mt)), (x1, md + slope * (x1 - mt))];
+        chart
+            .draw_series(DashedLineSeries::new(line, 8, 5, BLACK.stroke_width(2)))?
+            .label(format!("rate {rate:+.1} s/day (slope)"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .label_font((FONT, 13))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
+    Ok(())
+}
+
+/// Rate per position with its u95 bar, against the tolerance band and the average X.
+pub fn position_rates(
+    rates: &[PositionRate],
+    unit: &str,
+    band: Option<ToleranceBand>,
+    average: Option<Figure>,
+) -> Result<Plot, ReportError> {
+    check_lengths("rates", &[rates.len()])?;
+    let title = format!("Rate per position ({unit}), with 95% uncertainty");
+    render_both!("rates", title, root => draw_rates(&root, &title, rates, unit, band, average))
+}
+
+fn draw_rates<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    rates: &[PositionRate],
+    unit: &str,
+    band: Option<ToleranceBand>,
+    average: Option<Figure>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let mut extra = Vec::new();
+    if let Some(b) = band {
+        extra.extend([b.lo, b.hi]);
+    }
+    if let Some(a) = average {
+        extra.extend([a.lo(), a.hi()]);
+    }
+    let (y0, y1) = span(rates.iter().flat_map(|r| [r.rate.lo(), r.rate.hi()]), &extra);
+    let n = rates.len();
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), y0..y1)?;
+    let labels: Vec<String> = rates.iter().map(|r| r.position.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_labels(n.max(1))
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_desc("position")
+        .y_desc(format!("rate ({unit})"))
+        .label_style((FONT, 14))
+        .draw()?;
+    let (xa, xb) = (-0.6, n as f64 - 0.4);
+    if let Some(b) = band {
+        for y in [b.lo, b.hi] {
+            chart.draw_series(DashedLineSeries::new([(xa, y), (xb, y)], 10, 6, GREY.stroke_width(2)))?;
+        }
+        chart
+            .draw_series(std::iter::once(PathElement::new([(xa, b.hi), (xa, b.hi)], GREY.stroke_width(2))))?
+            .label(format!("tolerance {:+} .. {:+} {unit} (long dashes)", b.lo, b.hi))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREY.stroke_width(2)));
+    }
+    if let Some(a) = average {
+        chart
+            .draw_series(DashedLineSeries::new([(xa, a.value), (xb, a.value)], 3, 3, BLACK.stroke_width(2)))?
+            .label(format!("average X {:+.2} ± {:.2} {unit} (dotted)", a.value, a.u95))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(1)));
+        for y in [a.lo(), a.hi()] {
+            chart.draw_series(DashedLineSeries::new([(xa, y), (xb, y)], 2, 6, BLACK.stroke_width(1)))?;
+        }
+    }
+    for (i, r) in rates.iter().enumerate() {
+        let x = i as f64;
+        let st = BLACK.stroke_width(2);
+        chart.draw_series(std::iter::once(PathElement::new([(x, r.rate.lo()), (x, r.rate.hi())], st)))?;
+        for y in [r.rate.lo(), r.rate.hi()] {
+            chart.draw_series(std::iter::once(PathElement::new([(x - 0.12, y), (x + 0.12, y)], st)))?;
+        }
+        chart.draw_series(std::iter::once(Circle::new((x, r.rate.value), 5, BLACK.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .label_font((FONT, 13))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    Ok(())
+}
+
+/// Rate over the measurement, window by window, one marker shape per position.
+pub fn rate_trend(series: &[(String, Vec<WindowRate>)]) -> Result<Plot, ReportError> {
+    check_lengths("trend", &[series.iter().map(|s| s.1.len()).sum()])?;
+    let title = "Rate over the measurement (10 s windows), with 95% uncertainty";
+    render_both!("trend", title, root => draw_trend(&root, title, series))
+}
+
+fn draw_trend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    series: &[(String, Vec<WindowRate>)],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let mid = |w: &WindowRate| 0.5 * (w.start_s + w.end_s);
+    let (x0, x1) = span(series.iter().flat_map(|s| s.1.iter().map(mid)), &[]);
+    let (y0, y1) = span(
+        series.iter().flat_map(|s| s.1.iter().flat_map(|w| [w.rate_s_per_day.lo(), w.rate_s_per_day.hi()])),
+        &[],
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("time in the recording (s)")
+        .y_desc("rate (s/day)")
+        .label_style((FONT, 14))
+        .draw()?;
+    for (k, (pos, windows)) in series.iter().enumerate() {
+        let shift = (k as f64 - (series.len() as f64 - 1.0) / 2.0) * (x1 - x0) * 0.004;
+        for w in windows {
+            let x = mid(w) + shift;
+            let f = w.rate_s_per_day;
+            chart.draw_series(std::iter::once(PathElement::new(
+                [(x, f.lo()), (x, f.hi())],
+                BLACK.stroke_width(1),
+            )))?;
+        }
+        let pts: Vec<(f64, f64)> = windows.iter().map(|w| (mid(w) + shift, w.rate_s_per_day.value)).collect();
+        let label = format!("{pos} ({})", SHAPE_NAMES[k % 4]);
+        // Shapes, not colours, tell the positions apart (black-and-white print).
+        let sq =
+            |p: (f64, f64)| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], BLACK.stroke_width(1));
+        match k % 4 {
+            0 => {
+                chart
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?
+                    .label(label)
+                    .legend(|(x, y)| Circle::new((x + 10, y), 4, BLACK.filled()));
+            }
+            1 => {
+                chart
+                    .draw_series(pts.iter().map(|&p| Cross::new(p, 4, BLACK.stroke_width(2))))?
+                    .label(label)
+                    .legend(|(x, y)| Cross::new((x + 10, y), 4, BLACK.stroke_width(2)));
+            }
+            2 => {
+                chart
+                    .draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 5, BLACK.filled())))?
+                    .label(label)
+                    .legend(|(x, y)| TriangleMarker::new((x + 10, y), 5, BLACK.filled()));
+            }
+            _ => {
+                chart.draw_series(pts.iter().map(|&p| sq(p)))?.label(label).legend(|(x, y)| {
+                    EmptyElement::at((x + 10, y)) + Rectangle::new([(-4, -4), (4, 4)], BLACK.stroke_width(1))
+                });
+            }
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .label_font((FONT, 13))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    Ok(())
+}
+
+const SHAPE_NAMES: [&str; 4] = ["dots", "crosses", "triangles", "squares"];
+
+/// The averaged tic and toc waveforms, with the unlock and drop used for the amplitude marked.
+pub fn waveform(position: &str, w: &Waveform) -> Result<Plot, ReportError> {
+    let name = format!("waveform-{position}");
+    check_lengths(&name, &[w.t_ms.len(), w.tic.len(), w.toc.len()])?;
+    let title = format!("Averaged beat sound, {}", crate::record::id::position_words(position));
+    render_both!(name, title, root => draw_waveform(&root, &title, w))
+}
+
+fn draw_waveform<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, w: &Waveform) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (x0, x1) = span(w.t_ms.iter().copied(), &[]);
+    let (y0, y1) = span(w.tic.iter().chain(&w.toc).copied(), &[]);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("time from the beat's unlock (ms)")
+        .y_desc("envelope (relative)")
+        .label_style((FONT, 14))
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new(
+            w.t_ms.iter().copied().zip(w.tic.iter().copied()),
+            BLACK.stroke_width(2),
+        ))?
+        .label("tic (solid)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+    chart
+        .draw_series(DashedLineSeries::new(
+            w.t_ms.iter().copied().zip(w.toc.iter().copied()),
+            6,
+            4,
+            GREY.stroke_width(2),
+        ))?
+        .label("toc (dashed)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREY.stroke_width(2)));
+    let marks = [(w.unlock_ms, "unlock", 1u32), (w.drop_ms, "drop", 3u32)];
+    for (t, what, width) in marks {
+        if let Some(t) = t {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    [(t, y0), (t, y1)],
+                    BLACK.stroke_width(width),
+                )))?
+                .label(format!("{what} at {t:.2} ms"))
+                .legend(move |(x, y)| {
+                    PathElement::new([(x + 10, y - 6), (x + 10, y + 6)], BLACK.stroke_width(width))
+                });
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .label_font((FONT, 13))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    Ok(())
+}
+
+/// Quartz: each motor step's timing residual, with the inhibition corrections marked.
+pub fn step_residuals(position: &str, s: &StepResiduals) -> Result<Plot, ReportError> {
+    let name = format!("steps-{position}");
+    check_lengths(&name, &[s.t_s.len(), s.residual_ms.len()])?;
+    let title = format!("Quartz step timing, {}", crate::record::id::position_words(position));
+    render_both!(name, title, root => draw_steps(&root, &title, s))
+}
+
+fn draw_steps<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, s: &StepResiduals) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (x0, x1) = span(s.t_s.iter().copied(), &[]);
+    let (y0, y1) = span(s.residual_ms.iter().copied(), &[]);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("time (s)")
+        .y_desc("step timing residual (ms)")
+        .label_style((FONT, 14))
+        .draw()?;
+    chart
+        .draw_series(s.t_s.iter().zip(&s.residual_ms).map(|(&t, &r)| Circle::new((t, r), 2, BLACK.filled())))?
+        .label("motor steps (dots)")
+        .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
+    for (i, &t) in s.inhibition_t_s.iter().enumerate() {
+        let series =
+            chart.draw_series(DashedLineSeries::new([(t, y0), (t, y1)], 6, 4, GREY.stroke_width(1)))?;
+        if i == 0 {
+            series
+                .label("inhibition correction (dashed)")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREY.stroke_width(1)));
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .label_font((FONT, 13))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    Ok(())
+}
