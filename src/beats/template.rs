@@ -175,31 +175,37 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
             }
         }
     }
-    // Events in each side's averaged envelope (upsampled).
-    let nu = n0 * UPSAMPLE;
-    let mut up = Spectral::new(nu, fs * UPSAMPLE as f64, band);
-    let mut half_u = vec![C32::default(); nu / 2 + 1];
-    let mut out_u = vec![C32::default(); nu];
-    let mut env_u = vec![0.0f32; nu];
+    // Events in each side's averaged *envelope*: on a real watch the unlock-to-drop time changes
+    // a little from beat to beat, so waveforms aligned on the loud drop cancel the faint unlock,
+    // while their envelopes add up.
     let t_range = events::unlock_to_drop_range(lock.beat_period_s, fs, lift_deg);
     let mut ev: [Option<Events>; 2] = [None, None];
     let mut env_keep: [Vec<f32>; 2] = [vec![], vec![]];
+    let mut analytic = vec![C32::default(); n0];
     for side in 0..2 {
-        let spec64: Vec<C64> = tmpl[side].iter().map(|v| C64::new(v.re as f64, v.im as f64)).collect();
-        upsampled_envelope(&mut up, &spec64, &mut half_u, &mut out_u, &mut env_u);
-        let lo = (s0 as usize) * UPSAMPLE;
-        let hi = nu - lo;
-        let tr = (t_range.0 * UPSAMPLE as f64, t_range.1 * UPSAMPLE as f64);
-        let e = events::find(&env_u, lo, hi, tr)
+        let mut rhos: Vec<f64> = beats.iter().filter(|b| b.side == side).map(|b| b.rho).collect();
+        let med = median(&mut rhos);
+        let mut sum = vec![0.0f64; n0];
+        let mut count = 0.0f64;
+        for b in beats.iter().filter(|b| b.side == side && b.rho >= 0.5 * med) {
+            sp.analytic(&b.spec, &mut analytic);
+            // Advance by the lag (circular in the frame), linear between samples.
+            let f = b.lag - b.lag.floor();
+            let i0 = b.lag.floor() as i64;
+            for (j, acc) in sum.iter_mut().enumerate() {
+                let a = analytic[(j as i64 + i0).rem_euclid(n0 as i64) as usize].norm() as f64;
+                let c = analytic[(j as i64 + i0 + 1).rem_euclid(n0 as i64) as usize].norm() as f64;
+                *acc += a * (1.0 - f) + c * f;
+            }
+            count += 1.0;
+        }
+        let env: Vec<f32> = sum.iter().map(|v| (v / count.max(1.0)) as f32).collect();
+        let lo = s0 as usize;
+        let hi = n0 - lo;
+        let e = events::find(&env, lo, hi, t_range)
             .ok_or_else(|| TemplateError("the averaged beat has no clear onset".into()))?;
-        ev[side] = Some(Events {
-            unlock: e.unlock / UPSAMPLE as f64,
-            drop: e.drop.map(|d| d / UPSAMPLE as f64),
-            unlock_spread: e.unlock_spread / UPSAMPLE as f64,
-            drop_spread: e.drop_spread / UPSAMPLE as f64,
-            ..e
-        });
-        env_keep[side] = env_u.clone();
+        ev[side] = Some(e);
+        env_keep[side] = env;
     }
     // Trim to one frame length for both sides: from `pre` before the unlock to the end of the
     // ringing after the last event.
@@ -209,15 +215,14 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         let e = ev[side].expect("set above");
         let last = e.drop.unwrap_or(e.unlock);
         let env = &env_keep[side];
-        let floor = e.floor;
-        let lvl = floor + 0.1 * (e.peak - floor);
-        let mut i = (last * UPSAMPLE as f64) as usize;
-        let limit = ((e.unlock + 0.75 * p) * UPSAMPLE as f64).min((nu - 1) as f64) as usize;
+        let lvl = e.floor + 0.1 * (e.peak - e.floor);
+        let mut i = last as usize;
+        let limit = ((e.unlock + 0.75 * p) as usize).min(n0 - 1);
         // Past the last event's peak, until the envelope has decayed to a tenth.
         while i + 1 < limit && (env[i + 1] >= env[i] || env[i] > lvl) {
             i += 1;
         }
-        extent = extent.max(i as f64 / UPSAMPLE as f64 - e.unlock + pre + 0.0003 * fs);
+        extent = extent.max(i as f64 - e.unlock + pre + 0.0003 * fs);
     }
     let lt = (extent.ceil() as usize).clamp(16, (0.75 * p) as usize);
     let search = ((0.03 * p).clamp(0.001 * fs, 0.008 * fs).ceil() as usize).max(4);

@@ -6,7 +6,7 @@
 //! All buffers and FFT plans are allocated in [`BeatTimer::new`]; [`BeatTimer::push`] allocates
 //! nothing, so memory is flat for any length of recording.
 use super::template::Templates;
-use crate::conditioning::spectral::{accumulate_shifted, find_peak, Band, Spectral, C32, C64};
+use crate::conditioning::spectral::{find_peak, Band, Spectral, C32};
 use crate::estimators::fit::TicTocFit;
 
 /// Length of an estimator window, seconds (the rate spread is reported over these).
@@ -60,10 +60,14 @@ pub struct WindowSummary {
 }
 
 /// Averaged beats of one stretch of the recording, both sides.
+///
+/// Envelopes, not waveforms, are summed: on a real watch the unlock-to-drop time changes a
+/// little from beat to beat, so waveforms aligned on the loud drop would cancel the faint unlock;
+/// their envelopes add up.
 #[derive(Debug, Clone)]
 pub struct Group {
-    /// Sum of aligned spectra per side.
-    pub sum: [Vec<C64>; 2],
+    /// Sum of aligned band-limited envelopes per side (frame samples).
+    pub sum: [Vec<f64>; 2],
     /// Beats summed per side.
     pub count: [u32; 2],
 }
@@ -74,7 +78,8 @@ pub struct BeatTimer {
     sp: Spectral,
     xspec: Vec<C32>,
     acorr: Vec<C32>,
-    band_x: Vec<f32>,
+    analytic: Vec<C32>,
+    envelope: Vec<f32>,
     frame: Vec<f32>,
     // Raw samples `buf[0..len]` start at absolute sample `buf_start`.
     buf: Vec<f32>,
@@ -150,7 +155,8 @@ impl BeatTimer {
             sp,
             xspec: vec![C32::default(); bins],
             acorr: vec![C32::default(); n],
-            band_x: vec![0.0; n],
+            analytic: vec![C32::default(); n],
+            envelope: vec![0.0; n],
             frame: vec![0.0; n],
             buf: vec![0.0; 2 * n + max_block],
             buf_len: 0,
@@ -174,10 +180,7 @@ impl BeatTimer {
             win_t0: f64::NAN,
             windows: Vec::with_capacity(1024),
             groups: (0..MAX_GROUPS)
-                .map(|_| Group {
-                    sum: [vec![C64::default(); bins], vec![C64::default(); bins]],
-                    count: [0, 0],
-                })
+                .map(|_| Group { sum: [vec![0.0; n], vec![0.0; n]], count: [0, 0] })
                 .collect(),
             group_size: 8,
             group_fill: 0,
@@ -328,11 +331,15 @@ impl BeatTimer {
             self.reject(slot, f64::NAN, 0.0, Rejection::Mismatch);
             return;
         };
-        // In-band energy of the beat span and the noise around it.
-        self.sp.inverse_real(&self.xspec, &mut self.band_x);
+        // In-band envelope; energy of the beat span and the noise around it (the analytic
+        // signal carries twice the energy of its real part).
+        self.sp.analytic(&self.xspec, &mut self.analytic);
+        for (e, a) in self.envelope.iter_mut().zip(&self.analytic) {
+            *e = a.norm();
+        }
         let m = pk.lag.round().clamp(0.0, (n - lt) as f64) as usize;
-        let span: f64 = self.band_x[m..m + lt].iter().map(|&v| (v as f64) * (v as f64)).sum();
-        let total: f64 = self.band_x.iter().map(|&v| (v as f64) * (v as f64)).sum();
+        let span: f64 = 0.5 * self.envelope[m..m + lt].iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
+        let total: f64 = 0.5 * self.envelope.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
         let outside = (n - lt) as f64;
         let noise_p = ((total - span).max(0.0) / outside).max(1e-30);
         let rho =
@@ -450,7 +457,7 @@ impl BeatTimer {
                 }
                 for i in MAX_GROUPS / 2..MAX_GROUPS {
                     for s in 0..2 {
-                        self.groups[i].sum[s].iter_mut().for_each(|v| *v = C64::default());
+                        self.groups[i].sum[s].iter_mut().for_each(|v| *v = 0.0);
                         self.groups[i].count[s] = 0;
                     }
                 }
@@ -466,8 +473,14 @@ impl BeatTimer {
                 self.group_fill = 0;
             }
         }
-        let n = self.t.n;
-        accumulate_shifted(&mut self.groups[g].sum[side], &self.xspec, lag, n, 1.0);
+        // Advance the envelope by the (fractional) lag so the beat lands on the frame origin.
+        let i0 = lag.floor() as usize;
+        let f = (lag - lag.floor()) as f32;
+        let env = &self.envelope;
+        let n = env.len();
+        for (j, acc) in self.groups[g].sum[side].iter_mut().enumerate().take(n.saturating_sub(i0 + 1)) {
+            *acc += (env[i0 + j] * (1.0 - f) + env[i0 + j + 1] * f) as f64;
+        }
         self.groups[g].count[side] += 1;
         self.group_fill += 1;
     }

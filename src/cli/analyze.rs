@@ -1,5 +1,14 @@
 //! `tickproof analyze FILE`: measure one recording.
+//!
+//! Contract (other tools depend on it): `--json` prints one object with at least `kind`, `bph`,
+//! `rate_s_per_day`, `beat_error_ms`, `amplitude_deg` (each `{"value", "u95"}`),
+//! `lift_angle_deg`, `recorder_ppm`, `beats_used`, `beats_rejected`, `duration_s`, `quality`,
+//! and `reason` when `kind` is "none". Exit 0 measured, 2 bad input, 3 no watch signal,
+//! 4 a watch heard but not enough recording for its figure.
 use super::{ExitCode, Failure};
+use crate::measurement::{
+    analyze_path, AnalysisConfig, AnalyzeError, Figure, Kind, KindChoice, Measurement, RecorderClock,
+};
 use std::path::PathBuf;
 
 /// Raw arguments of `analyze`.
@@ -7,10 +16,215 @@ use std::path::PathBuf;
 pub struct Args {
     /// The recording (WAV or FLAC).
     pub file: PathBuf,
+    /// Lift angle of the movement, degrees (from its documentation; 52 when unknown).
+    #[arg(long, default_value_t = 52.0, value_name = "DEG")]
+    pub lift_angle: f64,
+    /// Beats per hour: `auto` (recognise a standard rate) or any rate 3600..72000.
+    #[arg(long, default_value = "auto", value_name = "auto|N")]
+    pub bph: String,
+    /// Movement kind: `auto`, `mechanical` or `quartz`.
+    #[arg(long, default_value = "auto", value_name = "KIND")]
+    pub kind: String,
+    /// The recorder's clock error, ppm (+ = the recorder's clock runs fast).
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub recorder_ppm: Option<f64>,
+    /// 95% uncertainty of `--recorder-ppm`, ppm.
+    #[arg(long, value_name = "U")]
+    pub recorder_ppm_u95: Option<f64>,
+    /// Analyse this channel (0-based) instead of the one where the ticks are strongest.
+    #[arg(long, value_name = "N")]
+    pub channel: Option<u16>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Resolves raw arguments into an analysis configuration.
+pub fn resolve(args: &Args) -> Result<AnalysisConfig, Failure> {
+    let bph = match args.bph.as_str() {
+        "auto" => None,
+        s => Some(
+            s.parse::<u32>()
+                .map_err(|_| Failure::usage(format!("--bph {s}: expected `auto` or a whole number")))?,
+        ),
+    };
+    let kind = match args.kind.as_str() {
+        "auto" => KindChoice::Auto,
+        "mechanical" => KindChoice::Mechanical,
+        "quartz" => KindChoice::Quartz,
+        s => return Err(Failure::usage(format!("--kind {s}: expected auto, mechanical or quartz"))),
+    };
+    let recorder = match (args.recorder_ppm, args.recorder_ppm_u95) {
+        (None, None) => RecorderClock::uncalibrated(),
+        (None, Some(_)) => return Err(Failure::usage("--recorder-ppm-u95 needs --recorder-ppm")),
+        (Some(p), u) => RecorderClock {
+            recorder_ppm: Figure::new(p, u.unwrap_or(0.0)),
+            source: "command line".into(),
+            stale: false,
+        },
+    };
+    let cfg = AnalysisConfig {
+        lift_angle_deg: args.lift_angle,
+        bph,
+        kind: if bph.is_some() && kind == KindChoice::Auto { KindChoice::Mechanical } else { kind },
+        recorder,
+        channel: args.channel,
+    };
+    cfg.validate().map_err(|e| Failure::usage(e.to_string()))?;
+    Ok(cfg)
 }
 
 /// Runs `analyze`.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
-    let _ = crate::source::open(&args.file)?;
-    Ok(ExitCode::Ok)
+    let cfg = resolve(&args)?;
+    let m = analyze_path(&args.file, &cfg).map_err(|e| match e {
+        AnalyzeError::Source(s) => Failure::usage(s.to_string()),
+        other => Failure::usage(format!("{}: {other}", args.file.display())),
+    })?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&m).map_err(|e| Failure::new(ExitCode::Internal, e.to_string()))?
+        );
+    } else {
+        print!("{}", render(&args.file, &m));
+    }
+    Ok(exit_code(&m))
+}
+
+/// The exit code a measurement maps to.
+pub fn exit_code(m: &Measurement) -> ExitCode {
+    match m.kind {
+        Kind::None => ExitCode::NoSignal,
+        Kind::Quartz if m.rate_s_per_day.is_none() => ExitCode::Insufficient,
+        _ => ExitCode::Ok,
+    }
+}
+
+/// Decimals that show a figure to the second significant digit of its u95.
+fn decimals(u95: f64) -> usize {
+    if !(u95.is_finite() && u95 > 0.0) {
+        return 3;
+    }
+    (1.0 - u95.log10().floor()).clamp(0.0, 6.0) as usize
+}
+
+/// `+8.03 ± 0.12 s/day`.
+pub fn fig(f: &Figure, unit: &str, signed: bool) -> String {
+    let d = decimals(f.u95);
+    if signed {
+        format!("{:+.d$} ± {:.d$} {unit}", f.value, f.u95, d = d)
+    } else {
+        format!("{:.d$} ± {:.d$} {unit}", f.value, f.u95, d = d)
+    }
+}
+
+/// The human-readable report of a measurement.
+pub fn render(file: &std::path::Path, m: &Measurement) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let ch = if m.channels > 1 {
+        format!("{} channels, channel {} (strongest ticks)", m.channels, m.channel)
+    } else {
+        "mono".to_string()
+    };
+    let _ = writeln!(
+        o,
+        "recording    {} ({} Hz, {}, {:.1} s)",
+        file.display(),
+        m.sample_rate_hz,
+        ch,
+        m.duration_s
+    );
+    match m.kind {
+        Kind::None => {
+            let _ = writeln!(o, "result       no watch signal");
+            let _ = writeln!(o, "reason       {}", m.reason.as_deref().unwrap_or("not given"));
+        }
+        Kind::Mechanical => {
+            let me = m.mechanical.as_ref().expect("mechanical detail");
+            let _ = writeln!(o, "movement     mechanical, {} bph ({})", me.bph, me.bph_source);
+            let _ = writeln!(o, "rate         {}", fig(&me.rate_s_per_day, "s/day", true));
+            let _ = writeln!(o, "beat error   {}", fig(&me.beat_error_ms, "ms", false));
+            match (&me.amplitude_deg, &me.tic_amplitude_deg, &me.toc_amplitude_deg) {
+                (Some(a), Some(t), Some(c)) => {
+                    let _ = writeln!(
+                        o,
+                        "amplitude    {} (tic {}, toc {}; lift angle {} deg)",
+                        fig(a, "deg", false),
+                        fig(t, "deg", false),
+                        fig(c, "deg", false),
+                        me.lift_angle_deg
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        o,
+                        "amplitude    not measured: {}",
+                        me.amplitude_note.as_deref().unwrap_or("no drop sound found")
+                    );
+                }
+            }
+            let spread = me
+                .rate_spread_s_per_day
+                .map(|s| format!("; rate spread over 10 s windows {s:.2} s/day"))
+                .unwrap_or_default();
+            let _ = writeln!(o, "jitter       {:.4} ms per beat{}", me.jitter_ms, spread);
+            let _ = writeln!(
+                o,
+                "beats        {} used, {} rejected; quality {:.2}; SNR {}",
+                me.beats_used,
+                me.beats_rejected,
+                m.quality,
+                m.snr_db.map(|s| format!("{s:.1} dB")).unwrap_or_else(|| "n/a".into())
+            );
+        }
+        Kind::Quartz => {
+            let q = m.quartz.as_ref().expect("quartz detail");
+            let _ = writeln!(o, "movement     quartz, the hand steps every {} s", q.step_interval_s);
+            match (&q.rate_s_per_month, &q.rate_s_per_day) {
+                (Some(mo), Some(d)) => {
+                    let _ =
+                        writeln!(o, "rate         {} ({})", fig(mo, "s/month", true), fig(d, "s/day", true));
+                }
+                _ => {
+                    let _ = writeln!(
+                        o,
+                        "rate         not measured: record {} s more to cover the inhibition periods",
+                        q.needs_more_s.map(|s| format!("{s:.0}")).unwrap_or_else(|| "?".into())
+                    );
+                }
+            }
+            let inh = match (q.inhibition_period_s, q.inhibition_correction_ppm) {
+                (Some(p), Some(c)) => format!("every {p:.0} s, {c:.1} ppm"),
+                (Some(p), None) => format!("every {p:.0} s"),
+                _ => "none seen".into(),
+            };
+            let _ = writeln!(o, "inhibition   {inh}");
+            let _ = writeln!(
+                o,
+                "steps        {} used, {} rejected; jitter {:.4} ms; quality {:.2}",
+                q.steps_used, q.steps_rejected, q.jitter_ms, m.quality
+            );
+        }
+    }
+    if m.kind != Kind::None {
+        let rec = if m.calibration == "uncalibrated" {
+            "uncalibrated: the recorder's clock error (often 10-100 ppm, 0.9-8.6 s/day) is not corrected"
+                .to_string()
+        } else {
+            format!(
+                "{} ({:+.3} ± {:.3} ppm applied{})",
+                m.calibration,
+                m.recorder_ppm.value,
+                m.recorder_ppm.u95,
+                if m.calibration_stale { ", STALE" } else { "" }
+            )
+        };
+        let _ = writeln!(o, "recorder     {rec}");
+    }
+    for f in &m.findings {
+        let _ = writeln!(o, "finding      {}: {}", f.code, f.message);
+    }
+    o
 }

@@ -79,12 +79,32 @@ fn steepest_rise(env: &[f32], from: usize, peak: usize) -> f64 {
     m as f64
 }
 
+/// Fraction of the way from the valley to an event's first peak at which its onset is read.
+/// Low, so that the onset is read on the initial attack even when the partials of the sound
+/// cancel at first and the envelope keeps growing afterwards.
+pub const ONSET_LEVEL: f32 = 0.2;
+
+/// Onset of the event whose first peak is at `peak`: where the envelope, rising from the valley
+/// before it (searched back to `from`), crosses [`ONSET_LEVEL`] of the way to the peak.
+fn low_rise(env: &[f32], from: usize, peak: usize) -> f64 {
+    crossing(env, from, peak, ONSET_LEVEL)
+}
+
 /// Half-rise onset of the event whose peak is at `peak` with the valley searched back to `from`.
-#[allow(dead_code)]
 fn half_rise(env: &[f32], from: usize, peak: usize) -> f64 {
+    crossing(env, from, peak, 0.5)
+}
+
+fn crossing(env: &[f32], from: usize, peak: usize, frac: f32) -> f64 {
     let from = from.min(peak);
-    let valley = env[from..=peak].iter().cloned().fold(f32::INFINITY, f32::min);
-    let level = valley + 0.5 * (env[peak] - valley);
+    // The valley: walk back from the peak while the envelope keeps falling.
+    let mut v = peak;
+    while v > from && env[v - 1] <= env[v] {
+        v -= 1;
+    }
+    let from = v;
+    let valley = env[from];
+    let level = valley + frac * (env[peak] - valley);
     let mut i = peak;
     while i > from && env[i - 1] >= level {
         i -= 1;
@@ -123,8 +143,8 @@ pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64)) -> Option<Ev
     let first = (lo..hi).find(|&i| env[i] > thr)?;
     let up = local_peak_after(env, first, hi - 1);
     let ufrom = first.saturating_sub(((up - first) * 3).max(8)).max(lo);
-    let unlock = steepest_rise(env, ufrom, up);
-    let unlock_spread = (unlock - half_rise(env, ufrom, up)).abs();
+    let unlock = low_rise(env, ufrom, up);
+    let unlock_spread = (steepest_rise(env, ufrom, up) - half_rise(env, ufrom, up)).abs();
     let mut drop_spread = 0.0;
     // Drop: loudest local peak whose onset falls in the physical window after the unlock.
     let w_lo = unlock + t_range.0 * 0.8;
@@ -140,8 +160,8 @@ pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64)) -> Option<Ev
     });
     let drop = first_strong.and_then(|p| {
         let back = (p as f64 - 0.5 * (p as f64 - unlock)).max(up as f64) as usize;
-        let on = steepest_rise(env, back, p);
-        drop_spread = (on - half_rise(env, back, p)).abs();
+        let on = low_rise(env, back, p);
+        drop_spread = (steepest_rise(env, back, p) - half_rise(env, back, p)).abs();
         (on > unlock + 0.5 * t_range.0 && on < unlock + t_range.1 * 1.05).then_some(on)
     });
     let _ = imax;
@@ -158,8 +178,8 @@ pub fn refine(env: &[f32], hint: &Events, radius: f64) -> Events {
         // The event's peak: the first local maximum after the hinted onset.
         let start = (h.max(lo as f64) as usize).min(hi);
         let p = local_peak_after(env, start, (start + (2.0 * radius) as usize).min(env.len() - 2));
-        let on = steepest_rise(env, lo, p);
-        (on, (on - half_rise(env, lo, p)).abs())
+        let on = low_rise(env, lo, p);
+        (on, (steepest_rise(env, lo, p) - half_rise(env, lo, p)).abs())
     };
     let (unlock, unlock_spread) = at(hint.unlock);
     let d = hint.drop.map(at);

@@ -12,12 +12,26 @@
 //!   `L / (2 sin(pi t / T))` at the measured oscillation period; u95 from the jackknife.
 use super::events::{self, Events};
 use super::stats::{ar1_inflation, jackknife_se, t95};
-use crate::beats::template::{upsampled_envelope, UPSAMPLE};
 use crate::beats::timer::{BeatTimer, WINDOW_S};
-use crate::conditioning::spectral::{Band, Spectral, C32, C64};
 use crate::measurement::{
     correct_rate_s_per_day, Figure, Mechanical, RecorderClock, WindowRate, SECONDS_PER_DAY, S_PER_DAY_PER_PPM,
 };
+
+/// Standard uncertainty of an onset, as a multiple of its definition spread (the distance
+/// between the steepest-rise and half-rise onsets of the same edge). A clean, sharp onset has
+/// both rules agree; interference between the partials of a sound pulls them apart, and the
+/// true onset is then known only to about that distance. The factor is set so that the u95 of
+/// beat error and amplitude covers the truth about 95% of the time over synthetic sweeps of
+/// sounds with random partials (tests/mechanical_coverage.rs).
+pub const ONSET_SPREAD_K: f64 = 1.7;
+
+/// Largest beat-to-beat timing scatter (RMS, ms) of a watch's escapement.
+pub const MAX_JITTER_MS: f64 = 1.0;
+/// Smallest in-band tick-to-gap ratio (dB) of a watch's ticks.
+pub const MIN_SNR_DB: f64 = 3.0;
+
+/// Weight of the tic/toc amplitude disagreement in the amplitude's standard uncertainty.
+pub const SIDE_DISAGREEMENT_K: f64 = 1.5;
 
 /// Mechanical figures plus the signal figures the measurement reports beside them.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,44 +68,19 @@ struct SideEvents {
 }
 
 struct EventFinder {
-    up: Spectral,
-    half: Vec<C32>,
-    out: Vec<C32>,
     env: Vec<f32>,
-    n: usize,
 }
 
 impl EventFinder {
-    fn new(n: usize, fs: f64) -> Self {
-        let nu = n * UPSAMPLE;
-        EventFinder {
-            up: Spectral::new(nu, fs * UPSAMPLE as f64, Band::ticks(fs)),
-            half: vec![C32::default(); nu / 2 + 1],
-            out: vec![C32::default(); nu],
-            env: vec![0.0; nu],
-            n,
+    fn new(n: usize) -> Self {
+        EventFinder { env: vec![0.0; n] }
+    }
+    fn events(&mut self, sum: &[f64], count: f64, hint: &Events, radius: f64) -> Events {
+        for (e, v) in self.env.iter_mut().zip(sum) {
+            *e = (v / count.max(1.0)) as f32;
         }
+        events::refine(&self.env, hint, radius)
     }
-    fn events(&mut self, spec: &[C64], hint: &Events, radius: f64) -> Events {
-        upsampled_envelope(&mut self.up, spec, &mut self.half, &mut self.out, &mut self.env);
-        let u = UPSAMPLE as f64;
-        let h = Events { unlock: hint.unlock * u, drop: hint.drop.map(|d| d * u), ..*hint };
-        let r = events::refine(&self.env, &h, radius * u);
-        Events {
-            unlock: r.unlock / u,
-            drop: r.drop.map(|d| d / u),
-            unlock_spread: r.unlock_spread / u,
-            drop_spread: r.drop_spread / u,
-            ..r
-        }
-    }
-    fn frame(&self) -> usize {
-        self.n
-    }
-}
-
-fn averaged(spec_sum: &[C64], count: f64) -> Vec<C64> {
-    spec_sum.iter().map(|v| v / count.max(1.0)).collect()
 }
 
 /// Computes the figures from everything the timer has seen so far (the whole recording, or the
@@ -136,9 +125,20 @@ pub fn estimate(
             (g.rss / (g.n as f64 - 3.0)).sqrt() / fs * 1000.0
         }
     };
-    if jitter_ms > 0.1 * p_nom * 1000.0 {
+    // An escapement repeats its sound to within a fraction of a millisecond; rhythmic sound
+    // (music, a drum machine) drifts by milliseconds even when its tempo is steady.
+    let max_jitter_ms = MAX_JITTER_MS.min(0.02 * p_nom * 1000.0);
+    if jitter_ms > max_jitter_ms {
         return Err(NotAWatch(format!(
-            "the sounds at {bph} bph scatter by {jitter_ms:.1} ms from beat to beat: not a watch's escapement"
+            "the sounds at {bph} bph scatter by {jitter_ms:.2} ms from beat to beat (a watch's escapement \
+             stays within {max_jitter_ms:.2} ms): not a watch"
+        )));
+    }
+    let snr_db = 10.0 * ((timer.tick_energy_sum / t.lt as f64) / timer.noise_power_sum.max(1e-30)).log10();
+    if snr_db < MIN_SNR_DB {
+        return Err(NotAWatch(format!(
+            "the repeating sound at {bph} bph stands only {snr_db:.1} dB above the sound between beats \
+             (at least {MIN_SNR_DB} dB for a tick): not a watch"
         )));
     }
     let rate_of = |b_samples: f64| {
@@ -180,11 +180,11 @@ pub fn estimate(
     });
     // Whole-recording averages and the jackknife over groups.
     let groups_used = timer.groups_used();
-    let mut finder = EventFinder::new(t.n, fs);
+    let mut finder = EventFinder::new(t.n);
     let hints = [t.sides[0].events, t.sides[1].events];
     let radius = (0.0004 * fs).max(3.0);
-    let total: [Vec<C64>; 2] = std::array::from_fn(|s| {
-        let mut acc = vec![C64::default(); finder.frame() / 2 + 1];
+    let total: [Vec<f64>; 2] = std::array::from_fn(|s| {
+        let mut acc = vec![0.0f64; t.n];
         for gr in &timer.groups[..groups_used] {
             for (a, v) in acc.iter_mut().zip(&gr.sum[s]) {
                 *a += *v;
@@ -196,8 +196,8 @@ pub fn estimate(
         std::array::from_fn(|s| timer.groups[..groups_used].iter().map(|gr| gr.count[s] as f64).sum());
     let p_true = p_app / clock;
     let t_osc = 2.0 * p_true;
-    let side_events = |finder: &mut EventFinder, sums: &[Vec<C64>; 2], cnt: &[f64; 2]| SideEvents {
-        ev: std::array::from_fn(|s| finder.events(&averaged(&sums[s], cnt[s]), &hints[s], radius)),
+    let side_events = |finder: &mut EventFinder, sums: &[Vec<f64>; 2], cnt: &[f64; 2]| SideEvents {
+        ev: std::array::from_fn(|s| finder.events(&sums[s], cnt[s], &hints[s], radius)),
     };
     let amp_of = |e: &Events| {
         e.drop.map(|d| {
@@ -205,8 +205,22 @@ pub fn estimate(
             lift_deg / (2.0 * (std::f64::consts::PI * t_s / t_osc).sin())
         })
     };
+    // The beat error is read twice, between the unlocks and between the drops (in the
+    // escapement both alternate alike: the lift zone is crossed in the same time both ways), from
+    // different sounds with independent onset errors. Their mean halves what one misread onset
+    // does, and half their difference measures it.
+    let by_drop = t.sides[0].events.drop.is_some() && t.sides[1].events.drop.is_some();
+    let corr_pair = |se: &SideEvents| -> (f64, f64) {
+        let u = (se.ev[1].unlock - t.sides[1].events.unlock) - (se.ev[0].unlock - t.sides[0].events.unlock);
+        let d = match (by_drop, se.ev[0].drop, se.ev[1].drop) {
+            (true, Some(d0), Some(d1)) => (d1 - t.sides[1].events.unlock) - (d0 - t.sides[0].events.unlock),
+            _ => u,
+        };
+        (u, d)
+    };
     let corr_of = |se: &SideEvents| {
-        (se.ev[1].unlock - t.sides[1].events.unlock) - (se.ev[0].unlock - t.sides[0].events.unlock)
+        let (u, d) = corr_pair(se);
+        0.5 * (u + d)
     };
     let whole = side_events(&mut finder, &total, &counts);
     let amp_whole = [amp_of(&whole.ev[0]), amp_of(&whole.ev[1])];
@@ -214,7 +228,7 @@ pub fn estimate(
     let mut reps_corr = vec![];
     if groups_used >= 2 {
         for gr in &timer.groups[..groups_used] {
-            let sums: [Vec<C64>; 2] =
+            let sums: [Vec<f64>; 2] =
                 std::array::from_fn(|s| total[s].iter().zip(&gr.sum[s]).map(|(a, b)| a - b).collect());
             let cnt: [f64; 2] = std::array::from_fn(|s| counts[s] - gr.count[s] as f64);
             if cnt[0] < 1.0 || cnt[1] < 1.0 {
@@ -231,20 +245,48 @@ pub fn estimate(
         }
     }
     let jk = |v: &[f64]| if v.len() >= 2 { t95(v.len() - 1) * jackknife_se(v) } else { f64::NAN };
+    // Onset-definition uncertainty of the amplitude of each side (standard, degrees).
+    let amp_onset = |e: &Events, a: Option<f64>| -> f64 {
+        match (e.drop, a) {
+            (Some(d), Some(a)) => {
+                let t_s = (d - e.unlock) / fs / clock;
+                let x = std::f64::consts::PI * t_s / t_osc;
+                let da_dt = a * (std::f64::consts::PI / t_osc) / x.tan();
+                da_dt * ONSET_SPREAD_K * e.unlock_spread.hypot(e.drop_spread) / fs
+            }
+            _ => 0.0,
+        }
+    };
+    let ub = [amp_onset(&whole.ev[0], amp_whole[0]), amp_onset(&whole.ev[1], amp_whole[1])];
+    let with_b = |u: f64, b: f64| (u * u + (1.96 * b).powi(2)).sqrt();
     // Beat error.
     let c_unlock = g.c + corr_of(&whole);
     let u_c_fit = t95(g.n - 3) * (g.var_c * infl).sqrt();
     let u_c_jk = jk(&reps_corr);
-    let u_c = (u_c_fit * u_c_fit + if u_c_jk.is_finite() { u_c_jk * u_c_jk } else { 0.0 }).sqrt();
+    let (cu, cd) = corr_pair(&whole);
+    let spread2 = |e: &Events| 0.5 * e.unlock_spread.hypot(e.drop_spread);
+    let u_c_onset = 1.96
+        * (ONSET_SPREAD_K * spread2(&whole.ev[0]).hypot(spread2(&whole.ev[1])))
+            .hypot(SIDE_DISAGREEMENT_K * 0.5 * (cu - cd).abs());
+    let u_c =
+        (u_c_fit * u_c_fit + if u_c_jk.is_finite() { u_c_jk * u_c_jk } else { 0.0 } + u_c_onset * u_c_onset)
+            .sqrt();
     let beat_error = Figure::new(c_unlock.abs() / fs / clock * 1000.0, u_c / fs / clock * 1000.0);
     // Amplitude.
     let mut note = None;
     let (amp, tic_amp, toc_amp) = match (amp_whole[0], amp_whole[1]) {
-        (Some(a0), Some(a1)) if reps_amp[2].len() >= 2 && a0.is_finite() && a1.is_finite() => (
-            Some(Figure::new(0.5 * (a0 + a1), jk(&reps_amp[2]))),
-            Some(Figure::new(a0, jk(&reps_amp[0]))),
-            Some(Figure::new(a1, jk(&reps_amp[1]))),
-        ),
+        (Some(a0), Some(a1)) if reps_amp[2].len() >= 2 && a0.is_finite() && a1.is_finite() => {
+            // In the escapement both sides cross the same lift angle in the same time, so the
+            // tic and toc amplitudes differ only by how well their onsets are read: half their
+            // difference is what one misread onset does to the mean.
+            let d = (a0 - a1).abs();
+            let mean_b = (0.25 * ub[0].hypot(ub[1]).powi(2) + (SIDE_DISAGREEMENT_K * 0.5 * d).powi(2)).sqrt();
+            (
+                Some(Figure::new(0.5 * (a0 + a1), with_b(jk(&reps_amp[2]), mean_b))),
+                Some(Figure::new(a0, with_b(jk(&reps_amp[0]), ub[0].hypot(SIDE_DISAGREEMENT_K * d)))),
+                Some(Figure::new(a1, with_b(jk(&reps_amp[1]), ub[1].hypot(SIDE_DISAGREEMENT_K * d)))),
+            )
+        }
         (Some(_), Some(_)) => {
             note = Some("too few beats to give the amplitude an uncertainty; record longer".to_string());
             (None, None, None)
@@ -263,7 +305,6 @@ pub fn estimate(
         ]),
         _ => None,
     };
-    let snr_db = 10.0 * ((timer.tick_energy_sum / t.lt as f64) / timer.noise_power_sum.max(1e-30)).log10();
     let quality = (accepted_frac * mean_rho * mean_rho).clamp(0.0, 1.0);
     let waveforms = std::array::from_fn(|s| AveragedBeat {
         dt_ms: 1000.0 / fs,

@@ -250,18 +250,49 @@ pub fn analyze_source(src: Box<dyn BlockSource>, cfg: &AnalysisConfig) -> Result
         None => 0,
     };
     let mut blocks = source::channel::MonoBlocks::new(src, channel, BLOCK_FRAMES);
-    let mut an = Analyzer::new(info.sample_rate_hz, cfg.clone());
     let mut frames = 0u64;
-    while let Some(b) = blocks.next_block()? {
-        frames += b.len() as u64;
-        an.push(b);
-        if an.is_done() {
-            break;
+    let mut outcome = MechanicalOutcome::NoWatch("not analysed as mechanical (quartz was asked for)".into());
+    if cfg.kind != KindChoice::Quartz {
+        let mut an = Analyzer::new(info.sample_rate_hz, cfg.clone());
+        while let Some(b) = blocks.next_block()? {
+            frames += b.len() as u64;
+            an.push(b);
+            if an.is_done() {
+                break;
+            }
         }
+        outcome = an.finish();
     }
     // A file read only in part (no watch found early) still reports its whole length.
     let duration_s = info.frames.unwrap_or(frames).max(frames) as f64 / info.sample_rate_hz as f64;
-    let outcome = an.finish();
+    let try_quartz = match cfg.kind {
+        KindChoice::Quartz => true,
+        KindChoice::Mechanical => false,
+        KindChoice::Auto => matches!(outcome, MechanicalOutcome::NoWatch(_)),
+    };
+    if try_quartz {
+        let mut src = blocks.into_inner();
+        src.rewind()?;
+        let q = crate::estimators::quartz::measure(src.as_mut(), channel, &cfg.recorder).map_err(
+            |e| match e {
+                crate::estimators::quartz::Error::Source(s) => AnalyzeError::Source(s),
+                other => AnalyzeError::Config(other.to_string()),
+            },
+        )?;
+        if q.quartz.is_some() || cfg.kind == KindChoice::Quartz {
+            let mut m = q.to_measurement(info.channels, channel);
+            m.lift_angle_deg = cfg.lift_angle_deg;
+            m.calibration = cfg.recorder.source.clone();
+            m.calibration_stale = cfg.recorder.stale;
+            m.duration_s = m.duration_s.max(duration_s);
+            return Ok(m);
+        }
+        if let MechanicalOutcome::NoWatch(r) = &mut outcome {
+            if let Some(qr) = &q.reason {
+                *r = format!("{r}; and not a quartz watch: {qr}");
+            }
+        }
+    }
     let mut m = Measurement {
         kind: Kind::None,
         bph: None,

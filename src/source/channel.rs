@@ -238,6 +238,11 @@ impl MonoBlocks {
         Ok(())
     }
 
+    /// Gives the source back (for a second analysis of the same audio).
+    pub fn into_inner(self) -> Box<dyn BlockSource> {
+        self.src
+    }
+
     /// The underlying source's format, rate and length.
     pub fn info(&self) -> &AudioInfo {
         self.src.info()
