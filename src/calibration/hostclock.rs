@@ -47,8 +47,11 @@ pub struct HostClockEstimate {
     pub duration_s: f64,
     /// Readings pushed.
     pub readings: u64,
-    /// Readings ignored because time or the frame count went backwards (a clock step).
+    /// Readings ignored: a non-finite time, or a frame count that went backwards.
     pub readings_ignored: u64,
+    /// Steps of more than [`STEP_S`] between successive windows (the host clock was stepped,
+    /// or frames were lost in an overrun); each was taken out before the fit.
+    pub steps_removed: u32,
     /// Windows (or merged groups of them) used in the fit.
     pub windows_used: usize,
     /// Windows rejected as outliers.
@@ -56,6 +59,10 @@ pub struct HostClockEstimate {
     /// RMS residual of the least-delayed readings about the fit, milliseconds.
     pub residual_rms_ms: f64,
 }
+
+/// A jump between successive windows' least-delayed readings larger than this (seconds) is a
+/// step of the host clock or a loss of frames, not scheduling jitter, and is taken out.
+pub const STEP_S: f64 = 0.1;
 
 /// Regresses samples received against the host clock. Feed it from the capture thread (or
 /// from anything else, e.g. a test with synthetic timestamps).
@@ -71,6 +78,10 @@ pub struct HostClockEstimator {
     readings: u64,
     ignored: u64,
     span_x: f64,
+    correction: f64,
+    steps: u32,
+    step_pending: bool,
+    sums: [f64; 5],
 }
 
 impl HostClockEstimator {
@@ -88,20 +99,25 @@ impl HostClockEstimator {
             readings: 0,
             ignored: 0,
             span_x: 0.0,
+            correction: 0.0,
+            steps: 0,
+            step_pending: false,
+            sums: [0.0; 5],
         }
     }
 
     /// Adds one reading: the host clock `host_s` (seconds, any origin, e.g. the Unix time) when
-    /// `frames` frames had been received in total. Readings whose time or count goes backwards
-    /// are ignored and counted. Allocates nothing.
+    /// `frames` frames had been received in total. Readings with a non-finite time or a count
+    /// that goes backwards are ignored and counted; steps of the host clock (or frames lost)
+    /// show as a jump between windows and are taken out. Allocates nothing.
     pub fn push(&mut self, host_s: f64, frames: u64) {
         self.readings += 1;
         if !host_s.is_finite() {
             self.ignored += 1;
             return;
         }
-        if let Some((h, f)) = self.last {
-            if host_s < h || frames < f {
+        if let Some((_, f)) = self.last {
+            if frames < f {
                 self.ignored += 1;
                 return;
             }
@@ -114,13 +130,42 @@ impl HostClockEstimator {
         let w = (x / self.cfg.window_s).floor() as i64;
         if w != self.window {
             if let Some((bx, by)) = self.best.take() {
-                self.dec.push(bx, by);
+                self.flush(bx, by);
             }
             self.window = w;
         }
         if self.best.map_or(true, |(_, by)| y < by) {
             self.best = Some((x, y));
         }
+    }
+
+    /// Takes one window's least-delayed reading. A jump of more than [`STEP_S`] from the line
+    /// so far drops that window (it may hold both sides of the step) and measures the step on
+    /// the next, whole, window against the line, so no window's noise is carried forward.
+    fn flush(&mut self, x: f64, y: f64) {
+        let [n, sx, sy, sxx, sxy] = self.sums;
+        let pred = if n >= 2.0 && n * sxx - sx * sx > 0.0 {
+            let b = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+            (sy - b * sx) / n + b * x
+        } else if n >= 1.0 {
+            sy / n
+        } else {
+            y
+        };
+        let jump = y + self.correction - pred;
+        if self.step_pending {
+            self.step_pending = false;
+            if jump.abs() > STEP_S {
+                self.correction -= jump;
+                self.steps += 1;
+            }
+        } else if jump.abs() > STEP_S {
+            self.step_pending = true;
+            return;
+        }
+        let y = y + self.correction;
+        self.sums = [n + 1.0, sx + x, sy + y, sxx + x * x, sxy + x * y];
+        self.dec.push(x, y);
     }
 
     /// The recorder's clock error so far, or `None` before 8 windows.
@@ -130,12 +175,8 @@ impl HostClockEstimator {
 
     /// The estimate with its detail, or `None` before 8 windows.
     pub fn report(&self) -> Option<HostClockEstimate> {
-        let (mut x, mut y, mut w) = self.dec.points();
-        if let Some((bx, by)) = self.best {
-            x.push(bx);
-            y.push(by);
-            w.push(1.0);
-        }
+        // The window in progress is left out: it is partial, and may hold a step.
+        let (x, y, w) = self.dec.points();
         if (self.dec.count() as usize) < 7 {
             return None;
         }
@@ -155,6 +196,7 @@ impl HostClockEstimator {
             duration_s: self.span_x,
             readings: self.readings,
             readings_ignored: self.ignored,
+            steps_removed: self.steps,
             windows_used: fit.used,
             windows_rejected: fit.rejected,
             residual_rms_ms: fit.residual_rms * 1e3,
