@@ -1,1 +1,2 @@
 //! (stage under construction)
+pub mod clicks;

@@ -1,0 +1,169 @@
+//! The click timer against exact synthetic click times: sub-sample precision, alternating
+//! classes, outlier rejection, and an honest period u95.
+use tickproof::beats::clicks::{fit_period, fit_steps, step_numbers, time_clicks, ClickConfig};
+use tickproof::source::MemorySource;
+use tickproof::synth::rng::Rng;
+
+/// A click starting at `t` seconds (analytic, so any fractional start is exact): two damped
+/// resonances with a short attack; `odd` clicks are inverted and brighter.
+fn click(t: f64, odd: bool) -> f64 {
+    if t < 0.0 || t > 0.008 {
+        return 0.0;
+    }
+    let attack = 1.0 - (-t / 1.5e-4).exp();
+    let (f1, f2, s) = if odd { (2900.0, 4700.0, -1.0) } else { (2300.0, 4100.0, 1.0) };
+    let tau = std::f64::consts::TAU;
+    s * attack
+        * (0.6 * (-t / 8e-4).exp() * (tau * f1 * t).sin() + 0.4 * (-t / 5e-4).exp() * (tau * f2 * t).sin())
+}
+
+/// Renders clicks at `times` (seconds) into `duration_s` of audio at `fs`, with white noise at
+/// `snr_db` (mean click power over the recording against noise power).
+fn render(times: &[f64], fs: f64, duration_s: f64, snr_db: f64, seed: u64, alternate: bool) -> Vec<f32> {
+    let n = (duration_s * fs) as usize;
+    let mut x = vec![0.0f64; n];
+    for (k, &t0) in times.iter().enumerate() {
+        let a = (t0 * fs).floor() as usize;
+        for i in a..(a + (0.009 * fs) as usize).min(n) {
+            x[i] += 0.5 * click(i as f64 / fs - t0, alternate && k % 2 == 1);
+        }
+    }
+    let p: f64 = x.iter().map(|v| v * v).sum::<f64>() / n as f64;
+    let sigma = (p / 10f64.powf(snr_db / 10.0)).sqrt();
+    let mut rng = Rng::new(seed);
+    x.iter().map(|v| (v + sigma * rng.gauss()) as f32).collect()
+}
+
+fn train(seed: u64, n: usize, period: f64) -> Vec<f64> {
+    let mut rng = Rng::new(seed ^ 0xC11C);
+    let start = 0.3 + rng.uniform();
+    (0..n).map(|k| start + period * k as f64).collect()
+}
+
+#[test]
+fn click_times_are_exact_to_a_few_microseconds_at_20_db() {
+    for (seed, fs) in [(1u64, 44_100.0), (2, 22_050.0), (3, 48_000.0)] {
+        let period = 1.0 + 37e-6; // not a whole number of samples
+        let times = train(seed, 30, period);
+        let audio = render(&times, fs, 31.5, 20.0, seed, true);
+        let mut src = MemorySource::new(audio, fs as u32, 1);
+        let tr = time_clicks(&mut src, 0, &ClickConfig::default()).unwrap();
+        assert_eq!(tr.clicks.len(), times.len(), "fs {fs}: every click found");
+        assert_eq!(tr.classes, 2, "odd and even clicks sound different");
+        // Per class, time minus truth is a constant (the template's reference point).
+        for c in 0..2u8 {
+            let d: Vec<f64> =
+                tr.clicks.iter().zip(&times).filter(|(k, _)| k.class == c).map(|(k, t)| k.t_s - t).collect();
+            let mean = d.iter().sum::<f64>() / d.len() as f64;
+            let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / d.len() as f64).sqrt();
+            assert!(sd < 3e-6, "fs {fs} class {c}: timing scatter {sd:e} s");
+            assert!(mean.abs() < 1e-3, "fs {fs}: reference point {mean} s from the onset");
+        }
+        // Classes alternate.
+        for w in tr.clicks.windows(2) {
+            assert_ne!(w[0].class, w[1].class);
+        }
+        let fit = fit_period(&tr.clicks, 1.0).unwrap();
+        assert!((fit.period_s.value - period).abs() < 1e-6, "period {}", fit.period_s.value);
+    }
+}
+
+#[test]
+fn knocks_and_babble_are_rejected_not_timed() {
+    let fs = 44_100.0;
+    let times = train(9, 40, 1.0);
+    let mut audio = render(&times, fs, 41.0, 15.0, 9, false);
+    // Knocks: low, loud thumps between clicks; babble: a burst of modulated tones.
+    let mut rng = Rng::new(99);
+    for j in 0..8 {
+        let t0 = times[4 * j + 2] + 0.3 + 0.2 * rng.uniform();
+        let a = (t0 * fs) as usize;
+        for i in 0..(0.05 * fs) as usize {
+            let t = i as f64 / fs;
+            let knock = 0.8 * (-t / 0.01).exp() * (std::f64::consts::TAU * 180.0 * t).sin();
+            let babble = 0.2 * (std::f64::consts::TAU * (700.0 + 300.0 * (25.0 * t).sin()) * t).sin();
+            audio[a + i] += (if j % 2 == 0 { knock } else { babble }) as f32;
+        }
+    }
+    let mut src = MemorySource::new(audio, fs as u32, 1);
+    let tr = time_clicks(&mut src, 0, &ClickConfig::default()).unwrap();
+    let t: Vec<f64> = tr.clicks.iter().map(|k| k.t_s).collect();
+    let class: Vec<u8> = tr.clicks.iter().map(|k| k.class).collect();
+    let (mut steps, mut used) = (Vec::new(), Vec::new());
+    step_numbers(&t, 1.0, &mut steps);
+    let fit = fit_steps(&steps, &t, &class, &mut used).unwrap();
+    assert!(fit.n_used >= 38, "clicks used {}", fit.n_used);
+    assert!((fit.period_s.value - 1.0).abs() < 1e-6, "period {}", fit.period_s.value);
+    for (k, u) in tr.clicks.iter().zip(&used) {
+        let near = times.iter().any(|t| (k.t_s - t).abs() < 1e-3);
+        assert!(near || !u, "a disturbance at {} s was used as a click", k.t_s);
+    }
+}
+
+#[test]
+fn period_u95_covers_the_truth_in_90_to_98_percent_of_trains() {
+    // Pure numbers (no audio): jittered step times with known period, a few gross outliers.
+    let mut hits = 0;
+    let trials = 400;
+    let mut steps = Vec::new();
+    let mut used = Vec::new();
+    for seed in 0..trials {
+        let mut rng = Rng::new(1000 + seed);
+        let period = 1.0 + rng.range(-200e-6, 200e-6);
+        let jitter = rng.range(1e-6, 50e-6);
+        let n = 60 + (rng.uniform() * 600.0) as usize;
+        let mut t: Vec<f64> = (0..n).map(|k| 0.5 + period * k as f64 + jitter * rng.gauss()).collect();
+        for _ in 0..3 {
+            let i = 1 + (rng.uniform() * (n - 2) as f64) as usize;
+            t[i] += 0.05 * (rng.uniform() - 0.5);
+        }
+        let class = vec![0u8; n];
+        step_numbers(&t, 1.0, &mut steps);
+        let fit = fit_steps(&steps, &t, &class, &mut used).unwrap();
+        if fit.period_s.covers(period) {
+            hits += 1;
+        }
+    }
+    let cov = hits as f64 / trials as f64;
+    assert!((0.90..=0.98).contains(&cov), "coverage {cov}");
+}
+
+#[test]
+fn period_u95_from_audio_covers_the_truth() {
+    let fs = 22_050.0;
+    let mut hits = 0;
+    let trials = 60;
+    for seed in 0..trials {
+        let mut rng = Rng::new(5000 + seed);
+        let period = 1.0 + rng.range(-150e-6, 150e-6);
+        let times = train(seed, 20, period);
+        let audio = render(&times, fs, 21.5, rng.range(0.0, 10.0), seed, seed % 2 == 0);
+        let mut src = MemorySource::new(audio, fs as u32, 1);
+        let tr = time_clicks(&mut src, 0, &ClickConfig::default()).unwrap();
+        let fit = fit_period(&tr.clicks, 1.0).unwrap();
+        if fit.period_s.covers(period) {
+            hits += 1;
+        }
+    }
+    let cov = hits as f64 / trials as f64;
+    assert!((0.85..=1.0).contains(&cov), "coverage {cov}");
+}
+
+#[test]
+fn silence_and_noise_give_no_click_train() {
+    let fs = 22_050.0;
+    let mut rng = Rng::new(4);
+    let noise: Vec<f32> = (0..(20.0 * fs) as usize).map(|_| (0.1 * rng.gauss()) as f32).collect();
+    let mut src = MemorySource::new(noise, fs as u32, 1);
+    let tr = time_clicks(&mut src, 0, &ClickConfig::default()).unwrap();
+    assert!(tr.clicks.len() < 5, "{} clicks in white noise", tr.clicks.len());
+    let mut src = MemorySource::new(vec![0.0; (5.0 * fs) as usize], fs as u32, 1);
+    let tr = time_clicks(&mut src, 0, &ClickConfig::default()).unwrap();
+    assert!(tr.clicks.is_empty());
+}
+
+#[test]
+fn a_missing_channel_is_an_error() {
+    let mut src = MemorySource::new(vec![0.0; 1000], 22_050, 1);
+    assert!(time_clicks(&mut src, 1, &ClickConfig::default()).is_err());
+}
