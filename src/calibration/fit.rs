@@ -7,7 +7,7 @@
 //! latency that persists across callbacks).
 
 /// The smallest HAC bandwidth used, as a fraction of the points fitted.
-pub const FIXED_B: f64 = 0.1;
+pub const FIXED_B: f64 = 0.2;
 
 /// A fitted line `y = intercept + slope * (x - x_mean)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -141,7 +141,46 @@ pub fn fit_line(x: &[f64], y: &[f64], w: Option<&[f64]>, reject_k: f64) -> Optio
     let az: Vec<f64> = used.iter().zip(&z).map(|(&i, &zi)| weight(i) * zi).collect();
     let bz: Vec<f64> = used.iter().zip(&z).map(|(&i, &zi)| weight(i) * zi * zi).collect();
     let bias = (1.0 - (quad(&az) / wsum + quad(&bz) / sxx) / sxx).clamp(0.05, 1.0);
-    let var = s / bias / (sxx * sxx);
+    // What the kernel leaves out when correlation outlasts the bandwidth, from an ARMA(1,1)
+    // shape fitted to the residuals' lag-1 and lag-2 autocorrelation (slow wander under white
+    // noise): rho_l = c phi^l. Never below 1.
+    let rho2 = if rss > 0.0 { we.windows(3).map(|p| p[0] * p[2]).sum::<f64>() / rss } else { 0.0 };
+    let (c, phi) = if rho > 0.05 && rho2 > 0.0 && rho2 < rho {
+        let phi = (rho2 / rho).min(0.98);
+        ((rho / phi).min(1.0), phi)
+    } else {
+        (1.0, rho.max(0.0))
+    };
+    let full = 1.0 + 2.0 * c * phi / (1.0 - phi);
+    let kept = 1.0 + 2.0 * c * (1..=bandwidth).map(|l| kern(l) * phi.powi(l as i32)).sum::<f64>();
+    let truncation = (full / kept).max(1.0);
+    let var_hac = s / bias * truncation / (sxx * sxx);
+    // A parametric cross-check from the same ARMA(1,1) shape, its autocorrelations corrected
+    // for the small-sample bias of detrended residuals (about -(1 + 3 rho) / m): when the
+    // record holds few correlation times the kernel estimate is biased low, the parametric one
+    // much less. The larger of the two is used.
+    let (r1c, r2c) = (rho + (1.0 + 3.0 * rho) / m as f64, rho2 + (1.0 + 3.0 * rho2) / m as f64);
+    let (pc, pphi) = if r1c > 0.05 && r2c > 0.0 && r2c < r1c {
+        let phi = (r2c / r1c).min(0.98);
+        ((r1c / phi).min(1.0), phi)
+    } else {
+        (1.0, r1c.clamp(0.0, 0.98))
+    };
+    let var_param = if pphi > 0.0 {
+        let gamma0 = rss / (m as f64 - 2.0);
+        let a: Vec<f64> = used.iter().zip(&z).map(|(&i, &zi)| weight(i).sqrt() * zi).collect();
+        let lmax = ((1e-6f64).ln() / pphi.ln()).ceil().min((m - 1) as f64) as usize;
+        let mut q = a.iter().map(|x| x * x).sum::<f64>();
+        let mut pl = 1.0;
+        for l in 1..=lmax {
+            pl *= pphi;
+            q += 2.0 * pc * pl * a.windows(l + 1).map(|p| p[0] * p[l]).sum::<f64>();
+        }
+        gamma0 * q.max(0.0) / (sxx * sxx)
+    } else {
+        0.0
+    };
+    let var = var_hac.max(var_param);
     let slope_se = var.sqrt();
     let dof = (1.5 * m as f64 / (bandwidth as f64 + 1.0)).max(1.0);
     let slope_u95 = slope_se * t975(dof);

@@ -21,6 +21,7 @@ pub mod fit;
 pub mod hostclock;
 pub mod profile;
 pub mod store;
+pub mod ticks;
 pub mod time;
 pub mod tone;
 
@@ -31,6 +32,7 @@ pub use hostclock::{
 };
 pub use profile::{DeviceName, Evidence, Method, Profile, DEFAULT_VALID_DAYS, MAX_ABS_PPM, UNKNOWN_DEVICE};
 pub use store::{ListedProfile, ProfileStore};
+pub use ticks::{measure_ticks, TickCalibration, TickConfig};
 pub use time::UtcTime;
 pub use tone::{measure_tone, ToneCalibration, ToneConfig};
 
