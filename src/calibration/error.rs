@@ -103,9 +103,17 @@ impl CalibrationError {
     }
 }
 
-/// Replaces control characters so that a message stays on one line.
+/// Joins the lines of `s` with "; " and replaces other control characters, so that a message
+/// stays on one line.
 pub(crate) fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 impl fmt::Display for CalibrationError {

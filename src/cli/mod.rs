@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub mod analyze;
+pub mod calibrate;
 pub mod exit;
 
 pub use exit::{ExitCode, Failure};
@@ -26,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Measure a recording: bph, rate, beat error, amplitude (or quartz rate), with u95.
     Analyze(analyze::Args),
+    /// Measure, keep and show the recorder's clock error (calibration profiles per device).
+    Calibrate(calibrate::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -43,6 +46,7 @@ pub fn main() -> i32 {
     };
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
     };
     match outcome {
         Ok(code) => code as i32,
