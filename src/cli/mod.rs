@@ -7,6 +7,9 @@ use std::path::PathBuf;
 pub mod analyze;
 pub mod calibrate;
 pub mod exit;
+pub mod judge;
+pub mod policy;
+pub mod synth;
 
 pub use exit::{ExitCode, Failure};
 
@@ -29,6 +32,12 @@ pub enum Command {
     Analyze(analyze::Args),
     /// Measure, keep and show the recorder's clock error (calibration profiles per device).
     Calibrate(calibrate::Args),
+    /// Judge a claim: measure one recording per position and apply a warranty policy.
+    Judge(judge::Args),
+    /// Warranty policies: list the built-ins, show one's exact text, check a policy file.
+    Policy(policy::Args),
+    /// Write a recording with known truth (JSON beside it) from the escapement model.
+    Synth(synth::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -47,6 +56,9 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
         Command::Calibrate(a) => calibrate::run(a),
+        Command::Judge(a) => judge::run(a),
+        Command::Policy(a) => policy::run(a),
+        Command::Synth(a) => synth::run(a),
     };
     match outcome {
         Ok(code) => code as i32,

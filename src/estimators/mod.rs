@@ -1,1 +1,12 @@
-//! (stage under construction)
+//! Stage 4, estimators: from timed beats and averaged waveforms to rate, beat error and
+//! amplitude, each with a data-derived 95% uncertainty.
+//!
+//! * [`events`]: unlock and drop onsets in an averaged beat.
+//! * [`fit`]: the tic/toc linear fit (online, flat memory) and its windowed summaries.
+//! * [`stats`]: Student quantiles, jackknife and correlation corrections.
+//! * [`quartz`]: quartz rate, inhibition and end of life from the step train.
+pub mod events;
+pub mod fit;
+pub mod mechanical;
+pub mod quartz;
+pub mod stats;

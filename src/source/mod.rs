@@ -74,7 +74,12 @@ impl Default for Limits {
 
 impl Limits {
     /// Checks a header against the limits.
+    ///
+    /// Also refuses what no limit could allow: a sample rate of 0 Hz or zero channels.
     pub fn check(&self, path: &Path, info: &AudioInfo) -> Result<(), Error> {
+        if info.sample_rate_hz == 0 {
+            return Err(Error::malformed(path, "the header says the sample rate is 0 Hz"));
+        }
         if info.sample_rate_hz < self.min_sample_rate_hz || info.sample_rate_hz > self.max_sample_rate_hz {
             return Err(Error::limit(
                 path,
@@ -191,14 +196,16 @@ pub fn open_with_limits(path: &Path, limits: &Limits) -> Result<Box<dyn BlockSou
     let n = f.read(&mut magic).map_err(|e| Error::io(path, e))?;
     drop(f);
     let src: Box<dyn BlockSource> = if n >= 12 && &magic[0..4] == b"RIFF" && &magic[8..12] == b"WAVE" {
-        Box::new(wav::WavSource::open(path)?)
+        Box::new(wav::WavSource::open_with_limits(path, limits)?)
     } else if n >= 4 && &magic[0..4] == b"fLaC" {
-        Box::new(flac::FlacSource::open(path)?)
+        Box::new(flac::FlacSource::open_with_limits(path, limits)?)
     } else if n == 0 {
         return Err(Error::malformed(path, "the file is empty"));
     } else {
         return Err(Error::unsupported(path, "not a WAV (RIFF/WAVE) or FLAC file"));
     };
+    // The readers check their headers before allocating; this repeats it for any reader added
+    // later that forgets.
     limits.check(path, src.info())?;
     Ok(src)
 }

@@ -1,0 +1,302 @@
+//! `tickproof synth OUT.wav`: write a recording with known truth and `OUT.truth.json` beside it.
+use super::{ExitCode, Failure};
+use crate::synth::{self, MechanicalParams, Negative, NegativeParams, SampleFormat, Scenario, Synth};
+use std::path::{Path, PathBuf};
+
+/// What to synthesise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// A mechanical watch (escapement model).
+    Mechanical,
+    /// White noise, no watch.
+    Noise,
+    /// Pink noise, no watch.
+    PinkNoise,
+    /// Speech-like babble, no watch.
+    Speech,
+    /// Chords in a rhythm, no watch.
+    Music,
+    /// Digital zero.
+    Silence,
+    /// Near-zero dither.
+    Dither,
+    /// A click train at --metronome-bpm.
+    Metronome,
+    /// Knocks alone.
+    Knocks,
+}
+
+/// Sample encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// 8-bit unsigned PCM.
+    U8,
+    /// 16-bit PCM.
+    I16,
+    /// 24-bit PCM.
+    I24,
+    /// 32-bit PCM.
+    I32,
+    /// 32-bit float.
+    F32,
+}
+
+/// Raw arguments of `synth`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The WAV file to write (the truth goes to the same name with `.truth.json`).
+    pub out: PathBuf,
+    /// What the recording holds.
+    #[arg(long, value_enum, default_value = "mechanical")]
+    pub kind: KindArg,
+    /// Beats per hour (3600..72000).
+    #[arg(long, default_value_t = 28800)]
+    pub bph: u32,
+    /// Rate, s/day (+ = gains).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub rate_s_per_day: f64,
+    /// Beat error, ms.
+    #[arg(long, default_value_t = 0.0)]
+    pub beat_error_ms: f64,
+    /// Balance amplitude, degrees.
+    #[arg(long, default_value_t = 270.0)]
+    pub amplitude_deg: f64,
+    /// Lift angle, degrees.
+    #[arg(long, default_value_t = 52.0)]
+    pub lift_angle_deg: f64,
+    /// Fraction of the lift angle from unlock to impulse.
+    #[arg(long, default_value_t = 0.15)]
+    pub impulse_fraction: f64,
+    /// RMS beat-to-beat timing jitter, microseconds.
+    #[arg(long, default_value_t = 0.0)]
+    pub jitter_us: f64,
+    /// RMS beat-to-beat loudness variation (relative).
+    #[arg(long, default_value_t = 0.03)]
+    pub amplitude_wobble: f64,
+    /// White-noise SNR in dB (mean power of the clean signal over the noise power); none if absent.
+    #[arg(long, allow_negative_numbers = true)]
+    pub snr_db: Option<f64>,
+    /// Sample rate, Hz.
+    #[arg(long, default_value_t = 48_000)]
+    pub sample_rate_hz: u32,
+    /// Length, seconds (default 20 for a watch, 10 otherwise).
+    #[arg(long)]
+    pub duration_s: Option<f64>,
+    /// Recorder clock error, ppm (+ = fast).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub recorder_ppm: f64,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Mains hum fundamental, Hz (50 or 60); none if absent.
+    #[arg(long)]
+    pub hum_hz: Option<f64>,
+    /// Hum power relative to the signal, dB.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub hum_db: f64,
+    /// Knocks a minute.
+    #[arg(long, default_value_t = 0.0)]
+    pub knocks_per_min: f64,
+    /// Speech babble power relative to the signal, dB; none if absent.
+    #[arg(long, allow_negative_numbers = true)]
+    pub babble_db: Option<f64>,
+    /// Dropouts (silenced spans) a minute.
+    #[arg(long, default_value_t = 0.0)]
+    pub dropouts_per_min: f64,
+    /// Metronome clicks a minute (--kind metronome).
+    #[arg(long, default_value_t = 100.0)]
+    pub metronome_bpm: f64,
+    /// Channels (the same ticks in each).
+    #[arg(long, default_value_t = 1)]
+    pub channels: u16,
+    /// Independent noise in each channel.
+    #[arg(long)]
+    pub decorrelated: bool,
+    /// Sample encoding.
+    #[arg(long, value_enum, default_value = "i16")]
+    pub format: FormatArg,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the truth as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The truth file beside a recording: `NAME.wav` -> `NAME.truth.json`.
+pub fn truth_path(out: &Path) -> PathBuf {
+    out.with_extension("truth.json")
+}
+
+impl Args {
+    /// Resolves the raw arguments into a scenario.
+    pub fn scenario(&self) -> Scenario {
+        let negative = |scenario: Negative| {
+            Scenario::None(NegativeParams {
+                scenario,
+                sample_rate_hz: self.sample_rate_hz,
+                duration_s: self.duration_s.unwrap_or(10.0),
+                recorder_ppm: self.recorder_ppm,
+                seed: self.seed,
+                channels: self.channels,
+                decorrelated_channels: self.decorrelated,
+                snr_db: self.snr_db,
+                hum_hz: self.hum_hz,
+                hum_db: self.hum_db,
+                knocks_per_min: self.knocks_per_min,
+                babble_db: self.babble_db,
+                dropouts_per_min: self.dropouts_per_min,
+            })
+        };
+        match self.kind {
+            KindArg::Mechanical => Scenario::Mechanical(MechanicalParams {
+                bph: self.bph,
+                rate_s_per_day: self.rate_s_per_day,
+                beat_error_ms: self.beat_error_ms,
+                amplitude_deg: self.amplitude_deg,
+                lift_angle_deg: self.lift_angle_deg,
+                impulse_fraction: self.impulse_fraction,
+                jitter_us: self.jitter_us,
+                amplitude_wobble: self.amplitude_wobble,
+                sample_rate_hz: self.sample_rate_hz,
+                duration_s: self.duration_s.unwrap_or(20.0),
+                recorder_ppm: self.recorder_ppm,
+                seed: self.seed,
+                channels: self.channels,
+                decorrelated_channels: self.decorrelated,
+                snr_db: self.snr_db,
+                hum_hz: self.hum_hz,
+                hum_db: self.hum_db,
+                knocks_per_min: self.knocks_per_min,
+                babble_db: self.babble_db,
+                dropouts_per_min: self.dropouts_per_min,
+                ..MechanicalParams::default()
+            }),
+            KindArg::Noise => negative(Negative::Noise),
+            KindArg::PinkNoise => negative(Negative::PinkNoise),
+            KindArg::Speech => negative(Negative::Speech),
+            KindArg::Music => negative(Negative::Music),
+            KindArg::Silence => negative(Negative::Silence),
+            KindArg::Dither => negative(Negative::Dither),
+            KindArg::Metronome => negative(Negative::Metronome { bpm: self.metronome_bpm }),
+            KindArg::Knocks => negative(Negative::Knocks),
+        }
+    }
+
+    fn sample_format(&self) -> SampleFormat {
+        match self.format {
+            FormatArg::U8 => SampleFormat::U8,
+            FormatArg::I16 => SampleFormat::I16,
+            FormatArg::I24 => SampleFormat::I24,
+            FormatArg::I32 => SampleFormat::I32,
+            FormatArg::F32 => SampleFormat::F32,
+        }
+    }
+}
+
+/// Renders `scenario` as WAV bytes in `format` and its truth JSON text, all in memory.
+pub fn render(scenario: &Scenario, format: SampleFormat) -> Result<(Vec<u8>, String), synth::Error> {
+    let mut s = Synth::new(scenario)?;
+    let mut truth = s.truth();
+    truth.sample_format = Some(format);
+    let mut cur = std::io::Cursor::new(Vec::new());
+    synth::write_wav(&mut s, format, &mut cur).map_err(|e| synth::Error::invalid(e.to_string()))?;
+    Ok((cur.into_inner(), truth.to_json()))
+}
+
+/// A temporary name in the same folder as `dest`.
+fn temp_beside(dest: &Path) -> PathBuf {
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Moves `tmp` to `dest`, refusing to replace an existing `dest` unless `force`.
+fn place(tmp: &Path, dest: &Path, force: bool) -> std::io::Result<()> {
+    if force {
+        return std::fs::rename(tmp, dest);
+    }
+    // A hard link fails if `dest` exists: no window in which another file could be replaced.
+    match std::fs::hard_link(tmp, dest) {
+        Ok(()) => std::fs::remove_file(tmp),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if !dest.exists() => std::fs::rename(tmp, dest),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs `synth`.
+pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    let out = args.out.clone();
+    let truth_out = truth_path(&out);
+    let shown = out.display().to_string();
+    if out.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()) != Some("wav".into()) {
+        return Err(Failure::usage(format!("{shown}: the output must end in .wav")));
+    }
+    if !args.force {
+        for p in [&out, &truth_out] {
+            if p.exists() {
+                return Err(Failure::usage(format!(
+                    "{}: already exists (use --force to replace it)",
+                    p.display()
+                )));
+            }
+        }
+    }
+    let scenario = args.scenario();
+    let format = args.sample_format();
+    let mut s = Synth::new(&scenario).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
+    let mut truth = s.truth();
+    truth.sample_format = Some(format);
+    let storage = |p: &Path, e: &dyn std::fmt::Display| {
+        Failure::new(ExitCode::Storage, format!("{}: cannot write: {e}", p.display()))
+    };
+    let tmp_wav = temp_beside(&out);
+    let tmp_truth = temp_beside(&truth_out);
+    let cleanup = || {
+        let _ = std::fs::remove_file(&tmp_wav);
+        let _ = std::fs::remove_file(&tmp_truth);
+    };
+    let written = (|| -> Result<(), Failure> {
+        let f = std::fs::File::create(&tmp_wav).map_err(|e| storage(&out, &e))?;
+        synth::write_wav(&mut s, format, std::io::BufWriter::new(f)).map_err(|e| storage(&out, &e))?;
+        std::fs::write(&tmp_truth, truth.to_json()).map_err(|e| storage(&truth_out, &e))?;
+        Ok(())
+    })();
+    if let Err(f) = written {
+        cleanup();
+        return Err(f);
+    }
+    if let Err(e) = place(&tmp_wav, &out, args.force) {
+        cleanup();
+        let code =
+            if e.kind() == std::io::ErrorKind::AlreadyExists { ExitCode::Usage } else { ExitCode::Storage };
+        return Err(Failure::new(code, format!("{shown}: cannot write: {e}")));
+    }
+    if let Err(e) = place(&tmp_truth, &truth_out, args.force) {
+        cleanup();
+        let _ = std::fs::remove_file(&out);
+        let code =
+            if e.kind() == std::io::ErrorKind::AlreadyExists { ExitCode::Usage } else { ExitCode::Storage };
+        return Err(Failure::new(code, format!("{}: cannot write: {e}", truth_out.display())));
+    }
+    if args.json {
+        print!("{}", truth.to_json());
+    } else {
+        let clipped = s.clipped_samples();
+        let what = match (truth.bph, truth.rate_s_per_day, truth.beat_error_ms, truth.amplitude_deg) {
+            (Some(b), Some(r), Some(be), Some(a)) => {
+                format!("mechanical {b} bph, rate {r:+.3} s/day, beat error {be:.3} ms, amplitude {a:.1} deg")
+            }
+            _ => format!("no watch ({})", truth.scenario),
+        };
+        println!(
+            "wrote {shown} ({what}, {:.1} s at {} Hz, {}{}) and {}",
+            truth.duration_s,
+            truth.sample_rate_hz,
+            format.name(),
+            if clipped > 0 { format!(", {clipped} samples clipped") } else { String::new() },
+            truth_out.display()
+        );
+    }
+    Ok(ExitCode::Ok)
+}

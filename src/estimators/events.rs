@@ -1,0 +1,211 @@
+//! The sub-events of a beat in an averaged (high-SNR) waveform envelope: the unlock (the first
+//! sound of the beat) and the drop, each located at its onset.
+//!
+//! The onset of an event is where its envelope, rising from the valley before it, crosses half
+//! of the way to the event's peak. With the zero-phase band weighting used upstream the
+//! envelope of a sharp onset is blurred symmetrically, so the half-rise crossing sits on the
+//! onset itself, for a faint unlock and a loud drop alike; the same rule on both events and on
+//! both sides of the beat makes the unlock-to-drop time and the tic/toc offsets consistent.
+
+/// Onsets found in one averaged beat.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Events {
+    /// Unlock onset (samples from the frame origin).
+    pub unlock: f64,
+    /// Drop onset (samples from the frame origin), `None` when no drop was found.
+    pub drop: Option<f64>,
+    /// Envelope floor (the noise left in the average).
+    pub floor: f32,
+    /// Peak of the loudest event.
+    pub peak: f32,
+    /// How ill-defined the unlock onset is: the distance between the steepest-rise and the
+    /// half-rise onsets of the same edge (samples). Zero for a clean step.
+    pub unlock_spread: f64,
+    /// The same for the drop.
+    pub drop_spread: f64,
+}
+
+/// The physical range of unlock-to-drop times, in samples, for a beat period `p_s` seconds at
+/// `fs` samples per second and lift angle `lift_deg`: amplitudes from 90 to 400 degrees.
+pub fn unlock_to_drop_range(p_s: f64, fs: f64, lift_deg: f64) -> (f64, f64) {
+    let t = 2.0 * p_s;
+    let time = |amp: f64| t / std::f64::consts::PI * (lift_deg / (2.0 * amp)).clamp(-1.0, 1.0).asin() * fs;
+    (time(400.0), time(90.0))
+}
+
+fn local_peak_after(env: &[f32], from: usize, to: usize) -> usize {
+    // The first local maximum after `from` that is not just a ripple: walk up while rising.
+    let mut i = from.min(env.len() - 1);
+    let to = to.min(env.len() - 1);
+    while i < to && env[i + 1] >= env[i] {
+        i += 1;
+    }
+    i
+}
+
+/// Onset of the event whose first peak is at `peak`: the steepest point of its leading edge,
+/// searched from the valley before it (not before `from`), refined with a parabola.
+///
+/// A sharp onset blurred by the zero-phase band limit rises steepest exactly at the onset,
+/// whatever the later interference between the event's partials does to its peak.
+fn steepest_rise(env: &[f32], from: usize, peak: usize) -> f64 {
+    let from = from.max(1);
+    if peak <= from + 1 {
+        return peak as f64;
+    }
+    let mut v = peak;
+    while v > from && env[v - 1] < env[v] {
+        v -= 1;
+    }
+    let slope = |i: usize| env[i + 1] as f64 - env[i - 1] as f64;
+    let lo = v.max(1);
+    let hi = peak.min(env.len() - 2);
+    if lo >= hi {
+        return peak as f64;
+    }
+    let mut m = lo;
+    for i in lo..=hi {
+        if slope(i) > slope(m) {
+            m = i;
+        }
+    }
+    if m > 1 && m + 2 < env.len() {
+        let (y0, y1, y2) = (slope(m - 1), slope(m), slope(m + 1));
+        let d = y0 - 2.0 * y1 + y2;
+        if d < 0.0 {
+            return m as f64 + (0.5 * (y0 - y2) / d).clamp(-0.5, 0.5);
+        }
+    }
+    m as f64
+}
+
+/// Half-rise onset of the event whose peak is at `peak` with the valley searched back to `from`.
+#[allow(dead_code)]
+fn half_rise(env: &[f32], from: usize, peak: usize) -> f64 {
+    let from = from.min(peak);
+    let valley = env[from..=peak].iter().cloned().fold(f32::INFINITY, f32::min);
+    let level = valley + 0.5 * (env[peak] - valley);
+    let mut i = peak;
+    while i > from && env[i - 1] >= level {
+        i -= 1;
+    }
+    if i == 0 || i == from {
+        return i as f64;
+    }
+    let (a, b) = (env[i - 1], env[i]);
+    (i - 1) as f64 + if b > a { ((level - a) / (b - a)) as f64 } else { 0.0 }
+}
+
+fn percentile(v: &[f32], q: f64) -> f32 {
+    let mut s: Vec<f32> = v.to_vec();
+    let k = ((s.len() as f64 - 1.0) * q) as usize;
+    *s.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+}
+
+/// Finds the unlock and the drop in the envelope `env` (samples `0..len` of a frame, the beat
+/// inside `lo..hi`), with the unlock-to-drop time limited to `t_range` samples.
+///
+/// Unlock: the first rise above a tenth of the loudest event (and clear of the noise floor).
+/// Drop: the loudest event whose onset lies within `t_range` after the unlock.
+pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64)) -> Option<Events> {
+    let hi = hi.min(env.len());
+    if hi <= lo + 8 {
+        return None;
+    }
+    let seg = &env[lo..hi];
+    let floor = percentile(seg, 0.2);
+    let (imax, &peak) = seg.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    let imax = imax + lo;
+    if peak <= floor * 1.5 {
+        return None;
+    }
+    let thr = floor + 0.1 * (peak - floor);
+    let first = (lo..hi).find(|&i| env[i] > thr)?;
+    let up = local_peak_after(env, first, hi - 1);
+    let ufrom = first.saturating_sub(((up - first) * 3).max(8)).max(lo);
+    let unlock = steepest_rise(env, ufrom, up);
+    let unlock_spread = (unlock - half_rise(env, ufrom, up)).abs();
+    let mut drop_spread = 0.0;
+    // Drop: loudest local peak whose onset falls in the physical window after the unlock.
+    let w_lo = unlock + t_range.0 * 0.8;
+    let w_hi = (unlock + t_range.1 * 1.05).min(hi as f64 - 2.0);
+    let start = (w_lo.max(lo as f64) as usize).max(up + 1);
+    let end = ((w_hi as usize) + 1).min(hi - 1);
+    let is_peak = |i: usize| env[i] > env[i - 1] && env[i] >= env[i + 1];
+    let loudest = (start..end).filter(|&i| is_peak(i)).map(|i| env[i]).fold(0.0f32, f32::max);
+    // The drop's first strong peak: interference between its partials may make a later one
+    // louder, but the onset precedes the first.
+    let first_strong = (start..end).find(|&i| {
+        is_peak(i) && env[i] > floor + 0.15 * (peak - floor) && env[i] >= floor + 0.5 * (loudest - floor)
+    });
+    let drop = first_strong.and_then(|p| {
+        let back = (p as f64 - 0.5 * (p as f64 - unlock)).max(up as f64) as usize;
+        let on = steepest_rise(env, back, p);
+        drop_spread = (on - half_rise(env, back, p)).abs();
+        (on > unlock + 0.5 * t_range.0 && on < unlock + t_range.1 * 1.05).then_some(on)
+    });
+    let _ = imax;
+    Some(Events { unlock, drop, floor, peak, unlock_spread, drop_spread })
+}
+
+/// Onsets of the same events in another average of the same beat (a later part of the
+/// recording, a jackknife replicate): each is searched near its `hint` so the events keep
+/// their identity.
+pub fn refine(env: &[f32], hint: &Events, radius: f64) -> Events {
+    let at = |h: f64| -> (f64, f64) {
+        let lo = (h - radius).max(1.0) as usize;
+        let hi = ((h + radius) as usize).min(env.len() - 2);
+        // The event's peak: the first local maximum after the hinted onset.
+        let start = (h.max(lo as f64) as usize).min(hi);
+        let p = local_peak_after(env, start, (start + (2.0 * radius) as usize).min(env.len() - 2));
+        let on = steepest_rise(env, lo, p);
+        (on, (on - half_rise(env, lo, p)).abs())
+    };
+    let (unlock, unlock_spread) = at(hint.unlock);
+    let d = hint.drop.map(at);
+    Events {
+        unlock,
+        drop: d.map(|x| x.0),
+        floor: hint.floor,
+        peak: hint.peak,
+        unlock_spread,
+        drop_spread: d.map_or(0.0, |x| x.1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(onsets: &[(f64, f32)], n: usize, tau: f64) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let x = i as f64;
+                let mut v = 0.01f32;
+                for &(t0, a) in onsets {
+                    // A symmetric blur of a sharp onset followed by an exponential decay.
+                    let rise = 0.5 * (1.0 + ((x - t0) / 1.5).tanh());
+                    v += a * (rise * (-(x - t0).max(0.0) / tau).exp()) as f32;
+                }
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_unlock_and_drop_onsets() {
+        let env = env_of(&[(100.0, 0.3), (140.0, 0.5), (420.0, 1.0)], 1000, 20.0);
+        let e = find(&env, 0, 1000, (200.0, 600.0)).unwrap();
+        assert!((e.unlock - 100.0).abs() < 1.0, "unlock {}", e.unlock);
+        assert!((e.drop.unwrap() - 420.0).abs() < 1.0, "drop {:?}", e.drop);
+    }
+
+    #[test]
+    fn refine_follows_a_moved_event() {
+        let env = env_of(&[(100.0, 0.3), (420.0, 1.0)], 1000, 20.0);
+        let e = find(&env, 0, 1000, (200.0, 600.0)).unwrap();
+        let moved = env_of(&[(103.0, 0.3), (418.0, 1.0)], 1000, 20.0);
+        let r = refine(&moved, &e, 12.0);
+        assert!((r.unlock - 103.0).abs() < 1.0 && (r.drop.unwrap() - 418.0).abs() < 1.0, "{r:?}");
+    }
+}

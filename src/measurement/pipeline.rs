@@ -1,0 +1,325 @@
+//! The pipeline: source -> conditioning -> beats -> estimators -> [`Measurement`].
+//!
+//! [`Analyzer`] is fed mono blocks as they come (from a file or a microphone). It keeps the
+//! first seconds to recognise the beat rate and learn the tic and toc sounds, then replays them
+//! through the beat timer and keeps timing beats as more audio arrives; memory stays flat.
+use super::types::*;
+use crate::beats::acquire::{self, Envelope, Lock};
+use crate::beats::template;
+use crate::beats::timer::BeatTimer;
+use crate::estimators::mechanical::{self, MechanicalEstimate};
+use crate::source::{self, BlockSource};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Samples per block fed through the pipeline.
+pub const BLOCK_FRAMES: usize = 4096;
+/// Seconds of audio used to recognise the beat rate and learn the beat's sound.
+pub const ACQUISITION_S: f64 = 12.0;
+
+/// Errors of the analysis layer.
+///
+/// `Source` errors are final for that file (except `source::Error::Io`, which may be
+/// transient). A recording without a watch is not an error: it is a [`Measurement`] of kind
+/// [`Kind::None`] with a reason.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AnalyzeError {
+    /// The audio could not be read.
+    Source(source::Error),
+    /// A setting is out of range (names the setting).
+    Config(String),
+}
+
+impl fmt::Display for AnalyzeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AnalyzeError::Source(e) => write!(f, "{e}"),
+            AnalyzeError::Config(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for AnalyzeError {}
+
+impl From<source::Error> for AnalyzeError {
+    fn from(e: source::Error) -> Self {
+        AnalyzeError::Source(e)
+    }
+}
+
+impl AnalysisConfig {
+    /// Checks the ranges of the settings.
+    pub fn validate(&self) -> Result<(), AnalyzeError> {
+        if !(self.lift_angle_deg.is_finite() && (10.0..=90.0).contains(&self.lift_angle_deg)) {
+            return Err(AnalyzeError::Config(format!(
+                "lift angle {} deg is outside 10..90 deg",
+                self.lift_angle_deg
+            )));
+        }
+        if let Some(b) = self.bph {
+            if !BPH_RANGE.contains(&b) {
+                return Err(AnalyzeError::Config(format!("beat rate {b} bph is outside 3600..72000")));
+            }
+        }
+        let r = &self.recorder.recorder_ppm;
+        if !(r.value.is_finite() && r.value.abs() <= 10_000.0 && r.u95.is_finite() && r.u95 <= 10_000.0) {
+            return Err(AnalyzeError::Config(format!(
+                "recorder clock error {} ppm (u95 {}) is not a plausible value",
+                r.value, r.u95
+            )));
+        }
+        Ok(())
+    }
+}
+
+enum State {
+    Acquiring,
+    Tracking { lock: Lock, timer: Box<BeatTimer> },
+    Failed(String),
+}
+
+/// The mechanical analyser, fed block by block.
+pub struct Analyzer {
+    fs: f64,
+    cfg: AnalysisConfig,
+    acq: Vec<f32>,
+    acq_len: usize,
+    state: State,
+    samples: u64,
+}
+
+impl fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Analyzer").field("fs", &self.fs).field("samples", &self.samples).finish()
+    }
+}
+
+/// What the mechanical analyser concluded.
+#[derive(Debug, Clone)]
+pub enum MechanicalOutcome {
+    /// Figures.
+    Measured(Box<MechanicalEstimate>),
+    /// No watch, and why.
+    NoWatch(String),
+}
+
+impl Analyzer {
+    /// An analyser for mono audio at `sample_rate_hz`.
+    pub fn new(sample_rate_hz: u32, cfg: AnalysisConfig) -> Self {
+        Self::with_acquisition(sample_rate_hz, cfg, ACQUISITION_S)
+    }
+
+    /// An analyser that recognises the beat rate after `acquisition_s` seconds (at least 2 s;
+    /// live readings use ~3 s to show a first figure quickly, files use [`ACQUISITION_S`]).
+    pub fn with_acquisition(sample_rate_hz: u32, cfg: AnalysisConfig, acquisition_s: f64) -> Self {
+        let fs = sample_rate_hz as f64;
+        let mut acq_s = acquisition_s.max(2.0);
+        if let Some(b) = cfg.bph {
+            acq_s = acq_s.max(10.0 * 7200.0 / b as f64);
+        }
+        let acq_len = (acq_s * fs) as usize;
+        Analyzer { fs, cfg, acq: Vec::with_capacity(acq_len), acq_len, state: State::Acquiring, samples: 0 }
+    }
+
+    /// True once the analyser has decided there is no watch (the rest need not be read).
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Failed(_))
+    }
+
+    /// Feeds consecutive mono samples.
+    pub fn push(&mut self, block: &[f32]) {
+        self.samples += block.len() as u64;
+        match &mut self.state {
+            State::Failed(_) => {}
+            State::Tracking { timer, .. } => timer.push(block),
+            State::Acquiring => {
+                let take = (self.acq_len - self.acq.len()).min(block.len());
+                self.acq.extend_from_slice(&block[..take]);
+                if self.acq.len() == self.acq_len {
+                    self.lock();
+                    if let State::Tracking { timer, .. } = &mut self.state {
+                        timer.push(&block[take..]);
+                    }
+                }
+            }
+        }
+    }
+
+    fn lock(&mut self) {
+        let env = Envelope::of(&self.acq, self.fs);
+        let lock = match acquire::acquire(&env, self.cfg.bph) {
+            Ok(l) => l,
+            Err(e) => {
+                self.state = State::Failed(e.reason);
+                self.acq = Vec::new();
+                return;
+            }
+        };
+        let t = match template::build(&self.acq, self.fs, &lock, self.cfg.lift_angle_deg) {
+            Ok(t) => t,
+            Err(e) => {
+                self.state = State::Failed(format!("ticks at {} bph, but {}", lock.bph, e.0));
+                self.acq = Vec::new();
+                return;
+            }
+        };
+        let mut timer = Box::new(BeatTimer::new(t, BLOCK_FRAMES));
+        for chunk in self.acq.chunks(BLOCK_FRAMES) {
+            timer.push(chunk);
+        }
+        self.acq = Vec::new();
+        self.state = State::Tracking { lock, timer };
+    }
+
+    /// The figures from the audio so far (a live reading), without ending the recording:
+    /// `None` while the beat rate is still being recognised.
+    pub fn snapshot(&self) -> Option<MechanicalOutcome> {
+        match &self.state {
+            State::Acquiring => None,
+            State::Failed(r) => Some(MechanicalOutcome::NoWatch(r.clone())),
+            State::Tracking { lock, timer } => Some(
+                match mechanical::estimate(
+                    timer,
+                    lock.bph,
+                    lock.forced,
+                    self.cfg.lift_angle_deg,
+                    &self.cfg.recorder,
+                ) {
+                    Ok(m) => MechanicalOutcome::Measured(Box::new(m)),
+                    Err(e) => MechanicalOutcome::NoWatch(e.0),
+                },
+            ),
+        }
+    }
+
+    /// Samples fed so far.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// Ends the recording and computes the figures.
+    pub fn finish(mut self) -> MechanicalOutcome {
+        if matches!(self.state, State::Acquiring) {
+            if (self.acq.len() as f64) < 2.0 * self.fs {
+                return MechanicalOutcome::NoWatch(format!(
+                    "the recording is {:.1} s long; at least 2 s are needed to hear a watch",
+                    self.acq.len() as f64 / self.fs
+                ));
+            }
+            self.lock();
+        }
+        match self.state {
+            State::Failed(r) => MechanicalOutcome::NoWatch(r),
+            State::Acquiring => MechanicalOutcome::NoWatch("no audio".into()),
+            State::Tracking { lock, mut timer } => {
+                match mechanical::estimate(
+                    &mut timer,
+                    lock.bph,
+                    lock.forced,
+                    self.cfg.lift_angle_deg,
+                    &self.cfg.recorder,
+                ) {
+                    Ok(m) => MechanicalOutcome::Measured(Box::new(m)),
+                    Err(e) => MechanicalOutcome::NoWatch(e.0),
+                }
+            }
+        }
+    }
+}
+
+fn none(reason: String) -> (Kind, Option<String>) {
+    (Kind::None, Some(reason))
+}
+
+/// Analyses a source (any [`BlockSource`]): picks the channel, runs the pipeline, and returns
+/// the measurement (of kind `none` with a reason when there is no watch).
+pub fn analyze_source(src: Box<dyn BlockSource>, cfg: &AnalysisConfig) -> Result<Measurement, AnalyzeError> {
+    cfg.validate()?;
+    let mut src = src;
+    let info = src.info().clone();
+    let channel = match cfg.channel {
+        Some(c) if c >= info.channels => {
+            return Err(AnalyzeError::Config(format!(
+                "channel {c} does not exist (the recording has {} channels)",
+                info.channels
+            )))
+        }
+        Some(c) => c,
+        None if info.channels > 1 => source::channel::choose_channel(src.as_mut(), 20.0)?.channel,
+        None => 0,
+    };
+    let mut blocks = source::channel::MonoBlocks::new(src, channel, BLOCK_FRAMES);
+    let mut an = Analyzer::new(info.sample_rate_hz, cfg.clone());
+    let mut frames = 0u64;
+    while let Some(b) = blocks.next_block()? {
+        frames += b.len() as u64;
+        an.push(b);
+        if an.is_done() {
+            break;
+        }
+    }
+    // A file read only in part (no watch found early) still reports its whole length.
+    let duration_s = info.frames.unwrap_or(frames).max(frames) as f64 / info.sample_rate_hz as f64;
+    let outcome = an.finish();
+    let mut m = Measurement {
+        kind: Kind::None,
+        bph: None,
+        rate_s_per_day: None,
+        beat_error_ms: None,
+        amplitude_deg: None,
+        lift_angle_deg: cfg.lift_angle_deg,
+        recorder_ppm: cfg.recorder.recorder_ppm,
+        calibration: cfg.recorder.source.clone(),
+        calibration_stale: cfg.recorder.stale,
+        beats_used: 0,
+        beats_rejected: 0,
+        duration_s,
+        quality: 0.0,
+        snr_db: None,
+        sample_rate_hz: info.sample_rate_hz,
+        channels: info.channels,
+        channel,
+        reason: None,
+        mechanical: None,
+        quartz: None,
+        rate_s_per_month: None,
+        findings: vec![],
+        software: software_id(),
+    };
+    match outcome {
+        MechanicalOutcome::Measured(e) => {
+            let mech = e.mechanical;
+            m.kind = Kind::Mechanical;
+            m.bph = Some(mech.bph);
+            m.rate_s_per_day = Some(mech.rate_s_per_day);
+            m.beat_error_ms = Some(mech.beat_error_ms);
+            m.amplitude_deg = mech.amplitude_deg;
+            m.beats_used = mech.beats_used;
+            m.beats_rejected = mech.beats_rejected;
+            m.quality = e.quality;
+            m.snr_db = Some(e.snr_db);
+            m.mechanical = Some(mech);
+        }
+        MechanicalOutcome::NoWatch(r) => {
+            let (k, reason) = none(r);
+            m.kind = k;
+            m.reason = reason;
+        }
+    }
+    Ok(m)
+}
+
+/// Opens and analyses a recording.
+pub fn analyze_path(path: &Path, cfg: &AnalysisConfig) -> Result<Measurement, AnalyzeError> {
+    let src = source::open(path)?;
+    analyze_source(src, cfg).map_err(|e| match e {
+        AnalyzeError::Config(m) => AnalyzeError::Config(format!("{}: {m}", path.display())),
+        other => other,
+    })
+}
+
+/// The path of a file, for messages.
+pub fn display(path: &Path) -> PathBuf {
+    path.to_path_buf()
+}
