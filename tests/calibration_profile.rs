@@ -1,4 +1,5 @@
 //! Calibration profiles: round trip, staleness, bad files, device names, atomic saves.
+use std::path::Path;
 use tickproof::calibration::profile::{host_name, MAX_PROFILE_BYTES};
 use tickproof::calibration::store::read_profile;
 use tickproof::calibration::{
@@ -288,4 +289,22 @@ fn manual_entry_requires_a_note_and_sane_figures() {
     assert!(manual_profile(&name, 2e4, 1.5, "", "x", now).unwrap_err().to_string().contains("--ppm"));
     assert!(manual_profile(&name, 2.0, 0.0, "", "x", now).unwrap_err().to_string().contains("--u95"));
     assert!(manual_profile(&name, f64::NAN, 1.0, "", "x", now).is_err());
+}
+
+#[test]
+fn repository_examples_are_valid_profiles() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("calibration").join("examples");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            let p = read_profile(&path).unwrap_or_else(|e| panic!("{e}"));
+            // Written back and read again, it is the same profile.
+            assert_eq!(Profile::from_toml(&p.to_toml(), &path).unwrap(), p);
+            n += 1;
+        }
+    }
+    assert!(n >= 3);
+    let unknown = read_profile(&dir.join("unknown-device.toml")).unwrap();
+    assert_eq!((unknown.device.as_str(), unknown.recorder_ppm.value), (UNKNOWN_DEVICE, 0.0));
 }
