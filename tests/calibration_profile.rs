@@ -308,3 +308,33 @@ fn repository_examples_are_valid_profiles() {
     let unknown = read_profile(&dir.join("unknown-device.toml")).unwrap();
     assert_eq!((unknown.device.as_str(), unknown.recorder_ppm.value), (UNKNOWN_DEVICE, 0.0));
 }
+
+#[test]
+fn mutated_profiles_never_panic_and_errors_stay_one_line() {
+    let mut rng = tickproof::synth::rng::Rng::new(4242);
+    let base = GOOD.as_bytes();
+    let alphabet = b"=[]\"'.,#\n\\ 0123456789abcdefnaiuxyz-+:TZ\x00\xff";
+    let path = Path::new("fuzz/mic.toml");
+    for _ in 0..3000 {
+        let mut b = base.to_vec();
+        for _ in 0..1 + (rng.uniform() * 6.0) as usize {
+            let i = (rng.uniform() * b.len() as f64) as usize % b.len().max(1);
+            match (rng.uniform() * 3.0) as u32 {
+                0 => b[i] = alphabet[(rng.uniform() * alphabet.len() as f64) as usize % alphabet.len()],
+                1 => {
+                    b.remove(i);
+                }
+                _ => b.insert(i, alphabet[(rng.uniform() * alphabet.len() as f64) as usize % alphabet.len()]),
+            }
+        }
+        if let Ok(text) = std::str::from_utf8(&b) {
+            match Profile::from_toml(text, path) {
+                Ok(p) => assert!(p.recorder_ppm.value.is_finite() && p.recorder_ppm.u95 > 0.0),
+                Err(e) => {
+                    let m = e.to_string();
+                    assert!(m.starts_with("fuzz/mic.toml") && !m.contains('\n'), "{m}");
+                }
+            }
+        }
+    }
+}

@@ -273,7 +273,9 @@ impl Profile {
     /// Parses and validates a profile from TOML text; `path` names the file in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Profile, CalibrationError> {
         let table: toml::Table = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let line = e.span().map(|s| {
+                text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+            });
             CalibrationError::bad_profile(path, None, line, format!("not valid TOML: {}", e.message()))
         })?;
         let mut r = Reader { path, table: &table, prefix: "" };
