@@ -37,7 +37,7 @@ struct ToneSource {
 impl ToneSource {
     fn new(t: Tone, fs: u32, seconds: f64, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
-        let theta = rng.range(0.0, 6.283);
+        let theta = rng.range(0.0, std::f64::consts::TAU);
         let info = AudioInfo {
             sample_rate_hz: fs,
             channels: t.channels,

@@ -145,13 +145,13 @@ pub fn measure_tone(
     let hi_bin = (((f_true * (1.0 + search_ppm * 1e-6)) / bin_hz).ceil() as usize + 2).min(nfft / 2 - 1);
     let mut best: Option<(u16, f64, f64)> = None; // channel, coarse Hz, peak/floor
     let mut strongest_elsewhere: Option<(f64, f64)> = None;
-    for c in 0..ch {
+    for (c, samples) in head.iter().enumerate() {
         if cfg.channel.is_some_and(|k| k as usize != c) {
             continue;
         }
-        for (i, v) in inbuf.iter_mut().enumerate() {
+        for (i, (v, &x)) in inbuf.iter_mut().zip(samples).enumerate() {
             let w = 0.5 - 0.5 * (2.0 * PI * i as f64 / nfft as f64).cos();
-            *v = head[c][i] as f64 * w;
+            *v = x as f64 * w;
         }
         fft.process_with_scratch(&mut inbuf, &mut spec, &mut scratch)
             .map_err(|e| CalibrationError::invalid(format!("{}: FFT failed: {}", name.display(), e)))?;
