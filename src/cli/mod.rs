@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 pub mod analyze;
 pub mod claim;
+pub mod calibrate;
 pub mod exit;
 pub mod judge;
 pub mod key;
@@ -31,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Measure a recording: bph, rate, beat error, amplitude (or quartz rate), with u95.
     Analyze(analyze::Args),
+    /// Measure, keep and show the recorder's clock error (calibration profiles per device).
+    Calibrate(calibrate::Args),
     /// Judge a claim: measure one recording per position and apply a warranty policy.
     Judge(judge::Args),
     /// Warranty policies: list the built-ins, show one's exact text, check a policy file.
@@ -58,6 +61,7 @@ pub fn main() -> i32 {
     };
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Judge(a) => judge::run(a),
         Command::Policy(a) => policy::run(a),
         Command::Synth(a) => synth::run(a),
