@@ -29,6 +29,7 @@ pub mod cli;
 pub mod conditioning;
 pub mod estimators;
 pub mod evaluate;
+pub mod live;
 pub mod measurement;
 pub mod source;
 pub mod synth;
