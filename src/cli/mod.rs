@@ -5,7 +5,9 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub mod analyze;
+pub mod devices;
 pub mod exit;
+pub mod listen;
 pub mod synth;
 
 pub use exit::{ExitCode, Failure};
@@ -29,6 +31,10 @@ pub enum Command {
     Analyze(analyze::Args),
     /// Write a recording with known truth (JSON beside it) from the escapement model.
     Synth(synth::Args),
+    /// Read a watch live from a microphone (or `--replay FILE`), in a terminal view or as lines.
+    Listen(listen::Args),
+    /// List the audio inputs and the sample rates they support.
+    Devices(devices::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -47,6 +53,8 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::Listen(a) => listen::run(a),
+        Command::Devices(a) => devices::run(a),
     };
     match outcome {
         Ok(code) => code as i32,

@@ -11,6 +11,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+#[cfg(feature = "capture")]
+pub mod capture;
 pub mod recorder;
 pub mod replay;
 pub mod ring;

@@ -272,7 +272,12 @@ impl LiveSession {
     /// [`LiveConfig::reading_every_s`] of audio, and at once when a watch is first locked).
     pub fn push(&mut self, block: &[f32]) -> Option<Reading> {
         let mut out = None;
-        for chunk in block.chunks(BLOCK_FRAMES) {
+        let mut rest = block;
+        while !rest.is_empty() {
+            // Chunks end on the reading grid, so readings come on time whatever the block size.
+            let to_reading = self.next_reading_at.saturating_sub(self.samples).max(1) as usize;
+            let (chunk, tail) = rest.split_at(rest.len().min(BLOCK_FRAMES).min(to_reading));
+            rest = tail;
             if let Some(r) = self.feed(chunk) {
                 out = Some(r);
             }
@@ -303,7 +308,12 @@ impl LiveSession {
         if !due {
             return None;
         }
-        self.next_reading_at = self.samples + self.s(self.cfg.reading_every_s);
+        let every = self.s(self.cfg.reading_every_s).max(1);
+        self.next_reading_at = if self.samples >= self.next_reading_at {
+            self.next_reading_at + every
+        } else {
+            self.samples + every
+        };
         self.update();
         let r = self.reading();
         if let (Some(rate), Status::Measuring) = (r.rate_s_per_day, r.status) {
