@@ -1,7 +1,7 @@
 //! `tickproof listen`: live readings from a microphone (or a replayed recording through the same
 //! path), shown in the terminal view, as lines, or as JSON lines.
 use super::{ExitCode, Failure};
-use crate::live::recorder::{utc_now, RecordingMeta, StoredFormat};
+use crate::live::recorder::{RecordingMeta, StoredFormat};
 use crate::live::run::{self, Command, Frontend, RunInputs, Status as LoopStatus};
 use crate::live::{replay, ring, LiveConfig, LiveError, LiveSession, Reading, Recorder, RING_SECONDS};
 use crate::measurement::{AnalysisConfig, Figure, RecorderClock};
@@ -191,7 +191,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 fs = c.sample_rate_hz;
                 source_name = c.name.clone();
                 format = c.stored_format();
-                let stamp: String = utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                let stamp: String =
+                    crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
                 default_out = Some(PathBuf::from(format!("tickproof-{stamp}.wav")));
                 snapshot_base = PathBuf::new();
                 chosen = Some(c);
@@ -279,7 +280,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         snapshot_base,
     };
     let use_tui = !(args.no_tui || args.json) && std::io::stdout().is_terminal();
-    if !(args.no_tui || args.json) && !use_tui {
+    if !(args.no_tui || args.json || use_tui) {
         eprintln!("tickproof: standard output is not a terminal; printing one line per reading");
     }
     let outcome = if use_tui {

@@ -176,8 +176,8 @@ pub fn choose(spec: Option<&str>) -> Result<Chosen, LiveError> {
             });
         let Some((rate, pref)) = rate else { continue };
         let key = (pref, format_rank(c.sample_format()).unwrap_or(9), c.channels());
-        if best.as_ref().is_none_or(|b| key < b.1) {
-            best = Some((rate, key, c.clone()));
+        if best.as_ref().map_or(true, |b| key < b.1) {
+            best = Some((rate, key, *c));
         }
     }
     let Some((rate, _, range)) = best else {
