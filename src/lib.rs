@@ -30,6 +30,7 @@ pub mod cli;
 pub mod conditioning;
 pub mod estimators;
 pub mod evaluate;
+pub mod live;
 pub mod measurement;
 pub mod record;
 pub mod report;

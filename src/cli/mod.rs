@@ -5,11 +5,13 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub mod analyze;
-pub mod claim;
 pub mod calibrate;
+pub mod claim;
+pub mod devices;
 pub mod exit;
 pub mod judge;
 pub mod key;
+pub mod listen;
 pub mod policy;
 pub mod synth;
 
@@ -44,6 +46,10 @@ pub enum Command {
     Claim(claim::Args),
     /// The service centre's signing key: new, show.
     Key(key::Args),
+    /// Read a watch live from a microphone (or `--replay FILE`), in a terminal view or as lines.
+    Listen(listen::Args),
+    /// List the audio inputs and the sample rates they support.
+    Devices(devices::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -67,6 +73,8 @@ pub fn main() -> i32 {
         Command::Synth(a) => synth::run(a),
         Command::Claim(a) => claim::run(a, cli.store),
         Command::Key(a) => key::run(a, cli.store),
+        Command::Listen(a) => listen::run(a),
+        Command::Devices(a) => devices::run(a),
     };
     match outcome {
         Ok(code) => code as i32,

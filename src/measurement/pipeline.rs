@@ -6,7 +6,7 @@
 use super::types::*;
 use crate::beats::acquire::{self, Envelope, Lock};
 use crate::beats::template;
-use crate::beats::timer::BeatTimer;
+use crate::beats::timer::{BeatRecord, BeatTimer};
 use crate::estimators::mechanical::{self, MechanicalEstimate};
 use crate::source::{self, BlockSource};
 use std::fmt;
@@ -190,6 +190,30 @@ impl Analyzer {
                     Err(e) => MechanicalOutcome::NoWatch(e.0),
                 },
             ),
+        }
+    }
+
+    /// True once the beat rate is recognised and beats are being timed (live readings use it
+    /// to tell "still listening" from "locked, but not enough beats for figures yet").
+    pub fn is_tracking(&self) -> bool {
+        matches!(self.state, State::Tracking { .. })
+    }
+
+    /// The recognised beat rate (bph) once tracking.
+    pub fn locked_bph(&self) -> Option<u32> {
+        match &self.state {
+            State::Tracking { lock, .. } => Some(lock.bph),
+            _ => None,
+        }
+    }
+
+    /// The per-beat records kept so far (thinned past [`crate::beats::timer::MAX_RECORDS`]),
+    /// times in samples from this analyser's first sample; empty until tracking. For the live
+    /// paper strip and for noticing that the beats stopped matching.
+    pub fn beat_records(&self) -> &[BeatRecord] {
+        match &self.state {
+            State::Tracking { timer, .. } => &timer.records,
+            _ => &[],
         }
     }
 

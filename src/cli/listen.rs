@@ -1,0 +1,331 @@
+//! `tickproof listen`: live readings from a microphone (or a replayed recording through the same
+//! path), shown in the terminal view, as lines, or as JSON lines.
+use super::{ExitCode, Failure};
+use crate::live::recorder::{RecordingMeta, StoredFormat};
+use crate::live::run::{self, Command, Frontend, RunInputs, Status as LoopStatus};
+use crate::live::{replay, ring, LiveConfig, LiveError, LiveSession, Reading, Recorder, RING_SECONDS};
+use crate::measurement::{AnalysisConfig, Figure, RecorderClock};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Raw arguments of `listen`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Input device: an id or (part of) a name from `tickproof devices` (default input if absent).
+    #[arg(long, value_name = "NAME|ID", conflicts_with = "replay")]
+    pub device: Option<String>,
+    /// The device channel to record and analyse (0-based).
+    #[arg(long, default_value_t = 0)]
+    pub channel: u16,
+    /// Feed a recording through the live path instead of a device.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// Replay speed, times real time (0 = as fast as the analysis goes).
+    #[arg(long, requires = "replay")]
+    pub speed: Option<f64>,
+    /// Print one line per reading instead of the terminal view.
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Print one JSON object per reading (implies --no-tui).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the audio here (default for a device: tickproof-<UTC time>.wav; a replay is not
+    /// re-recorded unless asked). Never overwrites.
+    #[arg(long, value_name = "FILE.wav")]
+    pub out: Option<PathBuf>,
+    /// Lift angle, degrees.
+    #[arg(long, default_value_t = 52.0)]
+    pub lift_angle: f64,
+    /// Force the beat rate (3600..72000) instead of recognising it.
+    #[arg(long)]
+    pub bph: Option<u32>,
+    /// Stop after this many seconds of audio.
+    #[arg(long, value_name = "S")]
+    pub duration_s: Option<f64>,
+    /// Longest stretch of audio behind a reading, seconds (the sliding window).
+    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    pub window_s: f64,
+    /// Seconds of audio the capture ring holds before it drops samples (over-runs).
+    #[arg(long, value_name = "S", default_value_t = RING_SECONDS)]
+    pub buffer_s: f64,
+    /// Recorder clock error, ppm (+ = fast), applied to the rate.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub recorder_ppm: f64,
+    /// 95% uncertainty of --recorder-ppm.
+    #[arg(long, default_value_t = 0.0)]
+    pub recorder_ppm_u95: f64,
+}
+
+/// Prints readings as lines or JSON lines.
+struct Lines {
+    json: bool,
+}
+
+/// One human-readable line for a reading.
+pub fn format_line(r: &Reading) -> String {
+    let fig = |f: Option<Figure>, dec: usize, signed: bool, unit: &str| match f {
+        Some(x) if signed => format!("{:+.*} ± {:.*} {unit}", dec, x.value, dec, x.u95),
+        Some(x) => format!("{:.*} ± {:.*} {unit}", dec, x.value, dec, x.u95),
+        None => format!("-- {unit}"),
+    };
+    let mut s = match (r.bph, r.rate_s_per_day) {
+        (Some(bph), Some(rate)) => format!(
+            "{:7.1} s  {bph} bph  rate {}  beat error {}  amplitude {}  quality {:.2}  beats {}  window {:.0} s",
+            r.elapsed_s,
+            fig(Some(rate), 1, true, "s/day"),
+            fig(r.beat_error_ms, 2, false, "ms"),
+            fig(r.amplitude_deg, 0, false, "deg"),
+            r.quality.unwrap_or(0.0),
+            r.beats_used,
+            r.window_s
+        ),
+        _ => format!("{:7.1} s  listening: {}", r.elapsed_s, r.note.as_deref().unwrap_or("no watch yet")),
+    };
+    if r.overrun_samples > 0 {
+        s.push_str(&format!("  OVER-RUNS {} samples", r.overrun_samples));
+    }
+    if let Some(x) = &r.restarted {
+        s.push_str(&format!("  [restarted: {}]", x.message));
+    }
+    s
+}
+
+impl Frontend for Lines {
+    fn reading(&mut self, r: &Reading, _: &LiveSession, _: &LoopStatus) -> Result<(), LiveError> {
+        if self.json {
+            println!("{}", serde_json::to_string(r).expect("reading serialises"));
+        } else {
+            println!("{}", format_line(r));
+        }
+        Ok(())
+    }
+    fn poll(&mut self, _: &LiveSession, _: &LoopStatus) -> Result<Option<Command>, LiveError> {
+        Ok(None)
+    }
+    fn notice(&mut self, text: &str) {
+        eprintln!("tickproof: {text}");
+    }
+}
+
+fn fail(e: LiveError) -> Failure {
+    let code = match &e {
+        LiveError::Device(_) => ExitCode::Device,
+        LiveError::Storage { .. } | LiveError::Exists(_) => ExitCode::Storage,
+        LiveError::Terminal(_) | LiveError::Config(_) | LiveError::Source(_) => ExitCode::Usage,
+    };
+    Failure::new(code, e.to_string())
+}
+
+/// Where the audio comes from, once started.
+enum Input {
+    Replay(std::thread::JoinHandle<()>),
+    #[cfg(feature = "capture")]
+    Device(cpal::Stream),
+}
+
+/// Runs `listen`.
+pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    if let Some(s) = args.speed {
+        if !(s.is_finite() && (0.0..=1000.0).contains(&s)) {
+            return Err(Failure::usage(format!("--speed {s} is outside 0..1000 (0 = as fast as possible)")));
+        }
+    }
+    if let Some(d) = args.duration_s {
+        if !(d.is_finite() && d > 0.0 && d <= 7.0 * 86400.0) {
+            return Err(Failure::usage(format!("--duration-s {d} must be a positive number of seconds")));
+        }
+    }
+    if !(args.buffer_s.is_finite() && (0.5..=600.0).contains(&args.buffer_s)) {
+        return Err(Failure::usage(format!("--buffer-s {} is outside 0.5..600 s", args.buffer_s)));
+    }
+    let recorder = if args.recorder_ppm == 0.0 && args.recorder_ppm_u95 == 0.0 {
+        RecorderClock::uncalibrated()
+    } else {
+        RecorderClock {
+            recorder_ppm: Figure::new(args.recorder_ppm, args.recorder_ppm_u95),
+            source: "command line".into(),
+            stale: false,
+        }
+    };
+    let cfg = LiveConfig {
+        analysis: AnalysisConfig {
+            lift_angle_deg: args.lift_angle,
+            bph: args.bph,
+            recorder,
+            ..Default::default()
+        },
+        window_s: args.window_s,
+        ..Default::default()
+    };
+    cfg.validate().map_err(Failure::usage)?;
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let device_error = Arc::new(Mutex::new(None));
+    {
+        let flag = interrupted.clone();
+        // Fails only if a handler is already set (a library user's); Ctrl-C then keeps its
+        // default meaning, and the flushed-every-second WAV is still valid.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    }
+
+    // The source: its rate, name, storage format, and how to start it.
+    let (fs, source_name, format, default_out, snapshot_base);
+    #[cfg(feature = "capture")]
+    let mut chosen = None;
+    let replay_info = match &args.replay {
+        Some(path) => {
+            let info = replay::probe(path)?;
+            fs = info.sample_rate_hz;
+            source_name = format!("replay:{}", path.display());
+            format = StoredFormat::F32;
+            default_out = None;
+            snapshot_base = path.clone();
+            Some(info)
+        }
+        None => {
+            #[cfg(feature = "capture")]
+            {
+                let c = crate::live::capture::choose(args.device.as_deref()).map_err(fail)?;
+                fs = c.sample_rate_hz;
+                source_name = c.name.clone();
+                format = c.stored_format();
+                let stamp: String =
+                    crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                default_out = Some(PathBuf::from(format!("tickproof-{stamp}.wav")));
+                snapshot_base = PathBuf::new();
+                chosen = Some(c);
+                None
+            }
+            #[cfg(not(feature = "capture"))]
+            {
+                return Err(Failure::new(
+                    ExitCode::Device,
+                    "this build has no audio capture (built without the `capture` feature); use --replay FILE",
+                ));
+            }
+        }
+    };
+    let out = args.out.clone().or(default_out);
+    let rec = match &out {
+        Some(p) => Some(
+            Recorder::create(
+                p,
+                RecordingMeta {
+                    device: source_name.clone(),
+                    sample_rate_hz: fs,
+                    channels: 1,
+                    device_channel: replay_info.as_ref().map(|i| i.channel).unwrap_or(args.channel),
+                    format,
+                    start_utc: String::new(),
+                    calibration: cfg.analysis.recorder.clone(),
+                    software: crate::measurement::software_id(),
+                    marks: vec![],
+                    frames: 0,
+                    overrun_samples: 0,
+                    end_utc: None,
+                    complete: false,
+                    stopped_by: None,
+                },
+            )
+            .map_err(fail)?,
+        ),
+        None => None,
+    };
+    let snapshot_base = out.clone().unwrap_or(snapshot_base);
+
+    let (producer, consumer) = ring((args.buffer_s * fs as f64) as usize);
+    let stop = Arc::new(AtomicBool::new(false));
+    let input = match replay_info {
+        Some(info) => Input::Replay(replay::spawn(
+            args.replay.clone().expect("replay"),
+            info,
+            args.speed.unwrap_or(1.0),
+            producer,
+            stop.clone(),
+            device_error.clone(),
+        )),
+        None => {
+            #[cfg(feature = "capture")]
+            {
+                let c = chosen.as_ref().expect("device chosen");
+                match crate::live::capture::start(c, args.channel, producer, device_error.clone()) {
+                    Ok(s) => Input::Device(s),
+                    Err(e) => {
+                        // Nothing was recorded: leave no empty evidence behind.
+                        if let (Some(mut r), Some(p)) = (rec, out.as_ref()) {
+                            let _ = r.finish(Some(e.to_string()));
+                            drop(r);
+                            let _ = std::fs::remove_file(p);
+                            let _ = std::fs::remove_file(crate::live::recorder::side_path(p));
+                        }
+                        return Err(fail(e));
+                    }
+                }
+            }
+            #[cfg(not(feature = "capture"))]
+            unreachable!("capture checked above")
+        }
+    };
+
+    let session = LiveSession::new(fs, cfg);
+    let inputs = RunInputs {
+        consumer,
+        session,
+        recorder: rec,
+        interrupted,
+        device_error,
+        max_samples: args.duration_s.map(|d| (d * fs as f64).round() as u64),
+        snapshot_base,
+    };
+    let use_tui = !(args.no_tui || args.json) && std::io::stdout().is_terminal();
+    if !(args.no_tui || args.json || use_tui) {
+        eprintln!("tickproof: standard output is not a terminal; printing one line per reading");
+    }
+    let outcome = if use_tui {
+        let data = crate::live::view::ViewData {
+            source: source_name.clone(),
+            sample_rate_hz: fs,
+            recording: out.as_ref().map(|p| p.display().to_string()),
+            lift_angle_deg: args.lift_angle,
+            forced_bph: args.bph,
+            ..Default::default()
+        };
+        match crate::live::tui::open_terminal(data) {
+            Ok((mut tui, guard)) => {
+                let o = run::run(inputs, &mut tui);
+                drop(guard);
+                o
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        run::run(inputs, &mut Lines { json: args.json })
+    };
+    stop.store(true, Ordering::Relaxed);
+    match input {
+        Input::Replay(h) => {
+            let _ = h.join();
+        }
+        #[cfg(feature = "capture")]
+        Input::Device(s) => drop(s),
+    }
+    let outcome = outcome.map_err(fail)?;
+    let kept = out.as_ref().map(|p| format!("; the audio is in {}", p.display())).unwrap_or_default();
+    match outcome.ended {
+        run::Ended::DeviceError(m) => Err(Failure::new(ExitCode::Device, format!("audio device: {m}{kept}"))),
+        ended => {
+            if !args.json {
+                let last = outcome.last.as_ref().map(format_line).unwrap_or_else(|| "no reading".into());
+                eprintln!(
+                    "tickproof: stopped ({ended:?}) after {:.1} s, {} over-run samples{kept}\ntickproof: last reading: {}",
+                    outcome.samples as f64 / fs as f64,
+                    outcome.overrun_samples,
+                    last.trim_start()
+                );
+            }
+            Ok(ExitCode::Ok)
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The consumer loop: takes audio out of the ring, records it, analyses it, shows readings and
+//! carries out the user's commands, until quit, Ctrl-C, the duration, the end of a replay, or a
+//! device error. The recording is finalised on every way out.
+use super::recorder::{write_atomic, Recorder};
+use super::ring::RingConsumer;
+use super::session::{LiveSession, Reading};
+use super::LiveError;
+use crate::measurement::pipeline::BLOCK_FRAMES;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The positions a technician marks, in the order `m` cycles through them.
+pub const POSITIONS: [&str; 6] = ["DU", "DD", "CD", "CL", "CU", "CR"];
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Command {
+    /// Stop and finalise.
+    Quit,
+    /// Set the lift angle, degrees.
+    SetLiftAngle(f64),
+    /// Force a beat rate, or automatic.
+    SetBph(Option<u32>),
+    /// Mark the next position.
+    Mark,
+    /// Save the current reading next to the recording.
+    Snapshot,
+}
+
+/// Why the loop ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// Ctrl-C.
+    Interrupted,
+    /// `--duration-s` reached.
+    Duration,
+    /// The replayed recording ended.
+    EndOfStream,
+    /// The audio device failed (the message says how).
+    DeviceError(String),
+}
+
+/// Something the loop tells the frontend (shown in the view's status line).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status<'a> {
+    /// Samples the ring dropped so far.
+    pub overrun_samples: u64,
+    /// The recording being written, if any.
+    pub recording: Option<&'a Path>,
+    /// The last position marked.
+    pub position: Option<&'static str>,
+}
+
+/// Where readings go and commands come from.
+pub trait Frontend {
+    /// A new reading (its `overrun_samples` filled in).
+    fn reading(&mut self, r: &Reading, session: &LiveSession, status: &Status) -> Result<(), LiveError>;
+    /// Called every turn of the loop (every few ms): redraw if due, and return the next user
+    /// command, if any (called again until `None`).
+    fn poll(&mut self, session: &LiveSession, status: &Status) -> Result<Option<Command>, LiveError>;
+    /// A one-line notice for the user (a snapshot saved, a position marked).
+    fn notice(&mut self, text: &str);
+}
+
+/// What the loop needs besides the frontend.
+pub struct RunInputs {
+    /// The reading end of the ring.
+    pub consumer: RingConsumer,
+    /// The analyser.
+    pub session: LiveSession,
+    /// Where the audio goes (none for a replay without `--out`).
+    pub recorder: Option<Recorder>,
+    /// Set by Ctrl-C.
+    pub interrupted: Arc<AtomicBool>,
+    /// Set by the audio error callback (or the replay thread) with a one-line message.
+    pub device_error: Arc<Mutex<Option<String>>>,
+    /// Stop after this many samples.
+    pub max_samples: Option<u64>,
+    /// Snapshots are written as `<base>.snapshot-N.json`.
+    pub snapshot_base: PathBuf,
+}
+
+/// What the loop leaves behind.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// Why it ended.
+    pub ended: Ended,
+    /// The last reading.
+    pub last: Option<Reading>,
+    /// Samples analysed.
+    pub samples: u64,
+    /// Samples the ring dropped.
+    pub overrun_samples: u64,
+    /// Snapshots written.
+    pub snapshots: Vec<PathBuf>,
+}
+
+/// Runs the loop to its end. The recording is finalised whatever the way out; an error
+/// writing it ends the loop with [`LiveError::Storage`] (after finalising what can be).
+pub fn run(mut inp: RunInputs, fe: &mut dyn Frontend) -> Result<RunOutcome, LiveError> {
+    let mut buf = vec![0.0f32; BLOCK_FRAMES];
+    let mut samples = 0u64;
+    let mut next_pos = 0usize;
+    let mut position = None;
+    let mut snapshots = Vec::new();
+    let rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
+    let result = (|| -> Result<Ended, LiveError> {
+        loop {
+            if inp.interrupted.load(Ordering::Relaxed) {
+                return Ok(Ended::Interrupted);
+            }
+            if let Some(m) = inp.device_error.lock().ok().and_then(|g| g.clone()) {
+                // Take what the device delivered before it failed.
+                drain(&mut inp, &mut buf, &mut samples, fe, rec_path.as_deref(), position)?;
+                return Ok(Ended::DeviceError(m));
+            }
+            let want = match inp.max_samples {
+                Some(max) if samples >= max => return Ok(Ended::Duration),
+                Some(max) => ((max - samples) as usize).min(buf.len()),
+                None => buf.len(),
+            };
+            let n = inp.consumer.pop_into(&mut buf[..want]);
+            let overruns = inp.consumer.stats().overrun_samples();
+            let status = Status { overrun_samples: overruns, recording: rec_path.as_deref(), position };
+            if n > 0 {
+                feed(&mut inp, &buf[..n], fe, &status)?;
+                samples += n as u64;
+            } else if inp.consumer.is_abandoned() && inp.consumer.available() == 0 {
+                return Ok(Ended::EndOfStream);
+            } else {
+                std::thread::sleep(Duration::from_millis(4));
+            }
+            while let Some(cmd) = fe.poll(&inp.session, &status)? {
+                match cmd {
+                    Command::Quit => return Ok(Ended::Quit),
+                    Command::SetLiftAngle(l) => inp.session.set_lift_angle(l),
+                    Command::SetBph(b) => inp.session.set_bph(b),
+                    Command::Mark => {
+                        let p = POSITIONS[next_pos % POSITIONS.len()];
+                        next_pos += 1;
+                        position = Some(p);
+                        let at = inp.session.elapsed_s();
+                        if let Some(r) = inp.recorder.as_mut() {
+                            r.mark(p, at)?;
+                        }
+                        inp.session.mark_position(p);
+                        fe.notice(&format!("position {p} marked at {at:.1} s"));
+                    }
+                    Command::Snapshot => match inp.session.latest() {
+                        Some(r) => {
+                            let p = save_snapshot(&inp.snapshot_base, r, rec_path.as_deref(), position)?;
+                            fe.notice(&format!("snapshot saved to {}", p.display()));
+                            snapshots.push(p);
+                        }
+                        None => fe.notice("no reading yet to save"),
+                    },
+                }
+            }
+        }
+    })();
+    let overrun_samples = inp.consumer.stats().overrun_samples();
+    let stopped_by = match &result {
+        Ok(Ended::DeviceError(m)) => Some(m.clone()),
+        Err(e) => Some(e.to_string()),
+        _ => None,
+    };
+    let fin = match inp.recorder.as_mut() {
+        Some(r) => {
+            r.set_overruns(overrun_samples);
+            r.finish(stopped_by)
+        }
+        None => Ok(()),
+    };
+    let ended = result?;
+    fin?;
+    Ok(RunOutcome { ended, last: inp.session.latest().cloned(), samples, overrun_samples, snapshots })
+}
+
+fn feed(inp: &mut RunInputs, block: &[f32], fe: &mut dyn Frontend, status: &Status) -> Result<(), LiveError> {
+    if let Some(r) = inp.recorder.as_mut() {
+        r.write(block)?;
+        r.set_overruns(status.overrun_samples);
+    }
+    if let Some(mut r) = inp.session.push(block) {
+        r.overrun_samples = status.overrun_samples;
+        fe.reading(&r, &inp.session, status)?;
+    }
+    Ok(())
+}
+
+fn drain(
+    inp: &mut RunInputs,
+    buf: &mut [f32],
+    samples: &mut u64,
+    fe: &mut dyn Frontend,
+    rec: Option<&Path>,
+    position: Option<&'static str>,
+) -> Result<(), LiveError> {
+    loop {
+        let n = inp.consumer.pop_into(buf);
+        if n == 0 {
+            return Ok(());
+        }
+        let status =
+            Status { overrun_samples: inp.consumer.stats().overrun_samples(), recording: rec, position };
+        feed(inp, &buf[..n], fe, &status)?;
+        *samples += n as u64;
+    }
+}
+
+/// Writes a reading as `<base>.snapshot-N.json` (the first N not taken; never overwrites).
+pub fn save_snapshot(
+    base: &Path,
+    r: &Reading,
+    recording: Option<&Path>,
+    position: Option<&str>,
+) -> Result<PathBuf, LiveError> {
+    #[derive(serde::Serialize)]
+    struct Snap<'a> {
+        utc: String,
+        recording: Option<&'a Path>,
+        position: Option<&'a str>,
+        reading: &'a Reading,
+        software: String,
+    }
+    let snap = Snap {
+        utc: super::recorder::utc_now(),
+        recording,
+        position,
+        reading: r,
+        software: crate::measurement::software_id(),
+    };
+    let json = serde_json::to_vec_pretty(&snap).expect("reading serialises");
+    let stem = base.with_extension("");
+    for n in 1..10_000 {
+        let p = PathBuf::from(format!("{}.snapshot-{n}.json", stem.display()));
+        if p.exists() {
+            continue;
+        }
+        match write_atomic(&p, &json, true) {
+            Ok(()) => return Ok(p),
+            Err(LiveError::Storage { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                continue
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(LiveError::Exists(PathBuf::from(format!("{}.snapshot-*.json", stem.display()))))
+}

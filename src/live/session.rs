@@ -1,0 +1,558 @@
+//! The streaming analyser behind live readings: [`LiveSession`] feeds blocks to the same
+//! [`Analyzer`] that analyses files and publishes a [`Reading`] at least every second.
+//!
+//! * First figures fast: until a watch is locked, a fresh candidate analyser (acquisition
+//!   [`LiveConfig::acquisition_s`], 2.5 s by default) starts every
+//!   [`LiveConfig::candidate_every_s`]; the first that locks and measures becomes the primary,
+//!   so a first reading comes within about 3 s of ticks arriving whenever they arrive.
+//! * Sliding window: when the primary has run half of [`LiveConfig::window_s`], a successor
+//!   starts beside it; when the primary reaches the whole window the successor replaces it
+//!   (`restarted: window`). The figures always rest on between half a window and a window of
+//!   audio, u95 shrinks as the window grows, and the state is bounded (memory flat for hours).
+//! * A change of watch or position is not averaged in: when the latest 10 s window's rate
+//!   differs from the running rate by more than both u95s together, when no beat has matched
+//!   for [`LiveConfig::silence_s`] (watch removed, moved, or a different beat rate), or when the
+//!   analyser stops recognising a watch, everything restarts from acquisition and the next
+//!   reading says why (`restarted`).
+//!
+//! Time is counted in samples (the recorder's clock), so a replay at any speed gives the same
+//! readings as real time.
+use crate::beats::timer::BeatRecord;
+use crate::estimators::mechanical::MechanicalEstimate;
+use crate::measurement::pipeline::{MechanicalOutcome, BLOCK_FRAMES};
+use crate::measurement::{AnalysisConfig, Analyzer, Figure};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// Most candidate analysers alive at once while looking for a watch.
+pub const MAX_CANDIDATES: usize = 8;
+/// Points kept in the rate trend (one per reading: ten minutes at one a second).
+pub const TREND_POINTS: usize = 600;
+
+/// Settings of a live session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveConfig {
+    /// The analysis settings (lift angle, forced bph, recorder clock).
+    pub analysis: AnalysisConfig,
+    /// Audio each candidate analyser gathers before recognising the beat rate, seconds.
+    pub acquisition_s: f64,
+    /// Longest stretch of audio behind one reading, seconds (the sliding window).
+    pub window_s: f64,
+    /// Seconds between readings.
+    pub reading_every_s: f64,
+    /// A primary analyser with no matched beat for this long is restarted, seconds.
+    pub silence_s: f64,
+    /// Seconds between candidate analysers while no watch is locked.
+    pub candidate_every_s: f64,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            analysis: AnalysisConfig::default(),
+            acquisition_s: 2.5,
+            window_s: 60.0,
+            reading_every_s: 1.0,
+            silence_s: 2.0,
+            candidate_every_s: 0.5,
+        }
+    }
+}
+
+impl LiveConfig {
+    /// Checks the ranges of the settings (names the one that is wrong).
+    pub fn validate(&self) -> Result<(), String> {
+        self.analysis.validate().map_err(|e| e.to_string())?;
+        let check = |name: &str, v: f64, lo: f64, hi: f64| {
+            if v.is_finite() && (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} {v} s is outside {lo}..{hi} s"))
+            }
+        };
+        check("acquisition", self.acquisition_s, 2.0, 30.0)?;
+        check("window", self.window_s, 20.0, 3600.0)?;
+        check("reading interval", self.reading_every_s, 0.1, 10.0)?;
+        check("silence limit", self.silence_s, 0.5, 60.0)?;
+        check("candidate interval", self.candidate_every_s, 0.1, 10.0)?;
+        Ok(())
+    }
+}
+
+/// What the session is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No watch locked yet: listening for ticks.
+    Listening,
+    /// A watch is locked and figures are given.
+    Measuring,
+}
+
+/// Why the analysis restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestartReason {
+    /// The sliding window moved on (the successor analyser took over).
+    Window,
+    /// The latest 10 s rate left the running rate's interval: the watch or position changed.
+    RateChange,
+    /// The beats stopped matching: the watch was removed, moved, or its beat rate changed.
+    SignalLost,
+    /// A setting that needs a new analysis changed (the forced beat rate).
+    Settings,
+    /// The technician marked a new position.
+    Mark,
+}
+
+/// A restart and why, in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Restart {
+    /// The reason, as a stable code.
+    pub reason: RestartReason,
+    /// The reason in plain words.
+    pub message: String,
+    /// When, seconds from the start of the session.
+    pub at_s: f64,
+}
+
+/// One live reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// Seconds of audio since the session started (the recorder's clock).
+    pub elapsed_s: f64,
+    /// Listening or measuring.
+    pub status: Status,
+    /// Seconds of audio behind the figures (0 while listening).
+    pub window_s: f64,
+    /// Beats per hour, when locked.
+    pub bph: Option<u32>,
+    /// `auto` or `forced`, when locked.
+    pub bph_source: Option<String>,
+    /// Rate, s/day (+ = gains), corrected for the recorder clock.
+    pub rate_s_per_day: Option<Figure>,
+    /// Beat error, ms.
+    pub beat_error_ms: Option<Figure>,
+    /// Amplitude, degrees, at `lift_angle_deg`.
+    pub amplitude_deg: Option<Figure>,
+    /// Lift angle used for the amplitude, degrees.
+    pub lift_angle_deg: f64,
+    /// Signal quality 0..1.
+    pub quality: Option<f64>,
+    /// Tick-to-noise ratio, dB.
+    pub snr_db: Option<f64>,
+    /// Beats used in the figures.
+    pub beats_used: usize,
+    /// Beat slots rejected.
+    pub beats_rejected: usize,
+    /// Why there are no figures (while listening), in plain words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Samples dropped by the capture ring so far (filled in by the driver; 0 for replays
+    /// at full speed).
+    pub overrun_samples: u64,
+    /// Set on the first reading after the analysis restarted.
+    pub restarted: Option<Restart>,
+}
+
+/// A beat of the paper strip.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StripPoint {
+    /// Seconds from the start of the session.
+    pub t_s: f64,
+    /// Deviation of the beat from the nominal period, ms (drifts with the rate).
+    pub dev_ms: f64,
+    /// 0 = tic, 1 = toc.
+    pub side: u8,
+}
+
+struct Track {
+    an: Analyzer,
+    /// Session sample at which this analyser's first sample was fed.
+    start: u64,
+    /// Lift angle the analyser uses.
+    lift_deg: f64,
+    est: Option<Box<MechanicalEstimate>>,
+    windows_seen: usize,
+    was_tracking: bool,
+}
+
+impl Track {
+    fn new(fs: u32, cfg: &LiveConfig, start: u64) -> Self {
+        Track {
+            an: Analyzer::with_acquisition(fs, cfg.analysis.clone(), cfg.acquisition_s),
+            start,
+            lift_deg: cfg.analysis.lift_angle_deg,
+            est: None,
+            windows_seen: 0,
+            was_tracking: false,
+        }
+    }
+    fn measure(&mut self) -> Result<(), String> {
+        match self.an.snapshot() {
+            Some(MechanicalOutcome::Measured(e)) => {
+                self.est = Some(e);
+                Ok(())
+            }
+            Some(MechanicalOutcome::NoWatch(r)) => Err(r),
+            None => Err("still recognising the beat rate".into()),
+        }
+    }
+}
+
+/// The live streaming analyser (see the module docs).
+pub struct LiveSession {
+    fs: u32,
+    cfg: LiveConfig,
+    samples: u64,
+    primary: Option<Track>,
+    successor: Option<Track>,
+    candidates: Vec<Track>,
+    next_candidate_at: u64,
+    next_reading_at: u64,
+    pending_restart: Option<Restart>,
+    restarts: u64,
+    note: Option<String>,
+    trend: VecDeque<(f64, Figure)>,
+    latest: Option<Reading>,
+}
+
+impl std::fmt::Debug for LiveSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveSession").field("fs", &self.fs).field("samples", &self.samples).finish()
+    }
+}
+
+impl LiveSession {
+    /// A session for mono audio at `sample_rate_hz` (settings already validated).
+    pub fn new(sample_rate_hz: u32, cfg: LiveConfig) -> Self {
+        LiveSession {
+            fs: sample_rate_hz,
+            samples: 0,
+            primary: None,
+            successor: None,
+            candidates: Vec::with_capacity(MAX_CANDIDATES),
+            next_candidate_at: 0,
+            next_reading_at: (cfg.reading_every_s * sample_rate_hz as f64) as u64,
+            pending_restart: None,
+            restarts: 0,
+            note: None,
+            trend: VecDeque::with_capacity(TREND_POINTS),
+            latest: None,
+            cfg,
+        }
+    }
+
+    /// Sample rate, Hz.
+    pub fn sample_rate_hz(&self) -> u32 {
+        self.fs
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &LiveConfig {
+        &self.cfg
+    }
+
+    /// Seconds of audio fed so far.
+    pub fn elapsed_s(&self) -> f64 {
+        self.samples as f64 / self.fs as f64
+    }
+
+    /// Restarts so far (all reasons).
+    pub fn restarts(&self) -> u64 {
+        self.restarts
+    }
+
+    /// Analysers alive now (primary, successor, candidates): bounded by `2 + MAX_CANDIDATES`.
+    pub fn analysers_alive(&self) -> usize {
+        self.primary.is_some() as usize + self.successor.is_some() as usize + self.candidates.len()
+    }
+
+    /// Feeds consecutive mono samples; returns a reading when one is due (at least one per
+    /// [`LiveConfig::reading_every_s`] of audio, and at once when a watch is first locked).
+    pub fn push(&mut self, block: &[f32]) -> Option<Reading> {
+        let mut out = None;
+        let mut rest = block;
+        while !rest.is_empty() {
+            // Chunks end on the reading grid, so readings come on time whatever the block size.
+            let to_reading = self.next_reading_at.saturating_sub(self.samples).max(1) as usize;
+            let (chunk, tail) = rest.split_at(rest.len().min(BLOCK_FRAMES).min(to_reading));
+            rest = tail;
+            if let Some(r) = self.feed(chunk) {
+                out = Some(r);
+            }
+        }
+        out
+    }
+
+    fn s(&self, seconds: f64) -> u64 {
+        (seconds * self.fs as f64).round() as u64
+    }
+
+    fn feed(&mut self, chunk: &[f32]) -> Option<Reading> {
+        if self.primary.is_none()
+            && self.samples >= self.next_candidate_at
+            && self.candidates.len() < MAX_CANDIDATES
+        {
+            self.candidates.push(Track::new(self.fs, &self.cfg, self.samples));
+            self.next_candidate_at = self.samples + self.s(self.cfg.candidate_every_s);
+        }
+        for t in self.primary.iter_mut().chain(self.successor.iter_mut()).chain(self.candidates.iter_mut()) {
+            t.an.push(chunk);
+        }
+        self.samples += chunk.len() as u64;
+        let mut due = self.samples >= self.next_reading_at;
+        if self.primary.is_none() && self.promote_candidate(due) {
+            due = true;
+        }
+        if !due {
+            return None;
+        }
+        let every = self.s(self.cfg.reading_every_s).max(1);
+        self.next_reading_at = if self.samples >= self.next_reading_at {
+            self.next_reading_at + every
+        } else {
+            self.samples + every
+        };
+        self.update();
+        let r = self.reading();
+        if let (Some(rate), Status::Measuring) = (r.rate_s_per_day, r.status) {
+            if self.trend.len() == TREND_POINTS {
+                self.trend.pop_front();
+            }
+            self.trend.push_back((r.elapsed_s, rate));
+        }
+        self.latest = Some(r.clone());
+        Some(r)
+    }
+
+    /// Drops failed candidates; promotes the first that locked and measures (tried when it
+    /// locks and then once a reading interval, `due`). True on promotion.
+    fn promote_candidate(&mut self, due: bool) -> bool {
+        let max_age = self.s(self.cfg.acquisition_s + 6.0);
+        let now = self.samples;
+        let mut promoted = None;
+        let mut last_reason = None;
+        self.candidates.retain_mut(|c| {
+            if promoted.is_some() || c.an.is_done() {
+                if let Some(MechanicalOutcome::NoWatch(r)) = c.an.snapshot() {
+                    last_reason = Some(r);
+                }
+                return false;
+            }
+            if !c.an.is_tracking() {
+                return true;
+            }
+            // Measure when it just locked, then once a reading interval.
+            let just = !c.was_tracking;
+            c.was_tracking = true;
+            if just || due {
+                match c.measure() {
+                    Ok(()) => {
+                        promoted = Some(());
+                        return true;
+                    }
+                    Err(r) => last_reason = Some(r),
+                }
+            }
+            now - c.start < max_age
+        });
+        if let Some(r) = last_reason {
+            self.note = Some(r);
+        }
+        if promoted.is_some() {
+            let i = self.candidates.iter().position(|c| c.est.is_some()).expect("promoted candidate");
+            let t = self.candidates.swap_remove(i);
+            self.candidates.clear();
+            self.primary = Some(t);
+            self.note = None;
+            return true;
+        }
+        false
+    }
+
+    fn restart(&mut self, reason: RestartReason, message: String) {
+        self.primary = None;
+        self.successor = None;
+        self.candidates.clear();
+        self.next_candidate_at = self.samples;
+        self.restarts += 1;
+        self.note = Some(message.clone());
+        self.pending_restart = Some(Restart { reason, message, at_s: self.elapsed_s() });
+    }
+
+    fn update(&mut self) {
+        let fs = self.fs as f64;
+        let now = self.samples;
+        let Some(p) = self.primary.as_mut() else { return };
+        if let Err(r) = p.measure() {
+            self.restart(RestartReason::SignalLost, format!("the watch was lost: {r}"));
+            return;
+        }
+        // Beats stopped matching?
+        let last_ok = p.an.beat_records().iter().rev().find(|b| b.rejected.is_none()).map(|b| b.t);
+        let silent_s = match last_ok {
+            Some(t) => (now as f64 - (p.start as f64 + t)) / fs,
+            None => (now - p.start) as f64 / fs,
+        };
+        if silent_s > self.cfg.silence_s {
+            self.restart(
+                RestartReason::SignalLost,
+                format!("no beat matched for {silent_s:.1} s (watch removed, moved or changed)"),
+            );
+            return;
+        }
+        // The latest 10 s window against the running rate.
+        let e = p.est.as_ref().expect("measured");
+        let m = &e.mechanical;
+        if m.windows.len() > p.windows_seen {
+            p.windows_seen = m.windows.len();
+            if m.windows.len() >= 3 {
+                let w = m.windows[m.windows.len() - 1].rate_s_per_day;
+                let r = m.rate_s_per_day;
+                if (w.value - r.value).abs() > w.u95 + r.u95 {
+                    let msg = format!(
+                        "rate changed: the last 10 s read {:+.1} s/day against {:+.1} ± {:.1} s/day",
+                        w.value, r.value, r.u95
+                    );
+                    self.restart(RestartReason::RateChange, msg);
+                    return;
+                }
+            }
+        }
+        // The sliding window.
+        let span = now - p.start;
+        if span >= self.s(self.cfg.window_s / 2.0) && self.successor.is_none() {
+            self.successor = Some(Track::new(self.fs, &self.cfg, now));
+        }
+        if span >= self.s(self.cfg.window_s) {
+            let ready = match self.successor.as_mut() {
+                Some(s) if s.an.is_done() => {
+                    self.successor = None;
+                    false
+                }
+                Some(s) if s.an.is_tracking() => s.measure().is_ok(),
+                _ => false,
+            };
+            if ready {
+                let old = self.primary.take().map(|p| p.start).unwrap_or(0);
+                self.primary = self.successor.take();
+                let msg = format!(
+                    "the {:.0} s window moved on (audio from {:.0} s dropped)",
+                    self.cfg.window_s,
+                    (self.primary.as_ref().map(|p| p.start).unwrap_or(0) - old) as f64 / fs
+                );
+                self.restarts += 1;
+                self.pending_restart =
+                    Some(Restart { reason: RestartReason::Window, message: msg, at_s: now as f64 / fs });
+            }
+        }
+    }
+
+    fn reading(&mut self) -> Reading {
+        let lift = self.cfg.analysis.lift_angle_deg;
+        let mut r = Reading {
+            elapsed_s: self.elapsed_s(),
+            status: Status::Listening,
+            window_s: 0.0,
+            bph: None,
+            bph_source: None,
+            rate_s_per_day: None,
+            beat_error_ms: None,
+            amplitude_deg: None,
+            lift_angle_deg: lift,
+            quality: None,
+            snr_db: None,
+            beats_used: 0,
+            beats_rejected: 0,
+            note: None,
+            overrun_samples: 0,
+            restarted: self.pending_restart.take(),
+        };
+        match self.primary.as_ref().and_then(|p| p.est.as_ref().map(|e| (p, e))) {
+            Some((p, e)) => {
+                let m = &e.mechanical;
+                // Amplitude is proportional to the lift angle: a new lift angle rescales it.
+                let k = lift / p.lift_deg;
+                r.status = Status::Measuring;
+                r.window_s = (self.samples - p.start) as f64 / self.fs as f64;
+                r.bph = Some(m.bph);
+                r.bph_source = Some(m.bph_source.clone());
+                r.rate_s_per_day = Some(m.rate_s_per_day);
+                r.beat_error_ms = Some(m.beat_error_ms);
+                r.amplitude_deg = m.amplitude_deg.map(|a| Figure::new(a.value * k, a.u95 * k));
+                r.quality = Some(e.quality);
+                r.snr_db = Some(e.snr_db);
+                r.beats_used = m.beats_used;
+                r.beats_rejected = m.beats_rejected;
+            }
+            None => {
+                r.note = Some(self.note.clone().unwrap_or_else(|| "listening for ticks".into()));
+            }
+        }
+        r
+    }
+
+    /// The latest reading published.
+    pub fn latest(&self) -> Option<&Reading> {
+        self.latest.as_ref()
+    }
+
+    /// The estimate behind the latest figures (averaged tic/toc waveforms with unlock and drop
+    /// marks, 10 s windows), when measuring.
+    pub fn estimate(&self) -> Option<&MechanicalEstimate> {
+        self.primary.as_ref().and_then(|p| p.est.as_deref())
+    }
+
+    /// The rate trend: (seconds from the start, rate) per reading, the last [`TREND_POINTS`].
+    pub fn trend(&self) -> &VecDeque<(f64, Figure)> {
+        &self.trend
+    }
+
+    /// The paper strip of the current analysis: every matched beat's deviation from the
+    /// nominal period (tic and toc drift together with the rate; their gap is the beat error).
+    /// Clears `out` and fills it; nothing while listening.
+    pub fn paper_strip(&self, out: &mut Vec<StripPoint>) {
+        out.clear();
+        let Some(p) = self.primary.as_ref() else { return };
+        let Some(bph) = p.an.locked_bph() else { return };
+        let fs = self.fs as f64;
+        let period = 3600.0 / bph as f64 * fs;
+        let recs: &[BeatRecord] = p.an.beat_records();
+        let Some(first) = recs.iter().find(|b| b.rejected.is_none()) else { return };
+        for b in recs.iter().filter(|b| b.rejected.is_none()) {
+            let expected = first.t + (b.slot - first.slot) as f64 * period;
+            out.push(StripPoint {
+                t_s: (p.start as f64 + b.t) / fs,
+                dev_ms: (b.t - expected) / fs * 1000.0,
+                side: (b.slot % 2) as u8,
+            });
+        }
+    }
+
+    /// Sets the lift angle: amplitudes are rescaled at once (amplitude is proportional to it)
+    /// and new analysers use it.
+    pub fn set_lift_angle(&mut self, lift_deg: f64) {
+        if lift_deg.is_finite() && (10.0..=90.0).contains(&lift_deg) {
+            self.cfg.analysis.lift_angle_deg = lift_deg;
+        }
+    }
+
+    /// Forces a beat rate (or automatic with `None`); the analysis restarts.
+    pub fn set_bph(&mut self, bph: Option<u32>) {
+        if self.cfg.analysis.bph == bph {
+            return;
+        }
+        self.cfg.analysis.bph = bph;
+        let msg = match bph {
+            Some(b) => format!("beat rate forced to {b} bph"),
+            None => "beat rate back to automatic".to_string(),
+        };
+        self.restart(RestartReason::Settings, msg);
+    }
+
+    /// A new position was marked: the analysis restarts so two positions are not averaged.
+    pub fn mark_position(&mut self, position: &str) {
+        self.restart(RestartReason::Mark, format!("position {position} marked"));
+    }
+}
