@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub mod analyze;
+pub mod evaluate;
 pub mod exit;
 pub mod synth;
 
@@ -29,6 +30,8 @@ pub enum Command {
     Analyze(analyze::Args),
     /// Write a recording with known truth (JSON beside it) from the escapement model.
     Synth(synth::Args),
+    /// Benchmark the pipeline against known truth: a seeded synthetic sweep or a folder.
+    Evaluate(evaluate::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -47,6 +50,7 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
     };
     match outcome {
         Ok(code) => code as i32,
