@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod calibrate;
 pub mod claim;
 pub mod devices;
+pub mod evaluate;
 pub mod exit;
 pub mod judge;
 pub mod key;
@@ -50,6 +51,8 @@ pub enum Command {
     Listen(listen::Args),
     /// List the audio inputs and the sample rates they support.
     Devices(devices::Args),
+    /// Benchmark the pipeline against known truth: a seeded synthetic sweep or a folder.
+    Evaluate(evaluate::Args),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -75,6 +78,7 @@ pub fn main() -> i32 {
         Command::Key(a) => key::run(a, cli.store),
         Command::Listen(a) => listen::run(a),
         Command::Devices(a) => devices::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
     };
     match outcome {
         Ok(code) => code as i32,
