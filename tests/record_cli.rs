@@ -143,7 +143,7 @@ fn key_new_writes_a_private_key_once_and_signed_claims_verify_with_it() {
 }
 
 #[test]
-fn measure_without_a_connected_pipeline_says_so_and_records_nothing() {
+fn measure_of_a_broken_recording_exits_2_and_records_nothing() {
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("store");
     let store = store.to_str().unwrap();
@@ -158,8 +158,8 @@ fn measure_without_a_connected_pipeline_says_so_and_records_nothing() {
         home.path(),
         &["--store", store, "claim", "measure", &id, "--from", wav.to_str().unwrap(), "--positions", "DU"],
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("not connected"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("du.wav"), "{}", stderr(&o));
     let o = run(
         home.path(),
         &["--store", store, "claim", "measure", &id, "--from", wav.to_str().unwrap(), "--positions", "DU,DD"],
@@ -168,4 +168,29 @@ fn measure_without_a_connected_pipeline_says_so_and_records_nothing() {
     let show = run(home.path(), &["--store", store, "claim", "show", &id, "--json"]);
     let rec = tickproof::record::SealedRecord::from_json(&show.stdout).unwrap();
     assert_eq!(rec.record.revision, 1, "no revision was added");
+}
+
+#[test]
+fn measure_the_bundled_fixture_then_verify_reproduces_every_figure() {
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("store");
+    let store = store.to_str().unwrap();
+    let o = new_claim(home.path(), store, &[]);
+    let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let wav = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
+    );
+    let o =
+        run(home.path(), &["--store", store, "claim", "measure", &id, "--from", wav, "--positions", "DU"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let show = run(home.path(), &["--store", store, "claim", "show", &id, "--json"]);
+    let rec = tickproof::record::SealedRecord::from_json(&show.stdout).unwrap();
+    assert_eq!(rec.record.revision, 2);
+    let v = run(home.path(), &["--store", store, "claim", "verify", &id]);
+    assert_eq!(v.status.code(), Some(0), "{}{}", stdout(&v), stderr(&v));
+    assert!(stdout(&v).contains("re-analysed"), "{}", stdout(&v));
 }

@@ -193,13 +193,14 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
             let f = b.lag - b.lag.floor();
             let i0 = b.lag.floor() as i64;
             for (j, acc) in sum.iter_mut().enumerate() {
-                let a = analytic[(j as i64 + i0).rem_euclid(n0 as i64) as usize].norm() as f64;
-                let c = analytic[(j as i64 + i0 + 1).rem_euclid(n0 as i64) as usize].norm() as f64;
+                let a = analytic[(j as i64 + i0).rem_euclid(n0 as i64) as usize].norm_sqr() as f64;
+                let c = analytic[(j as i64 + i0 + 1).rem_euclid(n0 as i64) as usize].norm_sqr() as f64;
                 *acc += a * (1.0 - f) + c * f;
             }
             count += 1.0;
         }
-        let env: Vec<f32> = sum.iter().map(|v| (v / count.max(1.0)) as f32).collect();
+        let mut env = vec![0.0f32; n0];
+        events::from_power(&sum, count, &mut env);
         let lo = s0 as usize;
         let hi = n0 - lo;
         let e = events::find(&env, lo, hi, t_range)

@@ -66,7 +66,9 @@ pub struct WindowSummary {
 /// their envelopes add up.
 #[derive(Debug, Clone)]
 pub struct Group {
-    /// Sum of aligned band-limited envelopes per side (frame samples).
+    /// Sum of aligned band-limited power envelopes (squared magnitude of the analytic signal)
+    /// per side, frame samples. Powers, not magnitudes: noise then adds a constant pedestal
+    /// that can be taken off exactly, instead of rounding the foot of every onset.
     pub sum: [Vec<f64>; 2],
     /// Beats summed per side.
     pub count: [u32; 2],
@@ -479,7 +481,8 @@ impl BeatTimer {
         let env = &self.envelope;
         let n = env.len();
         for (j, acc) in self.groups[g].sum[side].iter_mut().enumerate().take(n.saturating_sub(i0 + 1)) {
-            *acc += (env[i0 + j] * (1.0 - f) + env[i0 + j + 1] * f) as f64;
+            let (a, b) = (env[i0 + j] as f64, env[i0 + j + 1] as f64);
+            *acc += a * a * (1.0 - f as f64) + b * b * f as f64;
         }
         self.groups[g].count[side] += 1;
         self.group_fill += 1;

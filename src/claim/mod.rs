@@ -88,20 +88,43 @@ pub struct Pipeline;
 
 impl Analyzer for Pipeline {
     fn analyze(&self, audio: &Path, config: &AnalysisConfig) -> Result<Analysis, SeamError> {
-        // INTEGRATION (1 of 2): `crate::measurement::analyze_path(audio, config)`, mapping its
-        // error to `SeamError::Analysis { file, message }` (or `NoSignal` for kind "none"), then
-        // `Ok(Analysis::new(measurement))` plus the plot series when the pipeline exposes them.
-        let _ = config;
-        Err(SeamError::NotConnected {
-            what: format!("the measurement pipeline, needed for {}", audio.display()),
-        })
+        let m = crate::measurement::analyze_path(audio, config)
+            .map_err(|e| SeamError::Analysis { file: audio.to_path_buf(), message: e.to_string() })?;
+        if m.kind == crate::measurement::Kind::None {
+            return Err(SeamError::NoSignal {
+                file: audio.to_path_buf(),
+                reason: m.reason.clone().unwrap_or_else(|| "no watch heard".into()),
+            });
+        }
+        Ok(Analysis::new(m))
     }
 
     fn judge(&self, input: &JudgeInput) -> Result<Judgement, SeamError> {
-        // INTEGRATION (2 of 2): the verdict module on `input`: `verdict: serde_json::to_value(&v)`,
-        // `policy: PolicyRef { name, version, sha256 of the policy text, clause }`, `tolerance`.
-        let _ = input;
-        Err(SeamError::NotConnected { what: "the verdict module".into() })
+        use crate::verdict::{self, Position};
+        let name = input.policy.or(input.claim.policy.as_deref()).ok_or_else(|| SeamError::Verdict {
+            message: "no policy named for the claim (use --policy)".into(),
+        })?;
+        let policy =
+            verdict::Policy::load(name).map_err(|e| SeamError::Verdict { message: e.to_string() })?;
+        let movement = match input.claim.movement {
+            crate::record::Movement::Mechanical => verdict::Movement::Mechanical,
+            crate::record::Movement::Quartz => verdict::Movement::Quartz,
+        };
+        let positions: Vec<(Position, Measurement)> = input
+            .positions
+            .iter()
+            .map(|(p, m)| (Position::parse(p).unwrap_or(Position::Unstated), m.clone()))
+            .collect();
+        let v = verdict::judge(&policy, movement, None, &positions);
+        let tolerance = v.limit.as_ref().map(|l| ToleranceBand { lo: l.min, hi: l.max });
+        let clause = v.reasons.first().cloned();
+        let r = policy.reference();
+        let verdict = serde_json::to_value(&v).map_err(|e| SeamError::Verdict { message: e.to_string() })?;
+        Ok(Judgement {
+            verdict,
+            policy: crate::record::PolicyRef { name: r.name, version: r.version, sha256: r.sha256, clause },
+            tolerance,
+        })
     }
 }
 

@@ -30,8 +30,13 @@ pub const MAX_JITTER_MS: f64 = 1.0;
 /// Smallest in-band tick-to-gap ratio (dB) of a watch's ticks.
 pub const MIN_SNR_DB: f64 = 3.0;
 
+/// [`ONSET_SPREAD_K`] for the amplitude, whose two onsets are a faint and a loud sound.
+pub const AMPLITUDE_SPREAD_K: f64 = 2.6;
+
 /// Weight of the tic/toc amplitude disagreement in the amplitude's standard uncertainty.
-pub const SIDE_DISAGREEMENT_K: f64 = 1.5;
+pub const SIDE_DISAGREEMENT_K: f64 = 1.8;
+/// Weight of the unlock/drop beat-error disagreement in the beat error's standard uncertainty.
+pub const EVENT_DISAGREEMENT_K: f64 = 1.3;
 
 /// Mechanical figures plus the signal figures the measurement reports beside them.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,9 +81,7 @@ impl EventFinder {
         EventFinder { env: vec![0.0; n] }
     }
     fn events(&mut self, sum: &[f64], count: f64, hint: &Events, radius: f64) -> Events {
-        for (e, v) in self.env.iter_mut().zip(sum) {
-            *e = (v / count.max(1.0)) as f32;
-        }
+        events::from_power(sum, count, &mut self.env);
         events::refine(&self.env, hint, radius)
     }
 }
@@ -252,7 +255,7 @@ pub fn estimate(
                 let t_s = (d - e.unlock) / fs / clock;
                 let x = std::f64::consts::PI * t_s / t_osc;
                 let da_dt = a * (std::f64::consts::PI / t_osc) / x.tan();
-                da_dt * ONSET_SPREAD_K * e.unlock_spread.hypot(e.drop_spread) / fs
+                da_dt * AMPLITUDE_SPREAD_K * e.unlock_spread.hypot(e.drop_spread) / fs
             }
             _ => 0.0,
         }
@@ -267,7 +270,7 @@ pub fn estimate(
     let spread2 = |e: &Events| 0.5 * e.unlock_spread.hypot(e.drop_spread);
     let u_c_onset = 1.96
         * (ONSET_SPREAD_K * spread2(&whole.ev[0]).hypot(spread2(&whole.ev[1])))
-            .hypot(SIDE_DISAGREEMENT_K * 0.5 * (cu - cd).abs());
+            .hypot(EVENT_DISAGREEMENT_K * 0.5 * (cu - cd).abs());
     let u_c =
         (u_c_fit * u_c_fit + if u_c_jk.is_finite() { u_c_jk * u_c_jk } else { 0.0 } + u_c_onset * u_c_onset)
             .sqrt();
