@@ -203,7 +203,7 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         events::from_power(&sum, count, &mut env);
         let lo = s0 as usize;
         let hi = n0 - lo;
-        let e = events::find(&env, lo, hi, t_range)
+        let e = events::find(&env, lo, hi, t_range, 0.0006 * fs)
             .ok_or_else(|| TemplateError("the averaged beat has no clear onset".into()))?;
         ev[side] = Some(e);
         env_keep[side] = env;

@@ -139,8 +139,9 @@ fn percentile(v: &[f32], q: f64) -> f32 {
 /// inside `lo..hi`), with the unlock-to-drop time limited to `t_range` samples.
 ///
 /// Unlock: the first rise above a tenth of the loudest event (and clear of the noise floor).
-/// Drop: the loudest event whose onset lies within `t_range` after the unlock.
-pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64)) -> Option<Events> {
+/// Drop: the loudest event whose onset lies within `t_range` after the unlock (its first peak
+/// within `merge` samples, see the body).
+pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64), merge: f64) -> Option<Events> {
     let hi = hi.min(env.len());
     if hi <= lo + 8 {
         return None;
@@ -165,11 +166,16 @@ pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64)) -> Option<Ev
     let start = (w_lo.max(lo as f64) as usize).max(up + 1);
     let end = ((w_hi as usize) + 1).min(hi - 1);
     let is_peak = |i: usize| env[i] > env[i - 1] && env[i] >= env[i + 1];
-    let loudest = (start..end).filter(|&i| is_peak(i)).map(|i| env[i]).fold(0.0f32, f32::max);
-    // The drop's first strong peak: interference between its partials may make a later one
-    // louder, but the onset precedes the first.
-    let first_strong = (start..end).find(|&i| {
-        is_peak(i) && env[i] > floor + 0.15 * (peak - floor) && env[i] >= floor + 0.5 * (loudest - floor)
+    // The drop is the loudest sound after the unlock. Interference between the partials of the
+    // drop's own sound can make a peak a fraction of a millisecond after its attack louder than
+    // the attack's, so an earlier peak at least half as loud within `merge` samples before the
+    // loudest is the drop's first; sub-events further before it (the impulse, lever noises on a
+    // real watch) are not.
+    let loudest = (start..end).filter(|&i| is_peak(i)).max_by(|&a, &b| env[a].total_cmp(&env[b]));
+    let first_strong = loudest.filter(|&l| env[l] > floor + 0.15 * (peak - floor)).map(|l| {
+        let half = floor + 0.5 * (env[l] - floor);
+        let from = (l as f64 - merge).max(start as f64) as usize;
+        (from..=l).find(|&i| is_peak(i) && env[i] >= half).unwrap_or(l)
     });
     let drop = first_strong.and_then(|p| {
         let back = (p as f64 - 0.5 * (p as f64 - unlock)).max(up as f64) as usize;
@@ -228,7 +234,7 @@ mod tests {
     #[test]
     fn finds_unlock_and_drop_onsets() {
         let env = env_of(&[(100.0, 0.3), (140.0, 0.5), (420.0, 1.0)], 1000, 20.0);
-        let e = find(&env, 0, 1000, (200.0, 600.0)).unwrap();
+        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0).unwrap();
         // Read at 20% of the rise of a step blurred over +-1.5 samples: about one sample early,
         // the same for every event, so the unlock-to-drop time is exact.
         assert!((e.unlock - 99.0).abs() < 1.0, "unlock {}", e.unlock);
@@ -239,7 +245,7 @@ mod tests {
     #[test]
     fn refine_follows_a_moved_event() {
         let env = env_of(&[(100.0, 0.3), (420.0, 1.0)], 1000, 20.0);
-        let e = find(&env, 0, 1000, (200.0, 600.0)).unwrap();
+        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0).unwrap();
         let moved = env_of(&[(103.0, 0.3), (418.0, 1.0)], 1000, 20.0);
         let r = refine(&moved, &e, 12.0);
         assert!((r.unlock - r.drop.unwrap() + 315.0).abs() < 0.3, "{r:?}");
