@@ -10,12 +10,13 @@ deps:
 build: deps
 	$(CARGO) build --release --locked
 
-# The main job on a bundled recording.
+# The main job on a bundled recording: analyse it, then a claim through the whole flow.
 demo: build
-	./target/release/tickproof analyze $(DEMO_FIXTURE)
+	scripts/demo.sh
 
 # The whole test suite, in release (the DSP sweeps are slow unoptimised). Built once.
-test: deps
+test:
+	@scripts/ensure-deps.sh tmux chromium
 	$(CARGO) build --release --locked --all-targets
 	$(CARGO) test --release --locked --all-targets
 	$(CARGO) build --release --locked --no-default-features

@@ -31,6 +31,9 @@ pub struct Args {
     /// 95% uncertainty of `--recorder-ppm`, ppm.
     #[arg(long, value_name = "U")]
     pub recorder_ppm_u95: Option<f64>,
+    /// Apply the recorder calibration profile of this input device (`tickproof calibrate`).
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Option<String>,
     /// Analyse this channel (0-based) instead of the one where the ticks are strongest.
     #[arg(long, value_name = "N")]
     pub channel: Option<u16>,
@@ -54,14 +57,21 @@ pub fn resolve(args: &Args) -> Result<AnalysisConfig, Failure> {
         "quartz" => KindChoice::Quartz,
         s => return Err(Failure::usage(format!("--kind {s}: expected auto, mechanical or quartz"))),
     };
-    let recorder = match (args.recorder_ppm, args.recorder_ppm_u95) {
-        (None, None) => RecorderClock::uncalibrated(),
-        (None, Some(_)) => return Err(Failure::usage("--recorder-ppm-u95 needs --recorder-ppm")),
-        (Some(p), u) => RecorderClock {
+    let recorder = match (&args.device, args.recorder_ppm, args.recorder_ppm_u95) {
+        (None, None, None) => RecorderClock::uncalibrated(),
+        (None, None, Some(_)) => return Err(Failure::usage("--recorder-ppm-u95 needs --recorder-ppm")),
+        (None, Some(p), u) => RecorderClock {
             recorder_ppm: Figure::new(p, u.unwrap_or(0.0)),
             source: "command line".into(),
             stale: false,
         },
+        (Some(d), p, u) => crate::calibration::resolve_recorder(
+            Some(d.as_str()),
+            p,
+            u,
+            crate::calibration::time::UtcTime::now(),
+        )
+        .map_err(|e| Failure::usage(e.to_string()))?,
     };
     let cfg = AnalysisConfig {
         lift_angle_deg: args.lift_angle,

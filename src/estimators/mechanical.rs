@@ -36,7 +36,7 @@ pub const AMPLITUDE_SPREAD_K: f64 = 2.6;
 /// Weight of the tic/toc amplitude disagreement in the amplitude's standard uncertainty.
 pub const SIDE_DISAGREEMENT_K: f64 = 1.8;
 /// Weight of the unlock/drop beat-error disagreement in the beat error's standard uncertainty.
-pub const EVENT_DISAGREEMENT_K: f64 = 1.3;
+pub const EVENT_DISAGREEMENT_K: f64 = 1.0;
 
 /// Mechanical figures plus the signal figures the measurement reports beside them.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,67 @@
+//! The `analyze` command's contract: JSON fields, exit codes, one-line errors naming the file.
+use std::process::Command;
+
+fn tickproof(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tickproof")).args(args).output().unwrap()
+}
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
+);
+
+#[test]
+fn json_has_every_contract_field_and_exit_0() {
+    let o = tickproof(&["analyze", FIXTURE, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "mechanical");
+    assert_eq!(v["bph"], 21600);
+    for k in ["rate_s_per_day", "beat_error_ms", "amplitude_deg", "recorder_ppm"] {
+        assert!(v[k]["value"].is_f64() && v[k]["u95"].is_f64(), "{k}: {}", v[k]);
+    }
+    for k in ["lift_angle_deg", "beats_used", "beats_rejected", "duration_s", "quality"] {
+        assert!(v[k].is_number(), "{k}");
+    }
+    let rate = v["rate_s_per_day"]["value"].as_f64().unwrap();
+    assert!((rate - 8.0).abs() < 0.1, "{rate}");
+}
+
+#[test]
+fn no_watch_exits_3_with_a_reason() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/none-speech-48k-10s.wav");
+    let o = tickproof(&["analyze", f, "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "none");
+    assert!(v["reason"].as_str().unwrap().len() > 10);
+    assert!(v["rate_s_per_day"].is_null());
+}
+
+#[test]
+fn bad_input_is_one_line_naming_the_file_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.wav");
+    let junk = dir.path().join("junk.wav");
+    std::fs::write(&junk, b"this is not audio at all").unwrap();
+    for f in [&missing, &junk] {
+        let o = tickproof(&["analyze", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+        assert!(e.contains(f.file_name().unwrap().to_str().unwrap()), "{e}");
+    }
+    for bad in [["--bph", "1000"], ["--lift-angle", "0"], ["--kind", "sundial"]] {
+        let o = tickproof(&["analyze", FIXTURE, bad[0], bad[1]]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+    }
+}
+
+#[test]
+fn text_output_states_figures_with_units_and_the_recorder() {
+    let o = tickproof(&["analyze", FIXTURE, "--recorder-ppm", "12", "--recorder-ppm-u95", "0.5"]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    for want in ["21600 bph", "s/day", "ms", "deg", "command line"] {
+        assert!(s.contains(want), "missing {want} in\n{s}");
+    }
+}
