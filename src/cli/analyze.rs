@@ -92,10 +92,16 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         other => Failure::usage(format!("{}: {other}", args.file.display())),
     })?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&m).map_err(|e| Failure::new(ExitCode::Internal, e.to_string()))?
-        );
+        let internal = |e: serde_json::Error| Failure::new(ExitCode::Internal, e.to_string());
+        let mut v = serde_json::to_value(&m).map_err(internal)?;
+        if let (Some(q), Some(o)) = (&m.quartz, v.as_object_mut()) {
+            // Quartz keys at top level too, where scripts read them (the contract).
+            o.insert("step_interval_s".into(), q.step_interval_s.into());
+            o.insert("inhibition_period_s".into(), q.inhibition_period_s.into());
+            o.insert("steps_used".into(), q.steps_used.into());
+            o.insert("needs_more_s".into(), q.needs_more_s.into());
+        }
+        println!("{}", serde_json::to_string_pretty(&v).map_err(internal)?);
     } else {
         print!("{}", render(&args.file, &m));
     }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 pub enum KindArg {
     /// A mechanical watch (escapement model).
     Mechanical,
+    /// A quartz watch's stepper motor (rate in s/month, inhibition, end of life).
+    Quartz,
     /// White noise, no watch.
     Noise,
     /// Pink noise, no watch.
@@ -55,6 +57,18 @@ pub struct Args {
     /// Rate, s/day (+ = gains).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub rate_s_per_day: f64,
+    /// Quartz rate, s/month (+ = gains; --kind quartz).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub rate_s_per_month: f64,
+    /// Quartz inhibition period, seconds (--kind quartz; omit for none).
+    #[arg(long)]
+    pub inhibition_period_s: Option<u32>,
+    /// Quartz inhibition correction, ppm of the oscillator (--kind quartz).
+    #[arg(long, default_value_t = 10.0)]
+    pub inhibition_ppm: f64,
+    /// Seconds between hand steps: 1 normal, 2/4/5 at battery end of life (--kind quartz).
+    #[arg(long, default_value_t = 1)]
+    pub step_interval_s: u32,
     /// Beat error, ms.
     #[arg(long, default_value_t = 0.0)]
     pub beat_error_ms: f64,
@@ -180,6 +194,7 @@ impl Args {
             KindArg::Dither => negative(Negative::Dither),
             KindArg::Metronome => negative(Negative::Metronome { bpm: self.metronome_bpm }),
             KindArg::Knocks => negative(Negative::Knocks),
+            KindArg::Quartz => unreachable!("quartz is written by write_quartz"),
         }
     }
 
@@ -242,6 +257,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             }
         }
     }
+    if matches!(args.kind, KindArg::Quartz) {
+        return write_quartz(&args, &out, &truth_out);
+    }
     let scenario = args.scenario();
     let format = args.sample_format();
     let mut s = Synth::new(&scenario).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
@@ -295,6 +313,82 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             truth.sample_rate_hz,
             format.name(),
             if clipped > 0 { format!(", {clipped} samples clipped") } else { String::new() },
+            truth_out.display()
+        );
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// `synth --kind quartz`: the stepper-motor model of [`synth::quartz`], written the same way
+/// (temporary files, then moved into place; never replacing without `--force`).
+fn write_quartz(args: &Args, out: &Path, truth_out: &Path) -> Result<ExitCode, Failure> {
+    use crate::source::BlockSource;
+    use synth::quartz::{QuartzParams, QuartzSynth};
+    let shown = out.display().to_string();
+    let p = QuartzParams {
+        sample_rate_hz: args.sample_rate_hz,
+        duration_s: args.duration_s.unwrap_or(130.0),
+        rate_s_per_month: args.rate_s_per_month,
+        inhibition_period_s: args.inhibition_period_s,
+        inhibition_ppm: args.inhibition_ppm,
+        step_interval_s: args.step_interval_s,
+        snr_db: args.snr_db.unwrap_or(30.0),
+        recorder_ppm: args.recorder_ppm,
+        seed: args.seed,
+        ..QuartzParams::default()
+    };
+    let mut q = QuartzSynth::new(&p).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
+    let truth = serde_json::to_string_pretty(&q.truth()).expect("truth serialises") + "\n";
+    let tmp_wav = temp_beside(out);
+    let tmp_truth = temp_beside(truth_out);
+    let storage = |p: &Path, e: &dyn std::fmt::Display| {
+        let _ = std::fs::remove_file(&tmp_wav);
+        let _ = std::fs::remove_file(&tmp_truth);
+        Failure::new(ExitCode::Storage, format!("{}: cannot write: {e}", p.display()))
+    };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: args.sample_rate_hz,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let written = (|| -> Result<(), hound::Error> {
+        let mut w = hound::WavWriter::create(&tmp_wav, spec)?;
+        let mut buf = vec![0.0f32; 4096];
+        loop {
+            let n = q
+                .read_frames(&mut buf)
+                .map_err(|e| hound::Error::IoError(std::io::Error::other(e.to_string())))?;
+            if n == 0 {
+                break;
+            }
+            for &v in &buf[..n] {
+                w.write_sample((v.clamp(-1.0, 1.0) * 32767.0).round() as i16)?;
+            }
+        }
+        w.finalize()
+    })();
+    written.map_err(|e| storage(out, &e))?;
+    std::fs::write(&tmp_truth, &truth).map_err(|e| storage(truth_out, &e))?;
+    for (tmp, dest) in [(&tmp_wav, out), (&tmp_truth, truth_out)] {
+        if let Err(e) = place(tmp, dest, args.force) {
+            let _ = std::fs::remove_file(&tmp_wav);
+            let _ = std::fs::remove_file(&tmp_truth);
+            let code = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                ExitCode::Usage
+            } else {
+                ExitCode::Storage
+            };
+            return Err(Failure::new(code, format!("{}: cannot write: {e}", dest.display())));
+        }
+    }
+    if args.json {
+        print!("{truth}");
+    } else {
+        println!(
+            "wrote {shown} (quartz, {:+.2} s/month, steps every {} s) and {}",
+            p.rate_s_per_month,
+            p.step_interval_s,
             truth_out.display()
         );
     }
