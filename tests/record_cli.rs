@@ -175,7 +175,7 @@ fn measure_the_bundled_fixture_then_verify_reproduces_every_figure() {
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("store");
     let store = store.to_str().unwrap();
-    let o = new_claim(home.path(), store, &[]);
+    let o = new_claim(home.path(), store, &["--policy", "bultime-bg"]);
     let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
         .as_str()
         .unwrap()

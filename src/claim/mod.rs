@@ -366,7 +366,25 @@ pub fn measure_claim(
     }
     let policy = req.policy.clone().or_else(|| claim.policy.clone());
     let configs = vec![analysis_config(&claim); stored.len()];
-    let (analyses, judgement) = measure_and_judge(analyzer, &claim, policy.as_deref(), &stored, &configs)?;
+    // Errors name the technician's file, not the store's copy of it.
+    let original = |file: &Path| -> PathBuf {
+        stored
+            .iter()
+            .zip(&req.recordings)
+            .find(|((_, s), _)| s == file)
+            .map(|(_, (_, o))| o.clone())
+            .unwrap_or_else(|| file.to_path_buf())
+    };
+    let (analyses, judgement) = measure_and_judge(analyzer, &claim, policy.as_deref(), &stored, &configs)
+        .map_err(|e| match e {
+            SeamError::Analysis { file, message } => {
+                let prefix = format!("{}: ", file.display());
+                let message = message.strip_prefix(&prefix).unwrap_or(&message).to_string();
+                SeamError::Analysis { file: original(&file), message }
+            }
+            SeamError::NoSignal { file, reason } => SeamError::NoSignal { file: original(&file), reason },
+            other => other,
+        })?;
 
     let now = UtcTime::now().rfc3339();
     let mut positions = Vec::new();
