@@ -71,3 +71,42 @@ fn mechanical_rate_through_a_calibrated_80_ppm_recorder_is_within_0_1_s_per_day(
     let raw_rate = raw.rate_s_per_day.unwrap().value;
     assert!((raw_rate - (truth_rate - RECORDER_PPM * 0.0864)).abs() < 0.2, "uncalibrated reads {raw_rate}");
 }
+
+#[test]
+fn quartz_rate_through_a_calibrated_80_ppm_recorder_is_within_half_a_second_per_month() {
+    use tickproof::measurement::{Kind, KindChoice};
+    use tickproof::synth::quartz::{QuartzParams, QuartzSynth};
+    let mut tone = tone_through_recorder(60.0, 48_000);
+    let cal = measure_tone(&mut tone, Path::new("tone.wav"), &ToneConfig::new(1000.0)).unwrap();
+    let recorder = tickproof::measurement::RecorderClock {
+        recorder_ppm: cal.recorder_ppm,
+        source: "bench mic".into(),
+        stale: false,
+    };
+    let truth = 14.0;
+    let p = QuartzParams {
+        rate_s_per_month: truth,
+        inhibition_period_s: Some(10),
+        inhibition_ppm: 12.0,
+        recorder_ppm: RECORDER_PPM,
+        duration_s: 45.0,
+        sample_rate_hz: 22_050,
+        snr_db: 25.0,
+        seed: 3,
+        ..QuartzParams::default()
+    };
+    let cfg = AnalysisConfig { recorder, kind: KindChoice::Quartz, ..AnalysisConfig::default() };
+    let m = analyze_source(Box::new(QuartzSynth::new(&p).unwrap()), &cfg).unwrap();
+    assert_eq!(m.kind, Kind::Quartz, "{:?}", m.reason);
+    let r = m.rate_s_per_month.expect("a rate over whole inhibition periods");
+    assert!((r.value - truth).abs() <= 0.5, "calibrated quartz: {r:?}");
+    assert!(r.covers(truth), "{r:?}");
+    // Uncalibrated, the same recording is 80 ppm (207 s/month) off.
+    let raw = analyze_source(
+        Box::new(QuartzSynth::new(&p).unwrap()),
+        &AnalysisConfig { kind: KindChoice::Quartz, ..AnalysisConfig::default() },
+    )
+    .unwrap();
+    let off = raw.rate_s_per_month.unwrap().value - truth;
+    assert!((off + RECORDER_PPM * 2.592).abs() < 1.0, "uncalibrated is off by {off}");
+}
