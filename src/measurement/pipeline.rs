@@ -236,9 +236,9 @@ impl Analyzer {
         match self.state {
             State::Failed(r) => MechanicalOutcome::NoWatch(r),
             State::Acquiring => MechanicalOutcome::NoWatch("no audio".into()),
-            State::Tracking { lock, mut timer } => {
+            State::Tracking { lock, timer } => {
                 match mechanical::estimate(
-                    &mut timer,
+                    &timer,
                     lock.bph,
                     lock.forced,
                     self.cfg.lift_angle_deg,
