@@ -90,7 +90,16 @@ fn fig(m: &Value, key: &str, digits: usize, unit: &str) -> String {
         m.get(key).and_then(|f| f.get("value")).and_then(Value::as_f64),
         m.get(key).and_then(|f| f.get("u95")).and_then(Value::as_f64),
     ) {
-        (Some(v), Some(u)) => format!("{v:+.digits$} ± {u:.digits$} {unit}"),
+        (Some(v), Some(u)) => {
+            // Enough decimals to show the u95 (to 3 at most); a sign only where it means gain/loss.
+            let shown = if u > 0.0 { (1.0 - u.log10().floor()).clamp(0.0, 3.0) as usize } else { digits };
+            let d = digits.max(shown);
+            if key.starts_with("rate") {
+                format!("{v:+.d$} ± {u:.d$} {unit}")
+            } else {
+                format!("{v:.d$} ± {u:.d$} {unit}")
+            }
+        }
         _ => "—".into(),
     }
 }
