@@ -88,7 +88,7 @@ pub struct Pipeline;
 
 impl Analyzer for Pipeline {
     fn analyze(&self, audio: &Path, config: &AnalysisConfig) -> Result<Analysis, SeamError> {
-        let m = crate::measurement::analyze_path(audio, config)
+        let (m, detail) = crate::measurement::pipeline::analyze_path_detailed(audio, config)
             .map_err(|e| SeamError::Analysis { file: audio.to_path_buf(), message: e.to_string() })?;
         if m.kind == crate::measurement::Kind::None {
             return Err(SeamError::NoSignal {
@@ -96,7 +96,36 @@ impl Analyzer for Pipeline {
                 reason: m.reason.clone().unwrap_or_else(|| "no watch heard".into()),
             });
         }
-        Ok(Analysis::new(m))
+        let mut a = Analysis::new(m);
+        if let Some(e) = &detail.mechanical {
+            a.paper_strip = Some(PaperStrip {
+                t_s: e.paper_strip.iter().map(|p| p.0).collect(),
+                deviation_ms: e.paper_strip.iter().map(|p| p.1).collect(),
+                side: e.paper_strip.iter().map(|p| p.2).collect(),
+                rate_s_per_day: Some(e.mechanical.rate_s_per_day.value),
+            });
+            let [tic, toc] = &e.waveforms;
+            let n = tic.samples.len().min(toc.samples.len());
+            let t0 = tic.unlock_ms;
+            a.waveform = Some(Waveform {
+                t_ms: (0..n).map(|i| i as f64 * tic.dt_ms - t0).collect(),
+                tic: tic.samples[..n].iter().map(|&v| v as f64).collect(),
+                toc: toc.samples[..n].iter().map(|&v| v as f64).collect(),
+                unlock_ms: Some(0.0),
+                drop_ms: tic.drop_ms.map(|d| d - t0),
+            });
+        }
+        if let Some(steps) = &detail.quartz_steps {
+            let used: Vec<_> = steps.iter().filter(|s| s.used).collect();
+            if !used.is_empty() {
+                a.steps = Some(StepResiduals {
+                    t_s: used.iter().map(|s| s.t_s).collect(),
+                    residual_ms: used.iter().map(|s| s.residual_s * 1000.0).collect(),
+                    inhibition_t_s: Vec::new(),
+                });
+            }
+        }
+        Ok(a)
     }
 
     fn judge(&self, input: &JudgeInput) -> Result<Judgement, SeamError> {

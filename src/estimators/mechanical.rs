@@ -47,8 +47,12 @@ pub struct MechanicalEstimate {
     pub quality: f64,
     /// Tick-to-noise ratio in the analysis band, dB.
     pub snr_db: f64,
-    /// Averaged tic and toc waveforms (band-limited), with unlock and drop marks, for plots.
+    /// Averaged tic and toc envelopes (band-limited, noise pedestal removed), with the unlock and
+    /// drop marks used for the amplitude, for plots.
     pub waveforms: [AveragedBeat; 2],
+    /// The paper strip: every used beat (thinned for long recordings) as (time s, deviation ms
+    /// from the nominal beat grid, + = early, side 0 tic / 1 toc).
+    pub paper_strip: Vec<(f64, f64, u8)>,
 }
 
 /// An averaged beat of one side, for plots.
@@ -309,12 +313,30 @@ pub fn estimate(
         _ => None,
     };
     let quality = (accepted_frac * mean_rho * mean_rho).clamp(0.0, 1.0);
-    let waveforms = std::array::from_fn(|s| AveragedBeat {
-        dt_ms: 1000.0 / fs,
-        samples: t.sides[s].waveform.clone(),
-        unlock_ms: whole.ev[s].unlock / fs * 1000.0,
-        drop_ms: whole.ev[s].drop.map(|d| d / fs * 1000.0),
+    let waveforms = std::array::from_fn(|s| {
+        let mut env = vec![0.0f32; t.n];
+        events::from_power(&total[s], counts[s], &mut env);
+        env.truncate((t.lt + t.lt / 5).min(t.n));
+        AveragedBeat {
+            dt_ms: 1000.0 / fs,
+            samples: env,
+            unlock_ms: whole.ev[s].unlock / fs * 1000.0,
+            drop_ms: whole.ev[s].drop.map(|d| d / fs * 1000.0),
+        }
     });
+    let paper_strip = {
+        let used = timer.records.iter().filter(|r| r.rejected.is_none());
+        let first = timer.records.iter().find(|r| r.rejected.is_none()).map(|r| (r.slot, r.t));
+        match first {
+            Some((k0, t0)) => used
+                .map(|r| {
+                    let late = (r.t - t0) / fs - (r.slot - k0) as f64 * p_nom;
+                    (r.t / fs, -late * 1000.0, (r.slot % 2) as u8)
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    };
     Ok(MechanicalEstimate {
         mechanical: Mechanical {
             bph,
@@ -336,5 +358,6 @@ pub fn estimate(
         quality,
         snr_db,
         waveforms,
+        paper_strip,
     })
 }

@@ -259,6 +259,24 @@ fn none(reason: String) -> (Kind, Option<String>) {
 /// Analyses a source (any [`BlockSource`]): picks the channel, runs the pipeline, and returns
 /// the measurement (of kind `none` with a reason when there is no watch).
 pub fn analyze_source(src: Box<dyn BlockSource>, cfg: &AnalysisConfig) -> Result<Measurement, AnalyzeError> {
+    analyze_source_detailed(src, cfg).map(|(m, _)| m)
+}
+
+/// What a measurement's plots are drawn from, beside the figures.
+#[derive(Debug, Clone, Default)]
+pub struct Detail {
+    /// Mechanical: averaged tic/toc envelopes and the paper strip.
+    pub mechanical: Option<Box<MechanicalEstimate>>,
+    /// Quartz: every motor step's timing residual.
+    pub quartz_steps: Option<Vec<crate::estimators::quartz::StepResidual>>,
+}
+
+/// [`analyze_source`], keeping what the plots need ([`Detail`]).
+pub fn analyze_source_detailed(
+    src: Box<dyn BlockSource>,
+    cfg: &AnalysisConfig,
+) -> Result<(Measurement, Detail), AnalyzeError> {
+    let mut detail = Detail::default();
     cfg.validate()?;
     let mut src = src;
     let info = src.info().clone();
@@ -309,7 +327,8 @@ pub fn analyze_source(src: Box<dyn BlockSource>, cfg: &AnalysisConfig) -> Result
             m.calibration = cfg.recorder.source.clone();
             m.calibration_stale = cfg.recorder.stale;
             m.duration_s = m.duration_s.max(duration_s);
-            return Ok(m);
+            detail.quartz_steps = Some(q.residuals.clone());
+            return Ok((m, detail));
         }
         if let MechanicalOutcome::NoWatch(r) = &mut outcome {
             if let Some(qr) = &q.reason {
@@ -344,7 +363,8 @@ pub fn analyze_source(src: Box<dyn BlockSource>, cfg: &AnalysisConfig) -> Result
     };
     match outcome {
         MechanicalOutcome::Measured(e) => {
-            let mech = e.mechanical;
+            let mech = e.mechanical.clone();
+            detail.mechanical = Some(e.clone());
             m.kind = Kind::Mechanical;
             m.bph = Some(mech.bph);
             m.rate_s_per_day = Some(mech.rate_s_per_day);
@@ -362,7 +382,19 @@ pub fn analyze_source(src: Box<dyn BlockSource>, cfg: &AnalysisConfig) -> Result
             m.reason = reason;
         }
     }
-    Ok(m)
+    Ok((m, detail))
+}
+
+/// Opens and analyses a recording, keeping what the plots need.
+pub fn analyze_path_detailed(
+    path: &Path,
+    cfg: &AnalysisConfig,
+) -> Result<(Measurement, Detail), AnalyzeError> {
+    let src = source::open(path)?;
+    analyze_source_detailed(src, cfg).map_err(|e| match e {
+        AnalyzeError::Config(m) => AnalyzeError::Config(format!("{}: {m}", path.display())),
+        other => other,
+    })
 }
 
 /// Opens and analyses a recording.
