@@ -179,3 +179,33 @@ fn claim_measure_live_adds_a_revision_with_one_measurement_per_position_that_ver
     let ok = run(home.path(), &["--store", store, "claim", "verify", &id]);
     assert_eq!(ok.status.code(), Some(0), "{}{}", text(&ok.stdout), text(&ok.stderr));
 }
+
+fn screen(d: &tickproof::live::view::ViewData, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| tickproof::live::view::render(f, d)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn the_terminal_view_shows_the_protocol_step_with_its_countdown_full_and_compact() {
+    let step = "Measuring DD: 12/60 s  no rate yet";
+    let d = tickproof::live::view::ViewData {
+        source: "replay:x.wav".into(),
+        sample_rate_hz: 48000,
+        step: Some(step.into()),
+        ..Default::default()
+    };
+    for (w, h) in [(80, 24), (160, 48), (40, 10)] {
+        assert!(screen(&d, w, h).contains(step), "{w}x{h}:\n{}", screen(&d, w, h));
+    }
+    let plain = tickproof::live::view::ViewData { step: None, ..d };
+    assert!(!screen(&plain, 80, 24).contains("Measuring"));
+}

@@ -141,6 +141,10 @@ impl<B: Backend> Frontend for ViewFrontend<B> {
     fn notice(&mut self, text: &str) {
         self.data.notice = Some(text.to_string());
     }
+
+    fn step(&mut self, step: &super::protocol::Step) {
+        self.data.step = Some(step.line());
+    }
 }
 
 /// The real terminal: raw mode and the alternate screen while it lives.
