@@ -209,3 +209,25 @@ fn the_terminal_view_shows_the_protocol_step_with_its_countdown_full_and_compact
     let plain = tickproof::live::view::ViewData { step: None, ..d };
     assert!(!screen(&plain, 80, 24).contains("Measuring"));
 }
+
+#[test]
+fn bad_protocol_settings_exit_2_with_one_line_and_record_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    for (extra, needle) in [
+        (&["--no-tui", "--seconds-per-position", "0"][..], "--seconds-per-position 0"),
+        (&["--no-tui", "--settle-s", "-1"][..], "--settle-s -1"),
+    ] {
+        let out = listen_protocol(&dir, extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(needle), "{}", text(&out.stderr));
+        assert!(!dir.exists(), "nothing created for {extra:?}");
+    }
+    let out = Command::new(BIN)
+        .args(["listen", "--protocol", "no-such-policy", "--replay", FIXTURE, "--speed", "0", "--out-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("no-such-policy"), "{}", text(&out.stderr));
+}

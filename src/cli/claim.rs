@@ -86,10 +86,10 @@ pub enum Sub {
         #[arg(long, requires = "replay")]
         speed: Option<f64>,
         /// Settling time per position, seconds (`--live`; default: the policy's).
-        #[arg(long, value_name = "S", requires = "live")]
+        #[arg(long, value_name = "S", requires = "live", allow_negative_numbers = true)]
         settle_s: Option<f64>,
         /// Measuring time per position, seconds (`--live`; default: the policy's).
-        #[arg(long, value_name = "S", requires = "live")]
+        #[arg(long, value_name = "S", requires = "live", allow_negative_numbers = true)]
         seconds_per_position: Option<f64>,
         /// Positions of the recordings, in order (DU,DD,CD,CL,CU,CR); unstated: P1,P2,...
         #[arg(long, value_name = "DU,DD,...", value_delimiter = ',')]

@@ -66,10 +66,10 @@ pub struct Args {
     #[arg(long, value_name = "DIR", requires = "protocol")]
     pub out_dir: Option<PathBuf>,
     /// Settling time per position, seconds (default: the policy's).
-    #[arg(long, value_name = "S", requires = "protocol")]
+    #[arg(long, value_name = "S", requires = "protocol", allow_negative_numbers = true)]
     pub settle_s: Option<f64>,
     /// Measuring time per position, seconds (default: the policy's).
-    #[arg(long, value_name = "S", requires = "protocol")]
+    #[arg(long, value_name = "S", requires = "protocol", allow_negative_numbers = true)]
     pub seconds_per_position: Option<f64>,
 }
 
