@@ -64,13 +64,33 @@ pub enum Sub {
         #[command(flatten)]
         sign: SignArgs,
     },
-    /// Measure a claim from recordings, one per position, and judge it.
+    /// Measure a claim from recordings, one per position (or live, following the policy's
+    /// protocol), and judge it.
     Measure {
         /// Claim id.
         id: String,
         /// Recordings (WAV or FLAC), one per position.
-        #[arg(long = "from", value_name = "FILE", num_args = 1.., required = true)]
+        #[arg(long = "from", value_name = "FILE", num_args = 1.., required_unless_present = "live")]
         from: Vec<PathBuf>,
+        /// Measure live: run the policy's protocol (each position settled, then recorded), then
+        /// measure those recordings exactly as `--from` would.
+        #[arg(long, conflicts_with_all = ["from", "positions"])]
+        live: bool,
+        /// Input device for `--live` (default input if absent).
+        #[arg(long, value_name = "NAME|ID", requires = "live", conflicts_with = "replay")]
+        device: Option<String>,
+        /// Feed a recording through the live path instead of a device (`--live`).
+        #[arg(long, value_name = "FILE", requires = "live")]
+        replay: Option<PathBuf>,
+        /// Replay speed, times real time (0 = as fast as the analysis goes).
+        #[arg(long, requires = "replay")]
+        speed: Option<f64>,
+        /// Settling time per position, seconds (`--live`; default: the policy's).
+        #[arg(long, value_name = "S", requires = "live", allow_negative_numbers = true)]
+        settle_s: Option<f64>,
+        /// Measuring time per position, seconds (`--live`; default: the policy's).
+        #[arg(long, value_name = "S", requires = "live", allow_negative_numbers = true)]
+        seconds_per_position: Option<f64>,
         /// Positions of the recordings, in order (DU,DD,CD,CL,CU,CR); unstated: P1,P2,...
         #[arg(long, value_name = "DU,DD,...", value_delimiter = ',')]
         positions: Vec<String>,
@@ -252,8 +272,37 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::Ok)
         }
-        Sub::Measure { id, from, positions, policy, technician, json, sign } => {
+        Sub::Measure {
+            id,
+            from,
+            live,
+            device,
+            replay,
+            speed,
+            settle_s,
+            seconds_per_position,
+            positions,
+            policy,
+            technician,
+            json,
+            sign,
+        } => {
             let id = parse_id(&id)?;
+            if live {
+                let key = signing_key(&sign)?;
+                let mut s = open_store(store)?;
+                let mut listen = super::listen::Args::new(device, replay, speed);
+                listen.settle_s = settle_s;
+                listen.seconds_per_position = seconds_per_position;
+                let live = LiveMeasure { id, policy, technician, key, listen };
+                let r = measure_live(&mut s, live)?;
+                if json {
+                    println!("{}", r.to_json_pretty());
+                } else {
+                    println!("measured {}", summary_line(&r));
+                }
+                return Ok(ExitCode::Ok);
+            }
             let positions = if positions.is_empty() {
                 (1..=from.len()).map(|i| format!("P{i}")).collect()
             } else {
@@ -381,6 +430,66 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 other => claim_failure(other),
             })?;
             report_verification(&name, &v, json)
+        }
+    }
+}
+
+/// What `claim measure --live` needs.
+struct LiveMeasure {
+    id: ClaimId,
+    policy: Option<String>,
+    technician: Option<String>,
+    key: Option<ServiceKey>,
+    listen: super::listen::Args,
+}
+
+/// `claim measure ID --live`: the claim's (or `--policy`) protocol through the live path into
+/// a new temporary folder, then [`claim::measure_claim`] on those recordings, exactly as
+/// `--from` would. The folder is removed once the store holds the audio; on failure it is kept
+/// and named.
+fn measure_live(s: &mut Store, mut m: LiveMeasure) -> Result<SealedRecord, Failure> {
+    let prev = s.get(&m.id, None).map_err(store_failure)?;
+    if let Some(l) = prev.record.claim.lift_angle_deg {
+        m.listen.lift_angle = l;
+    }
+    let name = m
+        .policy
+        .clone()
+        .or_else(|| prev.record.claim.policy.clone())
+        .ok_or_else(|| Failure::usage("no policy named for the claim (use --policy)"))?;
+    let pol = crate::verdict::Policy::load(&name).map_err(|e| Failure::usage(e.to_string()))?;
+    let plan = crate::live::protocol::Plan {
+        positions: pol.protocol.positions.clone(),
+        settle_s: m.listen.settle_s.unwrap_or(pol.protocol.settling_s),
+        seconds_per_position: m.listen.seconds_per_position.unwrap_or(pol.protocol.seconds_per_position),
+    };
+    let stamp: String =
+        crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let dir = std::env::temp_dir().join(format!("tickproof-live-{}-{}-{stamp}", m.id, std::process::id()));
+    std::fs::create_dir(&dir).map_err(|e| {
+        Failure::new(ExitCode::Storage, format!("{}: cannot create folder: {e}", dir.display()))
+    })?;
+    let files = match super::listen::run_protocol(&m.listen, plan, &dir, true) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = std::fs::remove_dir(&dir); // only when empty: recordings are kept
+            return Err(e);
+        }
+    };
+    let req = MeasureRequest {
+        id: m.id,
+        recordings: files.iter().map(|(p, f)| (p.code().to_string(), f.clone())).collect(),
+        policy: Some(name),
+        technician: m.technician,
+    };
+    match claim::measure_claim(s, &Pipeline, &req, m.key.as_ref()) {
+        Ok(r) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(r)
+        }
+        Err(e) => {
+            let f = claim_failure(e);
+            Err(Failure::new(f.code, format!("{} (the recordings are kept in {})", f.message, dir.display())))
         }
     }
 }

@@ -1,12 +1,14 @@
 //! `tickproof listen`: live readings from a microphone (or a replayed recording through the same
 //! path), shown in the terminal view, as lines, or as JSON lines.
 use super::{ExitCode, Failure};
+use crate::live::protocol::{Guide, Plan, Step};
 use crate::live::recorder::{RecordingMeta, StoredFormat};
-use crate::live::run::{self, Command, Frontend, RunInputs, Status as LoopStatus};
+use crate::live::run::{self, Command, Ended, Frontend, RunInputs, Status as LoopStatus};
 use crate::live::{replay, ring, LiveConfig, LiveError, LiveSession, Reading, Recorder, RING_SECONDS};
 use crate::measurement::{AnalysisConfig, Figure, RecorderClock};
+use crate::verdict::{Policy, Position};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -56,11 +58,53 @@ pub struct Args {
     /// 95% uncertainty of --recorder-ppm.
     #[arg(long, default_value_t = 0.0)]
     pub recorder_ppm_u95: f64,
+    /// Follow this policy's measurement protocol (name or TOML file): for each position, settle,
+    /// then record the measuring stretch to DIR/<POS>.wav (side file DIR/<POS>.wav.json).
+    #[arg(long, value_name = "POLICY", conflicts_with_all = ["out", "duration_s"])]
+    pub protocol: Option<String>,
+    /// Folder for the protocol's recordings (created if absent; default tickproof-<UTC time>).
+    #[arg(long, value_name = "DIR", requires = "protocol")]
+    pub out_dir: Option<PathBuf>,
+    /// Settling time per position, seconds (default: the policy's).
+    #[arg(long, value_name = "S", requires = "protocol", allow_negative_numbers = true)]
+    pub settle_s: Option<f64>,
+    /// Measuring time per position, seconds (default: the policy's).
+    #[arg(long, value_name = "S", requires = "protocol", allow_negative_numbers = true)]
+    pub seconds_per_position: Option<f64>,
 }
 
-/// Prints readings as lines or JSON lines.
+impl Args {
+    /// The arguments of a plain `listen` from a device (or a replay when `replay` is given).
+    pub fn new(device: Option<String>, replay: Option<PathBuf>, speed: Option<f64>) -> Self {
+        Args {
+            device,
+            channel: 0,
+            replay,
+            speed,
+            no_tui: true,
+            json: false,
+            out: None,
+            lift_angle: 52.0,
+            bph: None,
+            duration_s: None,
+            window_s: 60.0,
+            buffer_s: RING_SECONDS,
+            recorder_ppm: 0.0,
+            recorder_ppm_u95: 0.0,
+            protocol: None,
+            out_dir: None,
+            settle_s: None,
+            seconds_per_position: None,
+        }
+    }
+}
+
+/// Prints readings as lines or JSON lines; in a guided protocol, the steps instead (to
+/// standard error with `stderr`, leaving standard output to the caller).
 struct Lines {
     json: bool,
+    guided: bool,
+    stderr: bool,
 }
 
 /// One human-readable line for a reading.
@@ -94,6 +138,10 @@ pub fn format_line(r: &Reading) -> String {
 
 impl Frontend for Lines {
     fn reading(&mut self, r: &Reading, _: &LiveSession, _: &LoopStatus) -> Result<(), LiveError> {
+        if self.guided {
+            // The steps carry the figures of the measuring stretch.
+            return Ok(());
+        }
         if self.json {
             println!("{}", serde_json::to_string(r).expect("reading serialises"));
         } else {
@@ -106,6 +154,15 @@ impl Frontend for Lines {
     }
     fn notice(&mut self, text: &str) {
         eprintln!("tickproof: {text}");
+    }
+    fn step(&mut self, step: &Step) {
+        let text =
+            if self.json { serde_json::to_string(step).expect("step serialises") } else { step.line() };
+        if self.stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
     }
 }
 
@@ -125,8 +182,114 @@ enum Input {
     Device(cpal::Stream),
 }
 
+/// The guided protocol of `args` (`--protocol` and the overrides) and its folder.
+fn guided_plan(args: &Args) -> Result<Option<(Plan, PathBuf)>, Failure> {
+    let Some(name) = &args.protocol else { return Ok(None) };
+    let policy = Policy::load(name).map_err(|e| Failure::usage(e.to_string()))?;
+    let plan = Plan {
+        positions: policy.protocol.positions.clone(),
+        settle_s: args.settle_s.unwrap_or(policy.protocol.settling_s),
+        seconds_per_position: args.seconds_per_position.unwrap_or(policy.protocol.seconds_per_position),
+    };
+    plan.validate().map_err(fail)?;
+    let dir = args.out_dir.clone().unwrap_or_else(|| {
+        let stamp: String =
+            crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        PathBuf::from(format!("tickproof-{stamp}"))
+    });
+    Ok(Some((plan, dir)))
+}
+
+/// Runs a policy's protocol through the live path (`listen --protocol`, `claim measure
+/// --live`): one recording per position in `dir` (created if absent; refused with exit 2,
+/// naming the file, when one of them exists). Steps go to standard error with `steps_to_stderr`
+/// (as lines; standard output is the caller's). Returns the recordings in protocol order, or
+/// an error when the protocol did not complete (the partial recording of the unfinished
+/// position is removed: it is not a position measurement).
+pub fn run_protocol(
+    args: &Args,
+    plan: Plan,
+    dir: &Path,
+    steps_to_stderr: bool,
+) -> Result<Vec<(Position, PathBuf)>, Failure> {
+    plan.validate().map_err(fail)?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::new(ExitCode::Storage, format!("{}: cannot create folder: {e}", dir.display()))
+    })?;
+    crate::live::protocol::check_free(dir, &plan).map_err(|e| Failure::usage(e.to_string()))?;
+    let lived = live(args, Some((plan, dir.to_path_buf())), steps_to_stderr)?;
+    let guide = lived.guide.expect("guided run");
+    if let (Some((p, wav)), false) = (guide.unfinished(), guide.is_complete()) {
+        let _ = std::fs::remove_file(&wav);
+        let _ = std::fs::remove_file(crate::live::protocol::position_files(dir, p).1);
+    }
+    let why = match &lived.outcome.ended {
+        Ended::Completed => return Ok(guide.files().to_vec()),
+        Ended::DeviceError(m) => return Err(Failure::new(ExitCode::Device, format!("audio device: {m}"))),
+        Ended::EndOfStream => "the replayed recording ended".to_string(),
+        Ended::Interrupted => "interrupted".to_string(),
+        Ended::Quit => "quit".to_string(),
+        other => format!("{other:?}"),
+    };
+    let done: Vec<String> = guide.files().iter().map(|(_, f)| f.display().to_string()).collect();
+    Err(Failure::new(
+        ExitCode::Insufficient,
+        format!(
+            "protocol not completed ({why}) after {:.1} s of audio: {} of {} positions recorded{}",
+            lived.outcome.samples as f64 / lived.fs as f64,
+            done.len(),
+            guide.plan().positions.len(),
+            if done.is_empty() { String::new() } else { format!(" ({})", done.join(", ")) }
+        ),
+    ))
+}
+
+/// What a live run leaves.
+struct Lived {
+    outcome: run::RunOutcome,
+    guide: Option<Guide>,
+    out: Option<PathBuf>,
+    fs: u32,
+}
+
 /// Runs `listen`.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    if let Some((plan, dir)) = guided_plan(&args)? {
+        let files = run_protocol(&args, plan, &dir, false)?;
+        if args.json {
+            let list: Vec<_> =
+                files.iter().map(|(p, f)| serde_json::json!({"position": p.code(), "file": f})).collect();
+            println!("{}", serde_json::json!({"event": "complete", "files": list}));
+        } else {
+            println!("Protocol complete: {} recordings", files.len());
+            for (_, f) in &files {
+                println!("{}", f.display());
+            }
+        }
+        return Ok(ExitCode::Ok);
+    }
+    let lived = live(&args, None, false)?;
+    let (outcome, out, fs) = (lived.outcome, lived.out, lived.fs);
+    let kept = out.as_ref().map(|p| format!("; the audio is in {}", p.display())).unwrap_or_default();
+    match outcome.ended {
+        run::Ended::DeviceError(m) => Err(Failure::new(ExitCode::Device, format!("audio device: {m}{kept}"))),
+        ended => {
+            if !args.json {
+                let last = outcome.last.as_ref().map(format_line).unwrap_or_else(|| "no reading".into());
+                eprintln!(
+                    "tickproof: stopped ({ended:?}) after {:.1} s, {} over-run samples{kept}\ntickproof: last reading: {}",
+                    outcome.samples as f64 / fs as f64,
+                    outcome.overrun_samples,
+                    last.trim_start()
+                );
+            }
+            Ok(ExitCode::Ok)
+        }
+    }
+}
+
+/// The live path: source, ring, recorder or guide, frontend, loop.
+fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> Result<Lived, Failure> {
     if let Some(s) = args.speed {
         if !(s.is_finite() && (0.0..=1000.0).contains(&s)) {
             return Err(Failure::usage(format!("--speed {s} is outside 0..1000 (0 = as fast as possible)")));
@@ -207,33 +370,36 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             }
         }
     };
-    let out = args.out.clone().or(default_out);
-    let rec = match &out {
-        Some(p) => Some(
-            Recorder::create(
-                p,
-                RecordingMeta {
-                    device: source_name.clone(),
-                    sample_rate_hz: fs,
-                    channels: 1,
-                    device_channel: replay_info.as_ref().map(|i| i.channel).unwrap_or(args.channel),
-                    format,
-                    start_utc: String::new(),
-                    calibration: cfg.analysis.recorder.clone(),
-                    software: crate::measurement::software_id(),
-                    marks: vec![],
-                    frames: 0,
-                    overrun_samples: 0,
-                    end_utc: None,
-                    complete: false,
-                    stopped_by: None,
-                },
-            )
-            .map_err(fail)?,
-        ),
+    let out = if guided.is_some() { None } else { args.out.clone().or(default_out) };
+    let meta = RecordingMeta {
+        device: source_name.clone(),
+        sample_rate_hz: fs,
+        channels: 1,
+        device_channel: replay_info.as_ref().map(|i| i.channel).unwrap_or(args.channel),
+        format,
+        start_utc: String::new(),
+        calibration: cfg.analysis.recorder.clone(),
+        software: crate::measurement::software_id(),
+        marks: vec![],
+        frames: 0,
+        overrun_samples: 0,
+        end_utc: None,
+        complete: false,
+        stopped_by: None,
+        position: None,
+    };
+    let mut guide = match guided {
+        Some((plan, dir)) => Some(Guide::new(plan, fs, &dir, meta.clone()).map_err(fail)?),
         None => None,
     };
-    let snapshot_base = out.clone().unwrap_or(snapshot_base);
+    let rec = match &out {
+        Some(p) => Some(Recorder::create(p, meta).map_err(fail)?),
+        None => None,
+    };
+    let snapshot_base = match &args.out_dir {
+        Some(d) if guide.is_some() => d.join("protocol"),
+        _ => out.clone().unwrap_or(snapshot_base),
+    };
 
     let (producer, consumer) = ring((args.buffer_s * fs as f64) as usize);
     let stop = Arc::new(AtomicBool::new(false));
@@ -279,8 +445,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         max_samples: args.duration_s.map(|d| (d * fs as f64).round() as u64),
         snapshot_base,
     };
-    let use_tui = !(args.no_tui || args.json) && std::io::stdout().is_terminal();
-    if !(args.no_tui || args.json || use_tui) {
+    let use_tui = !(args.no_tui || args.json || steps_to_stderr) && std::io::stdout().is_terminal();
+    if !(args.no_tui || args.json || use_tui || steps_to_stderr) {
         eprintln!("tickproof: standard output is not a terminal; printing one line per reading");
     }
     let outcome = if use_tui {
@@ -294,14 +460,22 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         };
         match crate::live::tui::open_terminal(data) {
             Ok((mut tui, guard)) => {
-                let o = run::run(inputs, &mut tui);
+                let o = match guide.as_mut() {
+                    Some(g) => run::run_stages(inputs, &mut tui, g),
+                    None => run::run(inputs, &mut tui),
+                };
                 drop(guard);
                 o
             }
             Err(e) => Err(e),
         }
     } else {
-        run::run(inputs, &mut Lines { json: args.json })
+        let mut lines =
+            Lines { json: args.json && !steps_to_stderr, guided: guide.is_some(), stderr: steps_to_stderr };
+        match guide.as_mut() {
+            Some(g) => run::run_stages(inputs, &mut lines, g),
+            None => run::run(inputs, &mut lines),
+        }
     };
     stop.store(true, Ordering::Relaxed);
     match input {
@@ -312,20 +486,5 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         Input::Device(s) => drop(s),
     }
     let outcome = outcome.map_err(fail)?;
-    let kept = out.as_ref().map(|p| format!("; the audio is in {}", p.display())).unwrap_or_default();
-    match outcome.ended {
-        run::Ended::DeviceError(m) => Err(Failure::new(ExitCode::Device, format!("audio device: {m}{kept}"))),
-        ended => {
-            if !args.json {
-                let last = outcome.last.as_ref().map(format_line).unwrap_or_else(|| "no reading".into());
-                eprintln!(
-                    "tickproof: stopped ({ended:?}) after {:.1} s, {} over-run samples{kept}\ntickproof: last reading: {}",
-                    outcome.samples as f64 / fs as f64,
-                    outcome.overrun_samples,
-                    last.trim_start()
-                );
-            }
-            Ok(ExitCode::Ok)
-        }
-    }
+    Ok(Lived { outcome, guide, out, fs })
 }

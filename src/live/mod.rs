@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 #[cfg(feature = "capture")]
 pub mod capture;
+pub mod protocol;
 pub mod recorder;
 pub mod replay;
 pub mod ring;

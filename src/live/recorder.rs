@@ -67,6 +67,10 @@ pub struct RecordingMeta {
     /// Why recording ended early (a device error), when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_by: Option<String>,
+    /// The position the whole recording was made in (guided protocol recordings), read by
+    /// `judge` and `claim measure` from the side file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
 }
 
 /// The current time, UTC, RFC 3339 with seconds.
@@ -107,6 +111,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], exclusive: bool) -> Result<(), Li
 /// Writes every sample to a WAV file with a side file, keeping both valid at all times.
 pub struct Recorder {
     path: PathBuf,
+    side: PathBuf,
     writer: Option<hound::WavWriter<BufWriter<File>>>,
     meta: RecordingMeta,
     since_flush: u64,
@@ -122,8 +127,14 @@ impl std::fmt::Debug for Recorder {
 impl Recorder {
     /// Creates `path` (a new WAV; refused when it or its side file exists) and its side file.
     /// `meta.start_utc` is set now; `frames`, `marks` and the end fields are reset.
-    pub fn create(path: &Path, mut meta: RecordingMeta) -> Result<Self, LiveError> {
-        let side = side_path(path);
+    pub fn create(path: &Path, meta: RecordingMeta) -> Result<Self, LiveError> {
+        Self::create_with_side(path, &side_path(path), meta)
+    }
+
+    /// As [`Recorder::create`], with the side file at `side` (the guided protocol writes
+    /// `<name>.wav.json`, the name `judge` reads a recording's position from).
+    pub fn create_with_side(path: &Path, side: &Path, mut meta: RecordingMeta) -> Result<Self, LiveError> {
+        let side = side.to_path_buf();
         for p in [path, side.as_path()] {
             if p.exists() {
                 return Err(LiveError::Exists(p.to_path_buf()));
@@ -160,8 +171,14 @@ impl Recorder {
         meta.complete = false;
         meta.stopped_by = None;
         let flush_every = (meta.sample_rate_hz as f64 * FLUSH_EVERY_S) as u64;
-        let rec =
-            Recorder { path: path.to_path_buf(), writer: Some(writer), meta, since_flush: 0, flush_every };
+        let rec = Recorder {
+            path: path.to_path_buf(),
+            side: side.clone(),
+            writer: Some(writer),
+            meta,
+            since_flush: 0,
+            flush_every,
+        };
         let json = serde_json::to_vec_pretty(&rec.meta).expect("metadata serialises");
         if let Err(e) = write_atomic(&side, &json, true) {
             // Do not leave an orphan WAV we created.
@@ -233,7 +250,7 @@ impl Recorder {
 
     fn write_side(&self) -> Result<(), LiveError> {
         let json = serde_json::to_vec_pretty(&self.meta).expect("metadata serialises");
-        write_atomic(&side_path(&self.path), &json, false)
+        write_atomic(&self.side, &json, false)
     }
 
     /// Ends the recording: finalises the WAV and completes the side file. `stopped_by` says
@@ -286,6 +303,7 @@ mod tests {
             end_utc: None,
             complete: false,
             stopped_by: None,
+            position: None,
         }
     }
 

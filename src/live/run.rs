@@ -42,6 +42,8 @@ pub enum Ended {
     EndOfStream,
     /// The audio device failed (the message says how).
     DeviceError(String),
+    /// The guided protocol ([`Stages`]) reached its last step.
+    Completed,
 }
 
 /// Something the loop tells the frontend (shown in the view's status line).
@@ -64,6 +66,51 @@ pub trait Frontend {
     fn poll(&mut self, session: &LiveSession, status: &Status) -> Result<Option<Command>, LiveError>;
     /// A one-line notice for the user (a snapshot saved, a position marked).
     fn notice(&mut self, text: &str);
+    /// A step of a guided protocol (settle, measuring progress, position done). The default
+    /// shows its one-line text as a notice (the terminal view's notice line).
+    fn step(&mut self, step: &super::protocol::Step) {
+        self.notice(&step.line());
+    }
+}
+
+/// Steers a run through stages (the guided protocol of [`super::protocol`]): the loop feeds no
+/// sample past [`Stages::next_boundary`] and calls [`Stages::at_boundary`] there, where the
+/// recorder may be finished and replaced (or removed, for audio that is not kept).
+pub trait Stages {
+    /// The sample count (from the start of the run) of the next boundary, or `None` for none.
+    fn next_boundary(&self) -> Option<u64>;
+    /// Called when `samples` analysed reaches the boundary. Returns `false` when the protocol
+    /// is complete (the run ends with [`Ended::Completed`]).
+    fn at_boundary(
+        &mut self,
+        samples: u64,
+        recorder: &mut Option<Recorder>,
+        session: &mut LiveSession,
+        fe: &mut dyn Frontend,
+    ) -> Result<bool, LiveError>;
+    /// The position being measured, for the status line.
+    fn position(&self) -> Option<&'static str>;
+}
+
+/// No stages: the plain run.
+struct NoStages;
+
+impl Stages for NoStages {
+    fn next_boundary(&self) -> Option<u64> {
+        None
+    }
+    fn at_boundary(
+        &mut self,
+        _: u64,
+        _: &mut Option<Recorder>,
+        _: &mut LiveSession,
+        _: &mut dyn Frontend,
+    ) -> Result<bool, LiveError> {
+        Ok(true)
+    }
+    fn position(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// What the loop needs besides the frontend.
@@ -101,15 +148,33 @@ pub struct RunOutcome {
 
 /// Runs the loop to its end. The recording is finalised whatever the way out; an error
 /// writing it ends the loop with [`LiveError::Storage`] (after finalising what can be).
-pub fn run(mut inp: RunInputs, fe: &mut dyn Frontend) -> Result<RunOutcome, LiveError> {
+pub fn run(inp: RunInputs, fe: &mut dyn Frontend) -> Result<RunOutcome, LiveError> {
+    run_stages(inp, fe, &mut NoStages)
+}
+
+/// [`run`] steered by `stages` (the guided protocol): position marks (`m`) are ignored, the
+/// recorder follows the stages, and the run ends with [`Ended::Completed`] after the last one.
+pub fn run_stages(
+    mut inp: RunInputs,
+    fe: &mut dyn Frontend,
+    stages: &mut dyn Stages,
+) -> Result<RunOutcome, LiveError> {
+    let guided = stages.next_boundary().is_some();
     let mut buf = vec![0.0f32; BLOCK_FRAMES];
     let mut samples = 0u64;
     let mut next_pos = 0usize;
     let mut position = None;
     let mut snapshots = Vec::new();
-    let rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
+    let mut rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
     let result = (|| -> Result<Ended, LiveError> {
         loop {
+            while stages.next_boundary().is_some_and(|b| samples >= b) {
+                if !stages.at_boundary(samples, &mut inp.recorder, &mut inp.session, fe)? {
+                    return Ok(Ended::Completed);
+                }
+                rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
+                position = stages.position();
+            }
             if inp.interrupted.load(Ordering::Relaxed) {
                 return Ok(Ended::Interrupted);
             }
@@ -118,11 +183,14 @@ pub fn run(mut inp: RunInputs, fe: &mut dyn Frontend) -> Result<RunOutcome, Live
                 drain(&mut inp, &mut buf, &mut samples, fe, rec_path.as_deref(), position)?;
                 return Ok(Ended::DeviceError(m));
             }
-            let want = match inp.max_samples {
+            let mut want = match inp.max_samples {
                 Some(max) if samples >= max => return Ok(Ended::Duration),
                 Some(max) => ((max - samples) as usize).min(buf.len()),
                 None => buf.len(),
             };
+            if let Some(b) = stages.next_boundary() {
+                want = want.min((b - samples) as usize);
+            }
             let n = inp.consumer.pop_into(&mut buf[..want]);
             let overruns = inp.consumer.stats().overrun_samples();
             let status = Status { overrun_samples: overruns, recording: rec_path.as_deref(), position };
@@ -139,6 +207,7 @@ pub fn run(mut inp: RunInputs, fe: &mut dyn Frontend) -> Result<RunOutcome, Live
                     Command::Quit => return Ok(Ended::Quit),
                     Command::SetLiftAngle(l) => inp.session.set_lift_angle(l),
                     Command::SetBph(b) => inp.session.set_bph(b),
+                    Command::Mark if guided => fe.notice("the protocol sets the positions: m is ignored"),
                     Command::Mark => {
                         let p = POSITIONS[next_pos % POSITIONS.len()];
                         next_pos += 1;

@@ -94,6 +94,8 @@ impl<B: Backend> ViewFrontend<B> {
     fn refresh(&mut self, session: &LiveSession, status: &Status) {
         self.data.overrun_samples = status.overrun_samples;
         self.data.position = status.position.map(str::to_string);
+        // The guided protocol changes recording at every position.
+        self.data.recording = status.recording.map(|p| p.display().to_string());
         self.data.lift_angle_deg = session.config().analysis.lift_angle_deg;
         self.data.forced_bph = session.config().analysis.bph;
         if !self.data.paused {
@@ -140,6 +142,10 @@ impl<B: Backend> Frontend for ViewFrontend<B> {
 
     fn notice(&mut self, text: &str) {
         self.data.notice = Some(text.to_string());
+    }
+
+    fn step(&mut self, step: &super::protocol::Step) {
+        self.data.step = Some(step.line());
     }
 }
 

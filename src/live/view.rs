@@ -46,6 +46,9 @@ pub struct ViewData {
     pub paused: bool,
     /// A one-line notice (last restart, snapshot saved...).
     pub notice: Option<String>,
+    /// The guided protocol's current step with its countdown ("Measuring DD: 12/60 s"),
+    /// shown prominently under the header.
+    pub step: Option<String>,
 }
 
 impl ViewData {
@@ -76,6 +79,7 @@ pub fn render(f: &mut Frame, d: &ViewData) {
         .direction(Direction::Vertical)
         .constraints([
             Constraint::Length(1),
+            Constraint::Length(d.step.is_some() as u16),
             Constraint::Length(6),
             Constraint::Length(1),
             Constraint::Min(6),
@@ -84,6 +88,11 @@ pub fn render(f: &mut Frame, d: &ViewData) {
         ])
         .split(area);
     f.render_widget(Paragraph::new(header(d)), rows[0]);
+    if let Some(step) = &d.step {
+        let style = Style::default().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD);
+        f.render_widget(Paragraph::new(Line::from(Span::styled(format!(" {step} "), style))), rows[1]);
+    }
+    let rows = &rows[1..];
     render_readouts(f, rows[1], d);
     f.render_widget(Paragraph::new(info_line(d)), rows[2]);
     let mid = Layout::default()
@@ -365,7 +374,11 @@ fn render_compact(f: &mut Frame, area: Rect, d: &ViewData) {
         Some(x) => format!("{:.*} ± {:.*} {unit}", dec, x.value, dec, x.u95),
         None => format!("-- {unit}"),
     };
-    let lines = vec![
+    let mut lines = vec![];
+    if let Some(step) = &d.step {
+        lines.push(Line::from(Span::styled(step.clone(), Style::default().add_modifier(Modifier::BOLD))));
+    }
+    lines.extend([
         Line::from(format!("rate {}", fig(r.and_then(|r| r.rate_s_per_day), 1, "s/day"))),
         Line::from(format!("beat error {}", fig(r.and_then(|r| r.beat_error_ms), 2, "ms"))),
         Line::from(format!("amplitude {}", fig(r.and_then(|r| r.amplitude_deg), 0, "deg"))),
@@ -376,6 +389,6 @@ fn render_compact(f: &mut Frame, area: Rect, d: &ViewData) {
         )),
         Line::from(notice(d)),
         Line::from("q quit"),
-    ];
+    ]);
     f.render_widget(Paragraph::new(lines), area);
 }
