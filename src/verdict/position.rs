@@ -128,7 +128,8 @@ impl fmt::Display for Movement {
 /// Largest side file read for a position (bytes): side files are small JSON objects.
 pub const SIDE_FILE_MAX_BYTES: u64 = 1 << 20;
 
-/// The position stated in a recording's side file `FILE.json` (e.g. `take.wav.json`), if any.
+/// The position stated in a recording's side file `FILE.json` (e.g. `take.wav.json`), or, when
+/// there is none, `take.json` (the side file `tickproof listen --out take.wav` writes), if any.
 ///
 /// Returns `Ok(None)` when there is no side file or it has no `"position"` field, and an error
 /// naming the side file when it exists but is unreadable, too large, not JSON, or names an
@@ -136,7 +137,10 @@ pub const SIDE_FILE_MAX_BYTES: u64 = 1 << 20;
 pub fn side_file_position(recording: &Path) -> Result<Option<Position>, String> {
     let mut side = recording.as_os_str().to_owned();
     side.push(".json");
-    let side = std::path::PathBuf::from(side);
+    let mut side = std::path::PathBuf::from(side);
+    if !side.exists() && recording.extension().is_some_and(|e| e != "json") {
+        side = recording.with_extension("json");
+    }
     let meta = match std::fs::metadata(&side) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
