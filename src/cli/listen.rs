@@ -1,5 +1,14 @@
 //! `tickproof listen`: live readings from a microphone (or a replayed recording through the same
 //! path), shown in the terminal view, as lines, or as JSON lines.
+/// Prints a line to standard output without panicking when the reader has gone (a closed pipe,
+/// `| head`): the measurement and its recording go on regardless.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 use super::{ExitCode, Failure};
 use crate::live::protocol::{Guide, Plan, Step};
 use crate::live::recorder::{RecordingMeta, StoredFormat};
@@ -143,9 +152,9 @@ impl Frontend for Lines {
             return Ok(());
         }
         if self.json {
-            println!("{}", serde_json::to_string(r).expect("reading serialises"));
+            out!("{}", serde_json::to_string(r).expect("reading serialises"));
         } else {
-            println!("{}", format_line(r));
+            out!("{}", format_line(r));
         }
         Ok(())
     }
@@ -161,7 +170,7 @@ impl Frontend for Lines {
         if self.stderr {
             eprintln!("{text}");
         } else {
-            println!("{text}");
+            out!("{text}");
         }
     }
 }
@@ -259,11 +268,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         if args.json {
             let list: Vec<_> =
                 files.iter().map(|(p, f)| serde_json::json!({"position": p.code(), "file": f})).collect();
-            println!("{}", serde_json::json!({"event": "complete", "files": list}));
+            out!("{}", serde_json::json!({"event": "complete", "files": list}));
         } else {
-            println!("Protocol complete: {} recordings", files.len());
+            out!("Protocol complete: {} recordings", files.len());
             for (_, f) in &files {
-                println!("{}", f.display());
+                out!("{}", f.display());
             }
         }
         return Ok(ExitCode::Ok);
