@@ -2,6 +2,7 @@
 //!
 //! Every plot is readable in black and white: series differ by marker shape and line dash, not
 //! colour alone; axes carry their units.
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -16,6 +17,46 @@ const W: u32 = 900;
 const H: u32 = 420;
 const FONT: &str = "sans-serif";
 const GREY: RGBColor = RGBColor(110, 110, 110);
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The frame every plot shares: white page, title, margins and label areas, f64 axes.
+fn frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<Chart<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    Ok(ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x, y)?)
+}
+
+/// The plain grid with both axes described (units in the descriptions).
+fn mesh<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    x_desc: impl Into<String>,
+    y_desc: impl Into<String>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 14))
+        .draw()?;
+    Ok(())
+}
 
 /// Draws `$body` (which uses `$root`) once on an SVG string and once on an RGB buffer.
 macro_rules! render_both {
@@ -95,22 +136,10 @@ fn draw_paper_strip<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let (x0, x1) = span(s.t_s.iter().copied(), &[]);
     let (y0, y1) = span(s.deviation_ms.iter().copied(), &[]);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .x_desc("time (s)")
-        .y_desc("beat timing deviation (ms)")
-        .label_style((FONT, 14))
-        .draw()?;
+    let mut chart = frame(root, title, x0..x1, y0..y1)?;
+    mesh(&mut chart, "time (s)", "beat timing deviation (ms)")?;
     let pts = |side: u8| {
         s.t_s
             .iter()
@@ -171,7 +200,6 @@ fn draw_rates<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let mut extra = Vec::new();
     if let Some(b) = band {
         extra.extend([b.lo, b.hi]);
@@ -181,12 +209,7 @@ where
     }
     let (y0, y1) = span(rates.iter().flat_map(|r| [r.rate.lo(), r.rate.hi()]), &extra);
     let n = rates.len();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), y0..y1)?;
+    let mut chart = frame(root, title, -0.6f64..(n as f64 - 0.4), y0..y1)?;
     let labels: Vec<String> = rates.iter().map(|r| r.position.clone()).collect();
     chart
         .configure_mesh()
@@ -258,26 +281,14 @@ fn draw_trend<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let mid = |w: &WindowRate| 0.5 * (w.start_s + w.end_s);
     let (x0, x1) = span(series.iter().flat_map(|s| s.1.iter().map(mid)), &[]);
     let (y0, y1) = span(
         series.iter().flat_map(|s| s.1.iter().flat_map(|w| [w.rate_s_per_day.lo(), w.rate_s_per_day.hi()])),
         &[],
     );
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .x_desc("time in the recording (s)")
-        .y_desc("rate (s/day)")
-        .label_style((FONT, 14))
-        .draw()?;
+    let mut chart = frame(root, title, x0..x1, y0..y1)?;
+    mesh(&mut chart, "time in the recording (s)", "rate (s/day)")?;
     for (k, (pos, windows)) in series.iter().enumerate() {
         let shift = (k as f64 - (series.len() as f64 - 1.0) / 2.0) * (x1 - x0) * 0.004;
         for w in windows {
@@ -343,22 +354,10 @@ fn draw_waveform<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str,
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let (x0, x1) = span(w.t_ms.iter().copied(), &[]);
     let (y0, y1) = span(w.tic.iter().chain(&w.toc).copied(), &[]);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .x_desc("time from the beat's unlock (ms)")
-        .y_desc("envelope (relative)")
-        .label_style((FONT, 14))
-        .draw()?;
+    let mut chart = frame(root, title, x0..x1, y0..y1)?;
+    mesh(&mut chart, "time from the beat's unlock (ms)", "envelope (relative)")?;
     chart
         .draw_series(LineSeries::new(
             w.t_ms.iter().copied().zip(w.tic.iter().copied()),
@@ -411,22 +410,10 @@ fn draw_steps<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, s:
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     let (x0, x1) = span(s.t_s.iter().copied(), &[]);
     let (y0, y1) = span(s.residual_ms.iter().copied(), &[]);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .x_desc("time (s)")
-        .y_desc("step timing residual (ms)")
-        .label_style((FONT, 14))
-        .draw()?;
+    let mut chart = frame(root, title, x0..x1, y0..y1)?;
+    mesh(&mut chart, "time (s)", "step timing residual (ms)")?;
     chart
         .draw_series(s.t_s.iter().zip(&s.residual_ms).map(|(&t, &r)| Circle::new((t, r), 2, BLACK.filled())))?
         .label("motor steps (dots)")
