@@ -239,6 +239,45 @@ fn place(tmp: &Path, dest: &Path, force: bool) -> std::io::Result<()> {
     }
 }
 
+/// Writes a recording (by `write_audio` into a path) and its truth text through temporaries
+/// beside them, then moves both into place: nothing half-written is left behind, and a
+/// recording never stands without its truth file.
+fn write_pair(
+    out: &Path,
+    truth_out: &Path,
+    force: bool,
+    write_audio: impl FnOnce(&Path) -> Result<(), String>,
+    truth: &str,
+) -> Result<(), Failure> {
+    let tmp_wav = temp_beside(out);
+    let tmp_truth = temp_beside(truth_out);
+    let cleanup = || {
+        let _ = std::fs::remove_file(&tmp_wav);
+        let _ = std::fs::remove_file(&tmp_truth);
+    };
+    let storage = |p: &Path, e: &dyn std::fmt::Display| {
+        cleanup();
+        Failure::new(ExitCode::Storage, format!("{}: cannot write: {e}", p.display()))
+    };
+    write_audio(&tmp_wav).map_err(|e| storage(out, &e))?;
+    std::fs::write(&tmp_truth, truth).map_err(|e| storage(truth_out, &e))?;
+    for (tmp, dest) in [(&tmp_wav, out), (&tmp_truth, truth_out)] {
+        if let Err(e) = place(tmp, dest, force) {
+            cleanup();
+            if dest == truth_out {
+                let _ = std::fs::remove_file(out);
+            }
+            let code = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                ExitCode::Usage
+            } else {
+                ExitCode::Storage
+            };
+            return Err(Failure::new(code, format!("{}: cannot write: {e}", dest.display())));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `synth`.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let out = args.out.clone();
@@ -265,38 +304,18 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let mut s = Synth::new(&scenario).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     let mut truth = s.truth();
     truth.sample_format = Some(format);
-    let storage = |p: &Path, e: &dyn std::fmt::Display| {
-        Failure::new(ExitCode::Storage, format!("{}: cannot write: {e}", p.display()))
-    };
-    let tmp_wav = temp_beside(&out);
-    let tmp_truth = temp_beside(&truth_out);
-    let cleanup = || {
-        let _ = std::fs::remove_file(&tmp_wav);
-        let _ = std::fs::remove_file(&tmp_truth);
-    };
-    let written = (|| -> Result<(), Failure> {
-        let f = std::fs::File::create(&tmp_wav).map_err(|e| storage(&out, &e))?;
-        synth::write_wav(&mut s, format, std::io::BufWriter::new(f)).map_err(|e| storage(&out, &e))?;
-        std::fs::write(&tmp_truth, truth.to_json()).map_err(|e| storage(&truth_out, &e))?;
-        Ok(())
-    })();
-    if let Err(f) = written {
-        cleanup();
-        return Err(f);
-    }
-    if let Err(e) = place(&tmp_wav, &out, args.force) {
-        cleanup();
-        let code =
-            if e.kind() == std::io::ErrorKind::AlreadyExists { ExitCode::Usage } else { ExitCode::Storage };
-        return Err(Failure::new(code, format!("{shown}: cannot write: {e}")));
-    }
-    if let Err(e) = place(&tmp_truth, &truth_out, args.force) {
-        cleanup();
-        let _ = std::fs::remove_file(&out);
-        let code =
-            if e.kind() == std::io::ErrorKind::AlreadyExists { ExitCode::Usage } else { ExitCode::Storage };
-        return Err(Failure::new(code, format!("{}: cannot write: {e}", truth_out.display())));
-    }
+    write_pair(
+        &out,
+        &truth_out,
+        args.force,
+        |tmp| {
+            let f = std::fs::File::create(tmp).map_err(|e| e.to_string())?;
+            synth::write_wav(&mut s, format, std::io::BufWriter::new(f))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        &truth.to_json(),
+    )?;
     if args.json {
         print!("{}", truth.to_json());
     } else {
@@ -339,49 +358,33 @@ fn write_quartz(args: &Args, out: &Path, truth_out: &Path) -> Result<ExitCode, F
     };
     let mut q = QuartzSynth::new(&p).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     let truth = serde_json::to_string_pretty(&q.truth()).expect("truth serialises") + "\n";
-    let tmp_wav = temp_beside(out);
-    let tmp_truth = temp_beside(truth_out);
-    let storage = |p: &Path, e: &dyn std::fmt::Display| {
-        let _ = std::fs::remove_file(&tmp_wav);
-        let _ = std::fs::remove_file(&tmp_truth);
-        Failure::new(ExitCode::Storage, format!("{}: cannot write: {e}", p.display()))
-    };
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: args.sample_rate_hz,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let written = (|| -> Result<(), hound::Error> {
-        let mut w = hound::WavWriter::create(&tmp_wav, spec)?;
-        let mut buf = vec![0.0f32; 4096];
-        loop {
-            let n = q
-                .read_frames(&mut buf)
-                .map_err(|e| hound::Error::IoError(std::io::Error::other(e.to_string())))?;
-            if n == 0 {
-                break;
+    write_pair(
+        out,
+        truth_out,
+        args.force,
+        |tmp| {
+            let mut w = hound::WavWriter::create(tmp, spec).map_err(|e| e.to_string())?;
+            let mut buf = vec![0.0f32; 4096];
+            loop {
+                let n = q.read_frames(&mut buf).map_err(|e| e.to_string())?;
+                if n == 0 {
+                    break;
+                }
+                for &v in &buf[..n] {
+                    w.write_sample((v.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+                        .map_err(|e| e.to_string())?;
+                }
             }
-            for &v in &buf[..n] {
-                w.write_sample((v.clamp(-1.0, 1.0) * 32767.0).round() as i16)?;
-            }
-        }
-        w.finalize()
-    })();
-    written.map_err(|e| storage(out, &e))?;
-    std::fs::write(&tmp_truth, &truth).map_err(|e| storage(truth_out, &e))?;
-    for (tmp, dest) in [(&tmp_wav, out), (&tmp_truth, truth_out)] {
-        if let Err(e) = place(tmp, dest, args.force) {
-            let _ = std::fs::remove_file(&tmp_wav);
-            let _ = std::fs::remove_file(&tmp_truth);
-            let code = if e.kind() == std::io::ErrorKind::AlreadyExists {
-                ExitCode::Usage
-            } else {
-                ExitCode::Storage
-            };
-            return Err(Failure::new(code, format!("{}: cannot write: {e}", dest.display())));
-        }
-    }
+            w.finalize().map_err(|e| e.to_string())
+        },
+        &truth,
+    )?;
     if args.json {
         print!("{truth}");
     } else {
