@@ -41,7 +41,36 @@ impl Envelope {
             }
             values.push((e / d as f32).sqrt());
         }
-        Envelope { rate_hz: fs_hz / d as f64, values }
+        let rate_hz = fs_hz / d as f64;
+        level_normalise(&mut values, rate_hz);
+        Envelope { rate_hz, values }
+    }
+}
+
+/// Seconds over which [`level_normalise`] takes the local level.
+pub const LEVEL_WINDOW_S: f64 = 1.0;
+
+/// Divides every envelope sample by the mean envelope over the [`LEVEL_WINDOW_S`] around it, so
+/// that each second of the recording has the same say in the autocorrelation: a stretch of loud
+/// noise (a dropout, the watch moved) or of loud handling cannot drown the ticks around it.
+pub fn level_normalise(values: &mut [f32], rate_hz: f64) {
+    let n = values.len();
+    if n == 0 {
+        return;
+    }
+    let half = ((LEVEL_WINDOW_S * rate_hz / 2.0) as usize).max(1);
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0.0f64);
+    for &v in values.iter() {
+        prefix.push(prefix.last().expect("non-empty") + v as f64);
+    }
+    let total = prefix[n] / n as f64;
+    for (i, v) in values.iter_mut().enumerate() {
+        let (a, b) = (i.saturating_sub(half), (i + half + 1).min(n));
+        let local = (prefix[b] - prefix[a]) / (b - a) as f64;
+        // A floor against dividing digital silence up into noise.
+        let level = local.max(1e-3 * total).max(1e-12);
+        *v = (*v as f64 / level) as f32;
     }
 }
 
@@ -158,33 +187,54 @@ fn score(r: &[f64], p: f64, rate: f64) -> f64 {
     (full_sum.min(half_sum) / mmax as f64).max(0.0)
 }
 
-/// Recognises the beat rate (or checks the forced one) and locates the beats.
-pub fn acquire(env: &Envelope, forced_bph: Option<u32>) -> Result<Lock, NoLock> {
-    let rate = env.rate_hz;
-    let list: Vec<u32> = match forced_bph {
-        Some(b) => vec![b],
-        None => crate::measurement::STANDARD_BPH.to_vec(),
-    };
-    let longest_t = list.iter().map(|&b| 7200.0 / b as f64).fold(0.0, f64::max);
-    let max_lag = ((4.0 * longest_t * (1.0 + RATE_TOLERANCE) + 0.2) * rate) as usize;
-    if env.values.len() < 16 {
-        return Err(NoLock {
-            reason: "the recording is too short to hear a watch".into(),
-            candidates: vec![],
-        });
+/// The beat rate chosen from an autocorrelation: nominal bph, the oscillation period in
+/// envelope samples, the score, and every candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateChoice {
+    /// Nominal beats per hour.
+    pub bph: u32,
+    /// Measured oscillation period (two beats), envelope samples.
+    pub period_env: f64,
+    /// Envelope samples per second.
+    pub rate_hz: f64,
+    /// Score of the chosen rate.
+    pub score: f64,
+    /// Every candidate examined, best first.
+    pub candidates: Vec<Candidate>,
+}
+
+impl RateChoice {
+    /// Beat period (half an oscillation), seconds on the recorder's clock.
+    pub fn beat_period_s(&self) -> f64 {
+        self.period_env / 2.0 / self.rate_hz
     }
-    let r = autocorrelation(&env.values, max_lag.min(env.values.len() - 1));
+}
+
+fn max_lag_for(list: &[u32], rate: f64) -> usize {
+    let longest_t = list.iter().map(|&b| 7200.0 / b as f64).fold(0.0, f64::max);
+    ((4.0 * longest_t * (1.0 + RATE_TOLERANCE) + 0.2) * rate) as usize
+}
+
+/// Chooses the beat rate among `list` from the normalised autocorrelation `r` of an envelope at
+/// `rate` samples per second; `silent` and `forced` only shape the message when none fits.
+fn choose_rate(
+    r: &[f64],
+    rate: f64,
+    list: &[u32],
+    silent: bool,
+    forced: Option<u32>,
+) -> Result<RateChoice, NoLock> {
     let mut cands: Vec<Candidate> = list
         .iter()
-        .map(|&bph| Candidate { bph, score: score(&r, 3600.0 / bph as f64 * rate, rate) })
+        .map(|&bph| Candidate { bph, score: score(r, 3600.0 / bph as f64 * rate, rate) })
         .collect();
     let best = cands.iter().map(|c| c.score).fold(0.0, f64::max);
     let chosen = cands.iter().filter(|c| c.score >= 0.6 * best && c.score >= MIN_SCORE).map(|c| c.bph).max();
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
     let Some(bph) = chosen else {
-        let reason = if env.values.iter().all(|&v| v == 0.0) {
+        let reason = if silent {
             "the recording is silent".to_string()
-        } else if let Some(f) = forced_bph {
+        } else if let Some(f) = forced {
             format!("no ticks at the forced rate of {f} bph (periodicity score {best:.2}, at least {MIN_SCORE} needed)")
         } else {
             format!(
@@ -194,18 +244,23 @@ pub fn acquire(env: &Envelope, forced_bph: Option<u32>) -> Result<Lock, NoLock> 
         };
         return Err(NoLock { reason, candidates: cands });
     };
-    let p_nom = 3600.0 / bph as f64 * rate;
-    let t_nom = 2.0 * p_nom;
+    let t_nom = 7200.0 / bph as f64 * rate;
     // Refine the period from the farthest whole-period peak that fits.
     let mmax = ((r.len() as f64 - 2.0) / (t_nom * (1.0 + RATE_TOLERANCE))).floor().clamp(1.0, 4.0);
     let x = mmax * t_nom;
     let w = x * RATE_TOLERANCE + 2.0;
-    let (i, _) = max_in(&r, x - w, x + w).unwrap_or((x.round() as usize, 0.0));
+    let (i, _) = max_in(r, x - w, x + w).unwrap_or((x.round() as usize, 0.0));
+    let i = i.clamp(1, r.len().saturating_sub(2).max(1));
     let (y0, y1, y2) = (r[i - 1], r[i], r[i + 1]);
     let d = y0 - 2.0 * y1 + y2;
     let peak = i as f64 + if d < 0.0 { (0.5 * (y0 - y2) / d).clamp(-0.5, 0.5) } else { 0.0 };
-    let t_env = peak / mmax;
-    // Fold the envelope over one oscillation to find the two beats.
+    Ok(RateChoice { bph, period_env: peak / mmax, rate_hz: rate, score: best, candidates: cands })
+}
+
+/// Where the tic and toc fall: the envelope folded over one oscillation of `t_env` samples.
+/// Returns (first beat, offset of the other beat after it), envelope samples.
+fn locate(env: &Envelope, t_env: f64) -> (f64, f64) {
+    let rate = env.rate_hz;
     let nb = t_env.round().max(4.0) as usize;
     let mut fold = vec![0.0f64; nb];
     for (n, &v) in env.values.iter().enumerate() {
@@ -225,14 +280,145 @@ pub fn acquire(env: &Envelope, forced_bph: Option<u32>) -> Result<Lock, NoLock> 
     let (pa, pb) = (a as f64 * scale, b as f64 * scale);
     // Side 0 is the beat that comes first in the recording.
     let (first, second) = if pa <= pb { (pa, pb) } else { (pb, pa) };
-    let toc_offset = second - first;
+    (first, second - first)
+}
+
+/// Recognises the beat rate (or checks the forced one) and locates the beats.
+pub fn acquire(env: &Envelope, forced_bph: Option<u32>) -> Result<Lock, NoLock> {
+    acquire_among(env, forced_bph, None)
+}
+
+/// [`acquire`] with the beat rate already decided elsewhere (by the whole recording, see
+/// [`RateScan`]): only `prior` is checked, and the lock is not marked as forced.
+pub fn acquire_among(env: &Envelope, forced_bph: Option<u32>, prior: Option<u32>) -> Result<Lock, NoLock> {
+    let rate = env.rate_hz;
+    let list: Vec<u32> = match (forced_bph, prior) {
+        (Some(b), _) | (None, Some(b)) => vec![b],
+        (None, None) => crate::measurement::STANDARD_BPH.to_vec(),
+    };
+    if env.values.len() < 16 {
+        return Err(NoLock {
+            reason: "the recording is too short to hear a watch".into(),
+            candidates: vec![],
+        });
+    }
+    let max_lag = max_lag_for(&list, rate);
+    let r = autocorrelation(&env.values, max_lag.min(env.values.len() - 1));
+    let silent = env.values.iter().all(|&v| v == 0.0);
+    let ch = choose_rate(&r, rate, &list, silent, forced_bph)?;
+    let (first, toc_offset) = locate(env, ch.period_env);
     Ok(Lock {
-        bph,
+        bph: ch.bph,
         forced: forced_bph.is_some(),
-        beat_period_s: t_env / 2.0 / rate,
+        beat_period_s: ch.period_env / 2.0 / rate,
         first_tic_s: first / rate,
         toc_offset_s: toc_offset / rate,
-        score: best,
-        candidates: cands,
+        score: ch.score,
+        candidates: ch.candidates,
     })
+}
+
+/// Seconds of envelope per stretch of a [`RateScan`].
+pub const SCAN_STRETCH_S: f64 = 12.0;
+
+/// The beat rate decided by a whole recording, fed block by block with flat memory: the
+/// envelope of every stretch of [`SCAN_STRETCH_S`] seconds is autocorrelated and normalised, and
+/// the autocorrelations are averaged, so each stretch has the same say whatever its loudness
+/// (a knock-filled or silent stretch cannot outvote the rest), and the rate is chosen once from
+/// the average.
+#[derive(Debug, Clone)]
+pub struct RateScan {
+    fs: f64,
+    d: usize,
+    hp: HighPass4,
+    acc_e: f32,
+    acc_n: usize,
+    stretch: Vec<f32>,
+    stretch_len: usize,
+    sum: Vec<f64>,
+    weight: f64,
+    max_lag: usize,
+    silent: bool,
+}
+
+impl RateScan {
+    /// A scan of audio at `fs_hz`.
+    pub fn new(fs_hz: f64) -> Self {
+        let d = (fs_hz / ENVELOPE_RATE_HZ).round().max(1.0) as usize;
+        let rate = fs_hz / d as f64;
+        let stretch_len = (SCAN_STRETCH_S * rate) as usize;
+        let max_lag = max_lag_for(&crate::measurement::STANDARD_BPH, rate);
+        RateScan {
+            fs: fs_hz,
+            d,
+            hp: HighPass4::new(1500.0, fs_hz),
+            acc_e: 0.0,
+            acc_n: 0,
+            stretch: Vec::with_capacity(stretch_len),
+            stretch_len,
+            sum: vec![0.0; max_lag],
+            weight: 0.0,
+            max_lag,
+            silent: true,
+        }
+    }
+
+    /// Feeds consecutive mono samples.
+    pub fn push(&mut self, x: &[f32]) {
+        for &v in x {
+            let y = self.hp.process(v);
+            self.acc_e += y * y;
+            self.acc_n += 1;
+            if self.acc_n == self.d {
+                let e = (self.acc_e / self.d as f32).sqrt();
+                self.silent &= e == 0.0;
+                self.stretch.push(e);
+                self.acc_e = 0.0;
+                self.acc_n = 0;
+                if self.stretch.len() == self.stretch_len {
+                    self.close_stretch();
+                }
+            }
+        }
+    }
+
+    fn close_stretch(&mut self) {
+        let n = self.stretch.len();
+        level_normalise(&mut self.stretch, self.fs / self.d as f64);
+        // A last stretch shorter than two of the slowest oscillations says nothing of the rate.
+        if n as f64 > 1.2 * self.max_lag as f64 && n >= 16 {
+            let r = autocorrelation(&self.stretch, self.max_lag.min(n - 1));
+            let w = n as f64 / self.stretch_len as f64;
+            for (s, v) in self.sum.iter_mut().zip(&r) {
+                *s += w * v;
+            }
+            self.weight += w;
+        }
+        self.stretch.clear();
+    }
+
+    /// The beat rate of everything fed (or the check of the forced rate).
+    pub fn finish(mut self, forced_bph: Option<u32>) -> Result<RateChoice, NoLock> {
+        let rate = self.fs / self.d as f64;
+        let r: Vec<f64> = if self.weight == 0.0 {
+            // The whole recording is one short stretch: its own autocorrelation, as far as it goes.
+            let n = self.stretch.len();
+            if n < 16 {
+                return Err(NoLock {
+                    reason: "the recording is too short to hear a watch".into(),
+                    candidates: vec![],
+                });
+            }
+            level_normalise(&mut self.stretch, rate);
+            autocorrelation(&self.stretch, self.max_lag.min(n - 1))
+        } else {
+            self.close_stretch();
+            self.sum.iter().map(|v| v / self.weight).collect()
+        };
+        let list: Vec<u32> = match forced_bph {
+            Some(b) => vec![b],
+            None => crate::measurement::STANDARD_BPH.to_vec(),
+        };
+        choose_rate(&r, rate, &list, self.silent, forced_bph)
+    }
 }

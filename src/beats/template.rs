@@ -1,47 +1,47 @@
-//! Tic and toc templates: the averaged waveform of each side of the beat, aligned to a fraction
-//! of a sample, with its unlock and drop onsets; built once from the acquisition segment and
-//! then frozen, so every beat of the recording is timed against the same reference.
+//! Tic and toc templates in the *envelope* domain: the band-limited amplitude envelope of each
+//! side's beat, learnt from a stretch of the recording and then kept up to date by the timer.
+//!
+//! Real ticks never repeat sample for sample: the phase of their ringing changes from beat to
+//! beat. Their envelopes do repeat, so beats are aligned and timed on envelopes, never on the
+//! carrier. Learning: the envelopes of every beat of the stretch form a matrix (beats by samples,
+//! [`ndarray::Array2`]); its column-wise median is a first template that one knock or one noisy
+//! beat cannot bend; every beat is then aligned to it by envelope cross-correlation and the
+//! aligned envelopes that match are averaged, twice.
 use super::acquire::Lock;
-use crate::conditioning::spectral::{accumulate_shifted, find_peak, Band, Spectral, C32, C64};
+use crate::conditioning::spectral::{Band, Spectral, C32};
 use crate::estimators::events::{self, Events};
 use crate::estimators::fit::TicTocFit;
-
-/// Upsampling factor of the envelopes in which onsets are located.
-pub const UPSAMPLE: usize = 4;
+use ndarray::{Array2, Axis};
 
 /// One side of the beat (0 = tic, the side heard first; 1 = toc).
 #[derive(Debug, Clone)]
 pub struct SideTemplate {
-    /// Band-weighted spectrum of the frozen template in the timer's frame (length `n/2+1`).
-    pub spectrum: Vec<C32>,
-    /// Energy of the correlation template (time domain), for normalised correlation.
-    pub energy: f64,
-    /// Unlock and drop onsets in frame samples (from the frame origin).
+    /// The averaged amplitude envelope, `lt` samples from the frame origin.
+    pub envelope: Vec<f32>,
+    /// Unlock and drop onsets found in the averaged envelope (frame samples), as first hints.
     pub events: Events,
-    /// The averaged waveform, `lt` samples from the frame origin (for plots).
-    pub waveform: Vec<f32>,
 }
 
-/// Everything the timer needs, fixed at acquisition.
+/// Everything the timer needs to start.
 #[derive(Debug, Clone)]
 pub struct Templates {
     /// Sample rate, Hz.
     pub fs: f64,
     /// Timer frame length (FFT size).
     pub n: usize,
-    /// Template length in samples (the frame origin is `pre` samples before the unlock).
+    /// Template length in samples (the frame origin is a little before the unlock).
     pub lt: usize,
     /// Search half-width around a predicted beat, samples.
     pub search: usize,
     /// The two sides.
     pub sides: [SideTemplate; 2],
-    /// Beat period measured in the acquisition, samples.
+    /// Beat period measured in the stretch, samples.
     pub beat_period: f64,
-    /// Unlock time of the first side-0 beat, samples from the start of the recording.
-    pub first_unlock: f64,
+    /// Frame origin of the first side-0 beat, samples from the start of the stretch.
+    pub first_origin: f64,
     /// Fitted offset of side 1 against side 0, samples.
     pub side_offset: f64,
-    /// Median normalised correlation of the acquisition beats against their template.
+    /// Median envelope correlation of the stretch's beats with their template.
     pub median_rho: f64,
     /// Unlock-to-drop range accepted, samples.
     pub t_range: (f64, f64),
@@ -53,25 +53,6 @@ pub struct Templates {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateError(pub String);
 
-struct AcqBeat {
-    side: usize,
-    slot: i64,
-    wstart: i64,
-    spec: Vec<C32>,
-    energy: f64,
-    lag: f64,
-    rho: f64,
-}
-
-fn frame_energy(spec: &[C32], n: usize) -> f64 {
-    let mut e = 0.0f64;
-    for (k, v) in spec.iter().enumerate() {
-        let w = if k == 0 || k == n / 2 { 1.0 } else { 2.0 };
-        e += w * v.norm_sqr() as f64;
-    }
-    e / n as f64
-}
-
 fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return f64::NAN;
@@ -80,193 +61,192 @@ fn median(v: &mut [f64]) -> f64 {
     *v.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
 }
 
-/// Envelope of a half spectrum of an `n` frame, upsampled [`UPSAMPLE`] times.
-pub fn upsampled_envelope(
-    up: &mut Spectral,
-    spec: &[C64],
-    scratch_half: &mut [C32],
-    out: &mut [C32],
-    env: &mut [f32],
-) {
-    for v in scratch_half.iter_mut() {
-        *v = C32::default();
+/// Zero-mean copy of `t` in an `n` frame and its half spectrum, for envelope correlation.
+fn zero_mean_spectrum(sp: &mut Spectral, t: &[f32], n: usize) -> (Vec<C32>, f64) {
+    let mean = t.iter().map(|&v| v as f64).sum::<f64>() / t.len().max(1) as f64;
+    let mut frame = vec![0.0f32; n];
+    let mut energy = 0.0;
+    for (f, &v) in frame.iter_mut().zip(t) {
+        *f = (v as f64 - mean) as f32;
+        energy += (*f as f64).powi(2);
     }
-    for (d, s) in scratch_half.iter_mut().zip(spec) {
-        *d = C32::new(s.re as f32, s.im as f32);
-    }
-    up.analytic(scratch_half, out);
-    for (e, v) in env.iter_mut().zip(out.iter()) {
-        *e = v.norm();
-    }
+    let mut spec = vec![C32::default(); n / 2 + 1];
+    sp.forward(&frame, &mut spec);
+    (spec, energy)
 }
 
-/// Builds the templates from the acquisition samples `x`.
+/// Aligns every row of `rows` to `tmpl` (length `n`, lags within `+-s`): (lag, correlation).
+fn align_rows(sp: &mut Spectral, rows: &Array2<f32>, tmpl: &[f32], s: usize) -> Vec<(f64, f64)> {
+    let n = rows.ncols();
+    let (tspec, t_energy) = zero_mean_spectrum(sp, tmpl, n);
+    let mut xs = vec![C32::default(); n / 2 + 1];
+    let mut corr = vec![0.0f32; n];
+    let mut buf = vec![0.0f32; n];
+    rows.outer_iter()
+        .map(|row| {
+            for (b, &v) in buf.iter_mut().zip(row.iter()) {
+                *b = v;
+            }
+            sp.forward(&buf, &mut xs);
+            sp.xcorr_real(&xs, &tspec, &mut corr);
+            let at = |l: i64| corr[l.rem_euclid(n as i64) as usize] as f64;
+            let (mut best, mut bl) = (f64::MIN, 0i64);
+            for l in -(s as i64)..=(s as i64) {
+                if at(l) > best {
+                    best = at(l);
+                    bl = l;
+                }
+            }
+            let (y0, y1, y2) = (at(bl - 1), best, at(bl + 1));
+            let d = y0 - 2.0 * y1 + y2;
+            let frac = if d < 0.0 { (0.5 * (y0 - y2) / d).clamp(-0.5, 0.5) } else { 0.0 };
+            let mean = row.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+            let var: f64 = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+            (bl as f64 + frac, best / (var * t_energy).sqrt().max(1e-30))
+        })
+        .collect()
+}
+
+/// Mean of the rows advanced by their lags (linear between samples), over the rows whose
+/// correlation is at least half the median.
+fn aligned_mean(rows: &Array2<f32>, al: &[(f64, f64)]) -> (Vec<f32>, f64, usize) {
+    let n = rows.ncols();
+    let mut rhos: Vec<f64> = al.iter().map(|a| a.1).collect();
+    let med = median(&mut rhos);
+    let mut sum = vec![0.0f64; n];
+    let mut count = 0usize;
+    for (row, &(lag, rho)) in rows.outer_iter().zip(al) {
+        if rho < 0.5 * med {
+            continue;
+        }
+        let i0 = lag.floor() as i64;
+        let f = lag - lag.floor();
+        for (j, acc) in sum.iter_mut().enumerate() {
+            let a = row[(j as i64 + i0).rem_euclid(n as i64) as usize] as f64;
+            let b = row[(j as i64 + i0 + 1).rem_euclid(n as i64) as usize] as f64;
+            *acc += a * (1.0 - f) + b * f;
+        }
+        count += 1;
+    }
+    (sum.iter().map(|v| (v / count.max(1) as f64) as f32).collect(), med, count)
+}
+
+/// Column-wise median of the rows.
+fn column_median(rows: &Array2<f32>) -> Vec<f32> {
+    let mut col = vec![0.0f32; rows.nrows()];
+    rows.axis_iter(Axis(1))
+        .map(|c| {
+            col.iter_mut().zip(c.iter()).for_each(|(d, &v)| *d = v);
+            let k = col.len() / 2;
+            *col.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+        })
+        .collect()
+}
+
+/// Where the beat lies in an averaged envelope: (first, last) sample above 5% of its peak,
+/// within the physical span of a beat around the loudest sample.
+fn support(env: &[f32], span: f64) -> (usize, usize) {
+    let mut sorted = env.to_vec();
+    let k = sorted.len() / 5;
+    let floor = *sorted.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1;
+    let (imax, &peak) = env.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("non-empty");
+    let thr = floor + 0.05 * (peak - floor);
+    let lo = (imax as f64 - span).max(0.0) as usize;
+    let hi = ((imax as f64 + span) as usize).min(env.len() - 1);
+    let first = (lo..=imax).find(|&i| env[i] > thr).unwrap_or(imax);
+    let last = (imax..=hi).rev().find(|&i| env[i] > thr).unwrap_or(imax);
+    (first, last)
+}
+
+/// Builds the templates from the stretch `x` (samples at `fs`), where `lock` found the beats.
 pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates, TemplateError> {
     let p = lock.beat_period_s * fs;
-    let half = (0.3 * p).ceil() as i64;
-    let s0 = (0.0025 * fs).max(0.05 * p).ceil() as i64;
-    let n0 = ((2 * half + 2 * s0) as usize).next_power_of_two();
+    let t_range = events::unlock_to_drop_range(lock.beat_period_s, fs, lift_deg);
+    let half = (0.45 * p).ceil() as i64;
+    let s0 = (0.0025 * fs).max(0.05 * p).ceil() as usize;
+    let n0 = ((2 * half) as usize + 2 * s0).next_power_of_two();
     let band = Band::ticks(fs);
     let mut sp = Spectral::new(n0, fs, band);
-    let bins0 = sp.bins();
-    let mut beats: Vec<AcqBeat> = Vec::new();
     let t_osc = 2.0 * lock.beat_period_s;
+    let mut spec = vec![C32::default(); sp.bins()];
+    let mut analytic = vec![C32::default(); n0];
+    // (side, slot, frame start) and the envelope rows, per side.
+    let mut meta: [Vec<(i64, i64)>; 2] = [vec![], vec![]];
+    let mut rows: [Vec<f32>; 2] = [vec![], vec![]];
     for side in 0..2 {
         let first = lock.first_tic_s + if side == 1 { lock.toc_offset_s } else { 0.0 };
-        let mut j = 0i64;
-        loop {
+        for j in 0i64.. {
             let centre = ((first + j as f64 * t_osc) * fs).round() as i64;
-            let wstart = centre - (n0 as i64) / 2;
-            if wstart + n0 as i64 > x.len() as i64 {
+            let start = centre - (n0 as i64) / 2;
+            if start + n0 as i64 > x.len() as i64 {
                 break;
             }
-            if wstart >= 0 {
-                let mut spec = vec![C32::default(); bins0];
-                sp.forward_weighted(&x[wstart as usize..wstart as usize + n0], &mut spec);
-                let energy = frame_energy(&spec, n0);
-                beats.push(AcqBeat {
-                    side,
-                    slot: 2 * j + side as i64,
-                    wstart,
-                    spec,
-                    energy,
-                    lag: 0.0,
-                    rho: 0.0,
-                });
+            if start < 0 {
+                continue;
             }
-            j += 1;
+            sp.forward_weighted(&x[start as usize..start as usize + n0], &mut spec);
+            sp.analytic(&spec, &mut analytic);
+            rows[side].extend(analytic.iter().map(|a| a.norm()));
+            meta[side].push((2 * j + side as i64, start));
         }
     }
-    if beats.iter().filter(|b| b.side == 0).count() < 3 || beats.iter().filter(|b| b.side == 1).count() < 3 {
+    if meta[0].len() < 3 || meta[1].len() < 3 {
         return Err(TemplateError("too few beats in the recording to learn their sound".into()));
     }
-    // Seed each side with its median-energy beat, then align and average three times.
-    let mut tmpl: [Vec<C32>; 2] = [vec![], vec![]];
-    for (side, t) in tmpl.iter_mut().enumerate() {
-        let mut idx: Vec<usize> = (0..beats.len()).filter(|&i| beats[i].side == side).collect();
-        idx.sort_by(|&a, &b| beats[a].energy.total_cmp(&beats[b].energy));
-        *t = beats[idx[idx.len() / 2]].spec.clone();
-    }
-    let mut acorr = vec![C32::default(); n0];
-    let mut window = vec![C32::default(); (2 * s0 + 3) as usize];
-    let mut acc = vec![C64::default(); bins0];
-    for _iter in 0..3 {
-        for side in 0..2 {
-            let t_energy = frame_energy(&tmpl[side], n0);
-            for b in beats.iter_mut().filter(|b| b.side == side) {
-                sp.analytic_xcorr(&b.spec, &tmpl[side], &mut acorr);
-                for (i, w) in window.iter_mut().enumerate() {
-                    *w = acorr[(i as i64 - s0 - 1).rem_euclid(n0 as i64) as usize];
-                }
-                let pk = find_peak(&window, 1, window.len() - 2).expect("window long enough");
-                b.lag = pk.lag - (s0 + 1) as f64;
-                b.rho = pk.magnitude as f64 / (b.energy * t_energy).sqrt().max(1e-30);
-            }
-            let mut rhos: Vec<f64> = beats.iter().filter(|b| b.side == side).map(|b| b.rho).collect();
-            let med = median(&mut rhos);
-            acc.iter_mut().for_each(|a| *a = C64::default());
-            let mut count = 0.0;
-            for b in beats.iter().filter(|b| b.side == side && b.rho >= 0.5 * med) {
-                accumulate_shifted(&mut acc, &b.spec, b.lag, n0, 1.0);
-                count += 1.0;
-            }
-            for (t, a) in tmpl[side].iter_mut().zip(&acc) {
-                *t = C32::new((a.re / count) as f32, (a.im / count) as f32);
-            }
-        }
-    }
-    // Events in each side's averaged *envelope*: on a real watch the unlock-to-drop time changes
-    // a little from beat to beat, so waveforms aligned on the loud drop cancel the faint unlock,
-    // while their envelopes add up.
-    let t_range = events::unlock_to_drop_range(lock.beat_period_s, fs, lift_deg);
-    let mut ev: [Option<Events>; 2] = [None, None];
-    let mut env_keep: [Vec<f32>; 2] = [vec![], vec![]];
-    let mut analytic = vec![C32::default(); n0];
+    let mut mean: [Vec<f32>; 2] = [vec![], vec![]];
+    let mut aligned: [Vec<(f64, f64)>; 2] = [vec![], vec![]];
+    let mut used = 0;
     for side in 0..2 {
-        let mut rhos: Vec<f64> = beats.iter().filter(|b| b.side == side).map(|b| b.rho).collect();
-        let med = median(&mut rhos);
-        let mut sum = vec![0.0f64; n0];
-        let mut count = 0.0f64;
-        for b in beats.iter().filter(|b| b.side == side && b.rho >= 0.5 * med) {
-            sp.analytic(&b.spec, &mut analytic);
-            // Advance by the lag (circular in the frame), linear between samples.
-            let f = b.lag - b.lag.floor();
-            let i0 = b.lag.floor() as i64;
-            for (j, acc) in sum.iter_mut().enumerate() {
-                let a = analytic[(j as i64 + i0).rem_euclid(n0 as i64) as usize].norm_sqr() as f64;
-                let c = analytic[(j as i64 + i0 + 1).rem_euclid(n0 as i64) as usize].norm_sqr() as f64;
-                *acc += a * (1.0 - f) + c * f;
-            }
-            count += 1.0;
+        let m = Array2::from_shape_vec((meta[side].len(), n0), std::mem::take(&mut rows[side]))
+            .expect("rows of n0 samples");
+        let mut t = column_median(&m);
+        for _ in 0..2 {
+            let al = align_rows(&mut sp, &m, &t, s0);
+            let (avg, _, count) = aligned_mean(&m, &al);
+            t = avg;
+            used += count;
+            aligned[side] = al;
         }
-        let mut env = vec![0.0f32; n0];
-        events::from_power(&sum, count, &mut env);
-        let lo = s0 as usize;
-        let hi = n0 - lo;
-        let e = events::find(&env, lo, hi, t_range, 0.0006 * fs)
-            .ok_or_else(|| TemplateError("the averaged beat has no clear onset".into()))?;
-        ev[side] = Some(e);
-        env_keep[side] = env;
+        aligned[side] = align_rows(&mut sp, &m, &t, s0);
+        mean[side] = t;
     }
-    // Trim to one frame length for both sides: from `pre` before the unlock to the end of the
-    // ringing after the last event.
-    let pre = (0.0006 * fs).max(8.0);
-    let mut extent = 0.0f64;
-    for side in 0..2 {
-        let e = ev[side].expect("set above");
-        let last = e.drop.unwrap_or(e.unlock);
-        let env = &env_keep[side];
-        let lvl = e.floor + 0.1 * (e.peak - e.floor);
-        let mut i = last as usize;
-        let limit = ((e.unlock + 0.75 * p) as usize).min(n0 - 1);
-        // Past the last event's peak, until the envelope has decayed to a tenth.
-        while i + 1 < limit && (env[i + 1] >= env[i] || env[i] > lvl) {
-            i += 1;
-        }
-        extent = extent.max(i as f64 - e.unlock + pre + 0.0003 * fs);
-    }
-    let lt = (extent.ceil() as usize).clamp(16, (0.75 * p) as usize);
+    // The common frame: from a little before the earliest unlock to the end of the ringing.
+    let span = t_range.1 * 1.05 + 0.002 * fs;
+    let pre = (0.002 * fs).ceil() as usize;
+    let post = (0.002 * fs).ceil() as usize;
+    let sup = [support(&mean[0], span), support(&mean[1], span)];
+    let lt = (sup.iter().map(|(a, b)| b - a).max().expect("two sides") + pre + post)
+        .clamp(16, (0.9 * p) as usize)
+        .min(n0);
     let search = ((0.03 * p).clamp(0.001 * fs, 0.008 * fs).ceil() as usize).max(4);
     let n = (lt + 2 * search + 8).next_power_of_two();
-    let mut spm = Spectral::new(n, fs, band);
-    let mut wave0 = vec![0.0f32; n0];
-    let mut sides: Vec<SideTemplate> = Vec::with_capacity(2);
-    let mut origin = [0.0f64; 2];
+    let mut sides = Vec::with_capacity(2);
+    let mut origin = [0usize; 2];
     for side in 0..2 {
-        sp.inverse_real(&tmpl[side], &mut wave0);
-        let e = ev[side].expect("set above");
-        let start = (e.unlock - pre).floor();
-        origin[side] = start;
-        let mut frame = vec![0.0f32; n];
-        for (i, f) in frame.iter_mut().take(lt).enumerate() {
-            *f = wave0[(start as i64 + i as i64).rem_euclid(n0 as i64) as usize];
-        }
-        let mut spectrum = vec![C32::default(); n / 2 + 1];
-        spm.forward_weighted(&frame, &mut spectrum);
-        let mut tw = vec![0.0f32; n];
-        spm.inverse_real(&spectrum, &mut tw);
-        let energy: f64 = tw.iter().map(|&v| (v as f64) * (v as f64)).sum();
-        sides.push(SideTemplate {
-            spectrum,
-            energy,
-            events: Events { unlock: e.unlock - start, drop: e.drop.map(|d| d - start), ..e },
-            waveform: frame[..lt].to_vec(),
-        });
+        origin[side] = sup[side].0.saturating_sub(pre).min(n0 - lt);
+        let envelope = mean[side][origin[side]..origin[side] + lt].to_vec();
+        let merge = 0.0006 * fs;
+        let ev = events::find(&envelope, 0, lt, t_range, merge)
+            .ok_or_else(|| TemplateError("the averaged beat has no clear onset".into()))?;
+        sides.push(SideTemplate { envelope, events: ev });
     }
-    // Unlock times of the acquisition beats give the timer its first prediction.
+    // Frame origins of the stretch's beats give the timer its first prediction.
     let mut fit = TicTocFit::default();
     let mut rhos = Vec::new();
-    for b in &beats {
-        let unlock = b.wstart as f64 + b.lag + ev[b.side].expect("set").unlock;
-        if b.rho > 0.3 {
-            fit.add(b.slot as f64, b.side as f64, unlock);
-            rhos.push(b.rho);
+    for side in 0..2 {
+        let mut r: Vec<f64> = aligned[side].iter().map(|a| a.1).collect();
+        let med = median(&mut r);
+        for (&(slot, start), &(lag, rho)) in meta[side].iter().zip(&aligned[side]) {
+            if rho >= 0.5 * med {
+                fit.add(slot as f64, side as f64, start as f64 + lag + origin[side] as f64);
+                rhos.push(rho);
+            }
         }
     }
     let f = fit.solve().ok_or_else(|| TemplateError("the beats do not line up in time".into()))?;
     let median_rho = median(&mut rhos);
     let [s0t, s1t]: [SideTemplate; 2] = sides.try_into().expect("two sides");
-    let _ = origin;
+    let _ = used;
     Ok(Templates {
         fs,
         n,
@@ -274,10 +254,44 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         search,
         sides: [s0t, s1t],
         beat_period: f.b,
-        first_unlock: f.a,
+        first_origin: f.a,
         side_offset: f.c,
         median_rho,
         t_range,
         beats_used: rhos.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_median_ignores_one_loud_row() {
+        let mut m = Array2::<f32>::zeros((5, 3));
+        m.row_mut(0).fill(100.0);
+        for r in 1..5 {
+            m.row_mut(r).assign(&ndarray::arr1(&[1.0, 2.0, 3.0]));
+        }
+        assert_eq!(column_median(&m), vec![1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn rows_are_aligned_to_a_fraction_of_a_sample() {
+        let n = 256;
+        let bump = |c: f64| -> Vec<f32> {
+            (0..n).map(|i| (-(i as f64 - c).powi(2) / 18.0).exp() as f32 + 0.1).collect()
+        };
+        let t = bump(100.0);
+        let mut m = Array2::<f32>::zeros((3, n));
+        for (r, d) in [0.0, 3.3, -2.6].iter().enumerate() {
+            m.row_mut(r).assign(&ndarray::Array1::from(bump(100.0 + d)));
+        }
+        let all_pass = Band { stop_lo_hz: -2.0, pass_lo_hz: -1.0, pass_hi_hz: 1.0, stop_hi_hz: 2.0 };
+        let mut sp = Spectral::new(n, 1.0, all_pass);
+        let al = align_rows(&mut sp, &m, &t, 10);
+        for (a, d) in al.iter().zip([0.0, 3.3, -2.6]) {
+            assert!((a.0 - d).abs() < 0.1 && a.1 > 0.99, "{a:?} for {d}");
+        }
+    }
 }

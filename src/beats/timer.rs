@@ -1,18 +1,28 @@
-//! The streaming beat timer: every beat slot is predicted from the recent beats, matched against
-//! its side's frozen template (analytic cross-correlation, carrier-phase sub-sample peak),
-//! accepted or rejected (knock, speech, dropout, timing outlier), and folded into the
-//! estimators' accumulators.
+//! The streaming beat timer: every beat slot is predicted from the recent beats, its band-limited
+//! envelope is matched against its side's envelope template (cross-correlation of envelopes,
+//! parabolic sub-sample peak: no carrier phase, which real ticks do not repeat), accepted or
+//! rejected (knock, speech, dropout, timing outlier), and folded into the estimators'
+//! accumulators: the tic/toc line fits, and per event window (about 2 s) the averaged envelope of
+//! each side, from which the unlock and drop of that window are read when it closes. The
+//! templates follow slow changes of the sound (an exponential average of matching beats).
 //!
 //! All buffers and FFT plans are allocated in [`BeatTimer::new`]; [`BeatTimer::push`] allocates
 //! nothing, so memory is flat for any length of recording.
 use super::template::Templates;
-use crate::conditioning::spectral::{find_peak, Band, Spectral, C32};
+use crate::conditioning::spectral::{Band, Spectral, C32};
+use crate::estimators::events::{self, Events};
 use crate::estimators::fit::TicTocFit;
 
 /// Length of an estimator window, seconds (the rate spread is reported over these).
 pub const WINDOW_S: f64 = 10.0;
-/// Most groups of averaged beats kept for the jackknife (pairs merge when reached).
-pub const MAX_GROUPS: usize = 32;
+/// Shortest event window, seconds (and at least [`EVENT_WINDOW_MIN_BEATS`] beats).
+pub const EVENT_WINDOW_S: f64 = 2.0;
+/// Fewest beat slots in an event window.
+pub const EVENT_WINDOW_MIN_BEATS: u64 = 12;
+/// Most event readings kept (thinned by two when reached: more than two hours).
+pub const MAX_EVENT_READINGS: usize = 4096;
+/// Weight of a new matching beat in its side's envelope template.
+pub const TEMPLATE_WEIGHT: f32 = 1.0 / 32.0;
 /// Most per-beat records kept for plots (thinned by two when reached).
 pub const MAX_RECORDS: usize = 16_384;
 const RING: usize = 64;
@@ -59,19 +69,20 @@ pub struct WindowSummary {
     pub lag1_norm: f64,
 }
 
-/// Averaged beats of one stretch of the recording, both sides.
+/// What one event window (about 2 s) of the recording says about the beat's sub-events.
 ///
-/// Envelopes, not waveforms, are summed: on a real watch the unlock-to-drop time changes a
-/// little from beat to beat, so waveforms aligned on the loud drop would cancel the faint unlock;
-/// their envelopes add up.
-#[derive(Debug, Clone)]
-pub struct Group {
-    /// Sum of aligned band-limited power envelopes (squared magnitude of the analytic signal)
-    /// per side, frame samples. Powers, not magnitudes: noise then adds a constant pedestal
-    /// that can be taken off exactly, instead of rounding the foot of every onset.
-    pub sum: [Vec<f64>; 2],
-    /// Beats summed per side.
+/// Times are samples in each side's template frame (the beat's reference time is its frame
+/// origin), so `c + unlock[1] - unlock[0]` is the unlock-to-unlock offset of the two sides.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventReading {
+    /// Time of the window's first slot, samples.
+    pub t0: f64,
+    /// Beats averaged per side.
     pub count: [u32; 2],
+    /// Fitted offset of side 1 against side 0 in this window (frame origins), samples.
+    pub c: f64,
+    /// Unlock and drop of each side's averaged envelope in this window.
+    pub events: [Events; 2],
 }
 
 /// The streaming beat timer.
@@ -79,10 +90,16 @@ pub struct BeatTimer {
     t: Templates,
     sp: Spectral,
     xspec: Vec<C32>,
-    acorr: Vec<C32>,
+    espec: Vec<C32>,
     analytic: Vec<C32>,
     envelope: Vec<f32>,
+    corr: Vec<f32>,
     frame: Vec<f32>,
+    // Per side: the template envelope (length `lt`), its zero-mean spectrum and energy.
+    tmpl: [Vec<f32>; 2],
+    tspec: [Vec<C32>; 2],
+    t_energy: [f64; 2],
+    tmpl_updates: [u32; 2],
     // Raw samples `buf[0..len]` start at absolute sample `buf_start`.
     buf: Vec<f32>,
     buf_len: usize,
@@ -108,10 +125,22 @@ pub struct BeatTimer {
     win_t0: f64,
     /// Closed windows.
     pub windows: Vec<WindowSummary>,
-    /// Averaged beats per stretch.
-    pub groups: Vec<Group>,
-    group_size: u32,
-    group_fill: u32,
+    // The open event window: slots per window, its first slot, its fit and per-side power sums.
+    ev_slots: u64,
+    ev_first: u64,
+    ev_t0: f64,
+    ev_fit: TicTocFit,
+    ev_sum: [Vec<f64>; 2],
+    ev_count: [u32; 2],
+    ev_env: Vec<f32>,
+    ev_scratch: Vec<f32>,
+    ev_scratch64: Vec<f64>,
+    /// Closed event windows (thinned by two past [`MAX_EVENT_READINGS`]).
+    pub event_readings: Vec<EventReading>,
+    /// Aligned power envelopes of every accepted beat, summed per side (for plots).
+    pub whole_sum: [Vec<f64>; 2],
+    /// Beats in [`BeatTimer::whole_sum`] per side.
+    pub whole_count: [u32; 2],
     /// Per-beat records (thinned).
     pub records: Vec<BeatRecord>,
     record_stride: u64,
@@ -119,7 +148,7 @@ pub struct BeatTimer {
     pub accepted: u64,
     /// Rejected slots, by reason: mismatch, loud, quiet, timing.
     pub rejected: [u64; 4],
-    /// Sum of accepted normalised correlations.
+    /// Sum of accepted envelope correlations.
     pub rho_sum: f64,
     /// Sum of per-beat in-band tick energy (accepted beats).
     pub tick_energy_sum: f64,
@@ -127,6 +156,8 @@ pub struct BeatTimer {
     pub noise_power_sum: f64,
     /// Samples seen.
     pub samples_seen: u64,
+    /// Samples of the recording before the timer's first sample (its times count from there).
+    pub origin_samples: u64,
 }
 
 impl std::fmt::Debug for BeatTimer {
@@ -142,24 +173,53 @@ fn ring_median(ring: &[f32], len: usize, scratch: &mut [f32]) -> f32 {
     *s.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
 }
 
+/// Zero-mean copy of `t` into `frame` (zero past `t`), its half spectrum into `spec`; returns
+/// its energy.
+fn template_spectrum(sp: &mut Spectral, t: &[f32], frame: &mut [f32], spec: &mut [C32]) -> f64 {
+    let mean = t.iter().map(|&v| v as f64).sum::<f64>() / t.len().max(1) as f64;
+    frame.iter_mut().for_each(|v| *v = 0.0);
+    let mut e = 0.0;
+    for (f, &v) in frame.iter_mut().zip(t) {
+        *f = (v as f64 - mean) as f32;
+        e += (*f as f64) * (*f as f64);
+    }
+    sp.forward(frame, spec);
+    e
+}
+
 impl BeatTimer {
     /// A timer for the templates `t`, accepting blocks of at most `max_block` samples.
     pub fn new(t: Templates, max_block: usize) -> Self {
         let n = t.n;
+        let lt = t.lt;
         let fs = t.fs;
         let bins = n / 2 + 1;
-        let sp = Spectral::new(n, fs, Band::ticks(fs));
-        let ref_t = t.first_unlock;
+        let mut sp = Spectral::new(n, fs, Band::ticks(fs));
+        let ref_t = t.first_origin;
         let ref_p = t.beat_period;
-        let seed = (t.first_unlock, t.beat_period, t.side_offset);
+        let seed = (t.first_origin, t.beat_period, t.side_offset);
         let win_cap = ((WINDOW_S * fs / t.beat_period) as usize + 8).max(16);
+        let ev_slots =
+            (((EVENT_WINDOW_S * fs / t.beat_period).ceil() as u64).max(EVENT_WINDOW_MIN_BEATS) + 1) & !1;
+        let mut frame = vec![0.0f32; n];
+        let tmpl = [t.sides[0].envelope.clone(), t.sides[1].envelope.clone()];
+        let mut tspec = [vec![C32::default(); bins], vec![C32::default(); bins]];
+        let mut t_energy = [0.0; 2];
+        for s in 0..2 {
+            t_energy[s] = template_spectrum(&mut sp, &tmpl[s], &mut frame, &mut tspec[s]);
+        }
         BeatTimer {
             sp,
             xspec: vec![C32::default(); bins],
-            acorr: vec![C32::default(); n],
+            espec: vec![C32::default(); bins],
             analytic: vec![C32::default(); n],
             envelope: vec![0.0; n],
-            frame: vec![0.0; n],
+            corr: vec![0.0; n],
+            frame,
+            tmpl,
+            tspec,
+            t_energy,
+            tmpl_updates: [0; 2],
             buf: vec![0.0; 2 * n + max_block],
             buf_len: 0,
             buf_start: 0,
@@ -181,11 +241,18 @@ impl BeatTimer {
             win_pts: Vec::with_capacity(win_cap),
             win_t0: f64::NAN,
             windows: Vec::with_capacity(1024),
-            groups: (0..MAX_GROUPS)
-                .map(|_| Group { sum: [vec![0.0; n], vec![0.0; n]], count: [0, 0] })
-                .collect(),
-            group_size: 8,
-            group_fill: 0,
+            ev_slots,
+            ev_first: 0,
+            ev_t0: f64::NAN,
+            ev_fit: TicTocFit::default(),
+            ev_sum: [vec![0.0; lt], vec![0.0; lt]],
+            ev_count: [0; 2],
+            ev_env: vec![0.0; lt],
+            ev_scratch: vec![0.0; lt],
+            ev_scratch64: vec![0.0; lt],
+            event_readings: Vec::with_capacity(MAX_EVENT_READINGS),
+            whole_sum: [vec![0.0; lt], vec![0.0; lt]],
+            whole_count: [0; 2],
             records: Vec::with_capacity(MAX_RECORDS),
             record_stride: 1,
             accepted: 0,
@@ -194,21 +261,22 @@ impl BeatTimer {
             tick_energy_sum: 0.0,
             noise_power_sum: 0.0,
             samples_seen: 0,
+            origin_samples: 0,
             t,
         }
     }
 
-    /// The templates in use.
+    /// The templates the timer started from.
     pub fn templates(&self) -> &Templates {
         &self.t
     }
 
-    /// Groups in use (the first `groups_used()` entries of [`BeatTimer::groups`]).
-    pub fn groups_used(&self) -> usize {
-        self.groups.iter().take_while(|g| g.count[0] + g.count[1] > 0).count()
+    /// Beat slots per event window.
+    pub fn event_window_slots(&self) -> u64 {
+        self.ev_slots
     }
 
-    /// Predicted unlock time of `slot` (samples).
+    /// Predicted frame origin of `slot` (samples).
     fn predict(&self, slot: u64) -> f64 {
         let k = slot as f64;
         let s = (slot % 2) as f64;
@@ -266,8 +334,7 @@ impl BeatTimer {
     }
 
     fn window_start(&self, slot: u64) -> i64 {
-        let side = (slot % 2) as usize;
-        (self.predict(slot) - self.t.sides[side].events.unlock - self.t.search as f64).floor() as i64
+        (self.predict(slot) - self.t.search as f64).round() as i64
     }
 
     fn process_ready(&mut self) {
@@ -277,6 +344,9 @@ impl BeatTimer {
             let end = self.buf_start as i64 + self.buf_len as i64;
             if ws + n > end {
                 return;
+            }
+            if self.slot >= self.ev_first + self.ev_slots {
+                self.close_event_window();
             }
             if ws < self.buf_start as i64 {
                 // Before the data we hold (the start of the recording): not a beat slot we can see.
@@ -319,58 +389,83 @@ impl BeatTimer {
         self.records.push(r);
     }
 
-    fn time_beat(&mut self, ws: i64) {
+    /// Envelope of the frame at `ws` and its best match with the side's template:
+    /// (lag, correlation, beat energy, noise power per sample).
+    fn match_frame(&mut self, ws: i64, side: usize) -> (f64, f32, f64, f64) {
         let n = self.t.n;
         let lt = self.t.lt;
-        let slot = self.slot;
-        let side = (slot % 2) as usize;
         let off = (ws - self.buf_start as i64) as usize;
         self.frame.copy_from_slice(&self.buf[off..off + n]);
         self.sp.forward_weighted(&self.frame, &mut self.xspec);
-        self.sp.analytic_xcorr(&self.xspec, &self.t.sides[side].spectrum, &mut self.acorr);
-        let s2 = 2 * self.t.search;
-        let Some(pk) = find_peak(&self.acorr, 1, s2.min(n - lt - 1)) else {
-            self.reject(slot, f64::NAN, 0.0, Rejection::Mismatch);
-            return;
-        };
-        // In-band envelope; energy of the beat span and the noise around it (the analytic
-        // signal carries twice the energy of its real part).
         self.sp.analytic(&self.xspec, &mut self.analytic);
         for (e, a) in self.envelope.iter_mut().zip(&self.analytic) {
             *e = a.norm();
         }
-        let m = pk.lag.round().clamp(0.0, (n - lt) as f64) as usize;
-        let span: f64 = 0.5 * self.envelope[m..m + lt].iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
-        let total: f64 = 0.5 * self.envelope.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
-        let outside = (n - lt) as f64;
-        let noise_p = ((total - span).max(0.0) / outside).max(1e-30);
+        self.sp.forward(&self.envelope, &mut self.espec);
+        self.sp.xcorr_real(&self.espec, &self.tspec[side], &mut self.corr);
+        let hi = (2 * self.t.search).min(n - lt);
+        let mut m = 0usize;
+        for i in 0..=hi {
+            if self.corr[i] > self.corr[m] {
+                m = i;
+            }
+        }
+        let frac = if m > 0 && m < hi {
+            let (y0, y1, y2) = (self.corr[m - 1] as f64, self.corr[m] as f64, self.corr[m + 1] as f64);
+            let d = y0 - 2.0 * y1 + y2;
+            if d < 0.0 {
+                (0.5 * (y0 - y2) / d).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            }
+        } else {
+            0.0
+        };
+        let seg = &self.envelope[m..m + lt];
+        let mean = seg.iter().map(|&v| v as f64).sum::<f64>() / lt as f64;
+        let var: f64 = seg.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
         let rho =
-            (pk.magnitude as f64 / (span * self.t.sides[side].energy).sqrt().max(1e-30)).min(1.0) as f32;
-        let t = ws as f64 + pk.lag + self.t.sides[side].events.unlock;
+            (self.corr[m] as f64 / (var * self.t_energy[side]).sqrt().max(1e-30)).clamp(0.0, 1.0) as f32;
+        // In-band energy of the beat span and the noise around it (the analytic signal carries
+        // twice the energy of its real part).
+        let span: f64 = 0.5 * seg.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
+        let total: f64 = 0.5 * self.envelope.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
+        let noise_p = ((total - span).max(0.0) / (n - lt) as f64).max(1e-30);
+        (m as f64 + frac, rho, span, noise_p)
+    }
+
+    fn time_beat(&mut self, ws: i64) {
+        let slot = self.slot;
+        let side = (slot % 2) as usize;
+        let (lag, rho, span, noise_p) = self.match_frame(ws, side);
+        let t = ws as f64 + lag;
+        let t_unlock = t + self.t.sides[side].events.unlock;
         let pred = self.predict(slot);
         let resid = t - pred;
         let energy = span as f32;
         // Judge against the recent accepted beats.
+        let mut typical = false;
         if self.ring_len >= 8 {
             let len = self.ring_len;
             let med_rho = ring_median(&self.rho_ring, len, &mut self.scratch);
             let med_e = ring_median(&self.energy_ring, len, &mut self.scratch);
             let med_r = ring_median(&self.resid_ring, len, &mut self.scratch);
             if energy > 8.0 * med_e {
-                return self.reject(slot, t, rho, Rejection::Loud);
+                return self.reject(slot, t_unlock, rho, Rejection::Loud);
             }
             if energy < med_e / 10.0 {
-                return self.reject(slot, t, rho, Rejection::Quiet);
+                return self.reject(slot, t_unlock, rho, Rejection::Quiet);
             }
             if rho < 0.6 * med_rho {
-                return self.reject(slot, t, rho, Rejection::Mismatch);
+                return self.reject(slot, t_unlock, rho, Rejection::Mismatch);
             }
             let sigma = 1.4826 * med_r as f64;
             if resid.abs() > (6.0 * sigma).max(1.0) {
-                return self.reject(slot, t, rho, Rejection::Timing);
+                return self.reject(slot, t_unlock, rho, Rejection::Timing);
             }
+            typical = rho >= med_rho && energy < 3.0 * med_e;
         } else if (rho as f64) < 0.5 * self.t.median_rho || resid.abs() > 0.8 * self.t.search as f64 {
-            return self.reject(slot, t, rho, Rejection::Mismatch);
+            return self.reject(slot, t_unlock, rho, Rejection::Mismatch);
         }
         // Accepted.
         self.rho_ring[self.ring_pos] = rho;
@@ -389,8 +484,116 @@ impl BeatTimer {
         let u = t - (self.ref_t + k * self.ref_p);
         self.global.add(k, side as f64, u);
         self.add_to_window(k, side as f64, u, t);
-        self.add_to_group(side, pk.lag);
-        self.record(BeatRecord { slot, t, rho, rejected: None });
+        if self.ev_t0.is_nan() {
+            self.ev_t0 = t;
+        }
+        self.ev_fit.add(k, side as f64, u);
+        self.accumulate(side, lag, typical);
+        self.record(BeatRecord { slot, t: t_unlock, rho, rejected: None });
+    }
+
+    /// Adds the envelope advanced by the (fractional) lag, so the beat lands on the frame
+    /// origin, to the open event window and the whole-recording sums (as power), and to the
+    /// side's template (as amplitude) when the beat is a typical one.
+    fn accumulate(&mut self, side: usize, lag: f64, typical: bool) {
+        let lt = self.t.lt;
+        let i0 = lag.floor() as usize;
+        let f = lag - lag.floor();
+        let env = &self.envelope;
+        let w = TEMPLATE_WEIGHT;
+        for j in 0..lt.min(env.len() - i0 - 1) {
+            let (a, b) = (env[i0 + j] as f64, env[i0 + j + 1] as f64);
+            let p = a * a * (1.0 - f) + b * b * f;
+            self.ev_sum[side][j] += p;
+            self.whole_sum[side][j] += p;
+            if typical {
+                let v = (a * (1.0 - f) + b * f) as f32;
+                self.tmpl[side][j] += w * (v - self.tmpl[side][j]);
+            }
+        }
+        self.ev_count[side] += 1;
+        self.whole_count[side] += 1;
+        if typical {
+            self.tmpl_updates[side] += 1;
+            if self.tmpl_updates[side] % 16 == 0 {
+                self.t_energy[side] =
+                    template_spectrum(&mut self.sp, &self.tmpl[side], &mut self.frame, &mut self.tspec[side]);
+            }
+        }
+    }
+
+    /// Closes the open event window: reads its unlock and drop per side (when each side has
+    /// enough beats) and starts the next one.
+    fn close_event_window(&mut self) {
+        let min_beats = (self.ev_slots / 4).max(3) as u32;
+        if self.ev_count[0] >= min_beats && self.ev_count[1] >= min_beats {
+            if let Some(fit) = self.ev_fit.solve() {
+                let lt = self.t.lt;
+                let merge = 0.0006 * self.t.fs;
+                let mut ev = [None, None];
+                for (s, e) in ev.iter_mut().enumerate() {
+                    events::from_power_with(
+                        &self.ev_sum[s],
+                        self.ev_count[s] as f64,
+                        &mut self.ev_env,
+                        &mut self.ev_scratch64,
+                    );
+                    *e = events::find_with(&self.ev_env, 0, lt, self.t.t_range, merge, &mut self.ev_scratch);
+                }
+                if let [Some(e0), Some(e1)] = ev {
+                    self.push_reading(EventReading {
+                        t0: self.ev_t0,
+                        count: self.ev_count,
+                        c: fit.c,
+                        events: [e0, e1],
+                    });
+                }
+            }
+        }
+        let next = self.slot - self.slot % self.ev_slots;
+        self.ev_first = if next > self.ev_first { next } else { self.ev_first + self.ev_slots };
+        self.ev_t0 = f64::NAN;
+        self.ev_fit = TicTocFit::default();
+        for s in 0..2 {
+            self.ev_sum[s].iter_mut().for_each(|v| *v = 0.0);
+            self.ev_count[s] = 0;
+        }
+    }
+
+    fn push_reading(&mut self, r: EventReading) {
+        if self.event_readings.len() == MAX_EVENT_READINGS {
+            let mut j = 0;
+            for i in (0..self.event_readings.len()).step_by(2) {
+                self.event_readings[j] = self.event_readings[i];
+                j += 1;
+            }
+            self.event_readings.truncate(j);
+        }
+        self.event_readings.push(r);
+    }
+
+    /// The event window still open, read as if it closed now (for live readings), if its
+    /// beats suffice.
+    pub fn open_event_reading(&self) -> Option<EventReading> {
+        let min_beats = (self.ev_slots / 4).max(3) as u32;
+        if self.ev_count[0] < min_beats || self.ev_count[1] < min_beats {
+            return None;
+        }
+        let fit = self.ev_fit.solve()?;
+        let lt = self.t.lt;
+        let merge = 0.0006 * self.t.fs;
+        let mut env = vec![0.0f32; lt];
+        let mut ev = [None, None];
+        for (s, e) in ev.iter_mut().enumerate() {
+            events::from_power(&self.ev_sum[s], self.ev_count[s] as f64, &mut env);
+            *e = events::find(&env, 0, lt, self.t.t_range, merge);
+        }
+        match ev {
+            [Some(e0), Some(e1)] => {
+                Some(EventReading { t0: self.ev_t0, count: self.ev_count, c: fit.c, events: [e0, e1] })
+            }
+            _ => None,
+        }
     }
 
     fn add_to_window(&mut self, k: f64, s: f64, u: f64, t: f64) {
@@ -434,58 +637,6 @@ impl BeatTimer {
         self.win = TicTocFit::default();
         self.win_pts.clear();
         self.win_t0 = f64::NAN;
-    }
-
-    fn add_to_group(&mut self, side: usize, lag: f64) {
-        let mut used = self.groups_used();
-        if used == 0 {
-            used = 1;
-        }
-        let mut g = used - 1;
-        if self.group_fill >= self.group_size {
-            if used == MAX_GROUPS {
-                // Merge neighbours pairwise: half as many groups, twice as long.
-                for i in 0..MAX_GROUPS / 2 {
-                    let (a, b) = (2 * i, 2 * i + 1);
-                    for s in 0..2 {
-                        let (lo, hi) = self.groups.split_at_mut(b);
-                        for (x, y) in lo[a].sum[s].iter_mut().zip(hi[0].sum[s].iter()) {
-                            *x += *y;
-                        }
-                        let cnt = self.groups[a].count[s] + self.groups[b].count[s];
-                        self.groups[a].count[s] = cnt;
-                    }
-                    self.groups.swap(i, a);
-                }
-                for i in MAX_GROUPS / 2..MAX_GROUPS {
-                    for s in 0..2 {
-                        self.groups[i].sum[s].iter_mut().for_each(|v| *v = 0.0);
-                        self.groups[i].count[s] = 0;
-                    }
-                }
-                self.group_size *= 2;
-                g = MAX_GROUPS / 2 - 1;
-                self.group_fill = self.groups[g].count[0] + self.groups[g].count[1];
-                if self.group_fill >= self.group_size {
-                    g += 1;
-                    self.group_fill = 0;
-                }
-            } else {
-                g += 1;
-                self.group_fill = 0;
-            }
-        }
-        // Advance the envelope by the (fractional) lag so the beat lands on the frame origin.
-        let i0 = lag.floor() as usize;
-        let f = (lag - lag.floor()) as f32;
-        let env = &self.envelope;
-        let n = env.len();
-        for (j, acc) in self.groups[g].sum[side].iter_mut().enumerate().take(n.saturating_sub(i0 + 1)) {
-            let (a, b) = (env[i0 + j] as f64, env[i0 + j + 1] as f64);
-            *acc += a * a * (1.0 - f as f64) + b * b * f as f64;
-        }
-        self.groups[g].count[side] += 1;
-        self.group_fill += 1;
     }
 
     /// Reference line used for the fits' `u`: `(ref_t, ref_p)` in samples.

@@ -161,7 +161,15 @@ pub fn render(file: &std::path::Path, m: &Measurement) -> String {
             let me = m.mechanical.as_ref().expect("mechanical detail");
             let _ = writeln!(o, "movement     mechanical, {} bph ({})", me.bph, me.bph_source);
             let _ = writeln!(o, "rate         {}", fig(&me.rate_s_per_day, "s/day", true));
-            let _ = writeln!(o, "beat error   {}", fig(&me.beat_error_ms, "ms", false));
+            match &me.beat_error_ms {
+                Some(b) => {
+                    let _ = writeln!(o, "beat error   {}", fig(b, "ms", false));
+                }
+                None => {
+                    let note = me.beat_error_note.as_deref().unwrap_or("beat error not measured");
+                    let _ = writeln!(o, "beat error   {}", note.strip_prefix("beat error ").unwrap_or(note));
+                }
+            }
             match (&me.amplitude_deg, &me.tic_amplitude_deg, &me.toc_amplitude_deg) {
                 (Some(a), Some(t), Some(c)) => {
                     let _ = writeln!(
@@ -176,8 +184,11 @@ pub fn render(file: &std::path::Path, m: &Measurement) -> String {
                 _ => {
                     let _ = writeln!(
                         o,
-                        "amplitude    not measured: {}",
-                        me.amplitude_note.as_deref().unwrap_or("no drop sound found")
+                        "amplitude    {}",
+                        me.amplitude_note
+                            .as_deref()
+                            .map(|n| n.strip_prefix("amplitude ").unwrap_or(n))
+                            .unwrap_or("not measured: no drop sound found")
                     );
                 }
             }

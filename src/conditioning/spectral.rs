@@ -162,6 +162,31 @@ impl Spectral {
         self.inv.process_with_scratch(out, &mut self.inv_scratch);
     }
 
+    /// Forward transform of `x` (length `n`) without the band weights, into `out` (length
+    /// `n/2 + 1`): for envelopes, which are already band-limited and must keep their low
+    /// frequencies.
+    pub fn forward(&mut self, x: &[f32], out: &mut [C32]) {
+        self.real_buf.copy_from_slice(&x[..self.n]);
+        self.r2c
+            .process_with_scratch(&mut self.real_buf, out, &mut self.r2c_scratch)
+            .expect("lengths fixed at plan");
+    }
+
+    /// Circular cross-correlation of two real signals from their half spectra (from
+    /// [`Spectral::forward`]): `out[m] = sum_n x[n + m] t[n]`, length `n`.
+    pub fn xcorr_real(&mut self, x: &[C32], t: &[C32], out: &mut [f32]) {
+        let s = 1.0 / self.n as f32;
+        for ((h, a), b) in self.half.iter_mut().zip(x).zip(t) {
+            *h = a * b.conj() * s;
+        }
+        self.half[0].im = 0.0;
+        let last = self.n / 2;
+        self.half[last].im = 0.0;
+        self.c2r
+            .process_with_scratch(&mut self.half, out, &mut self.c2r_scratch)
+            .expect("lengths fixed at plan");
+    }
+
     /// Inverse real transform of a half spectrum into `out` (length `n`), normalised so that
     /// `inverse_real(forward(x)) == x` for an all-pass band.
     pub fn inverse_real(&mut self, spec: &[C32], out: &mut [f32]) {
@@ -314,5 +339,22 @@ mod tests {
             err = err.max((a - C64::new(b.re as f64, b.im as f64)).norm());
         }
         assert!(err < 0.05, "max spectral error {err}");
+    }
+
+    #[test]
+    fn real_cross_correlation_matches_the_naive_circular_sum() {
+        let n = 64;
+        let x: Vec<f32> = (0..n).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
+        let t: Vec<f32> = (0..n).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.2).collect();
+        let mut s = Spectral::new(n, 1.0, all_pass(1.0));
+        let (mut xs, mut ts) = (vec![C32::default(); s.bins()], vec![C32::default(); s.bins()]);
+        s.forward(&x, &mut xs);
+        s.forward(&t, &mut ts);
+        let mut out = vec![0.0f32; n];
+        s.xcorr_real(&xs, &ts, &mut out);
+        for (m, o) in out.iter().enumerate() {
+            let naive: f32 = (0..n).map(|i| x[(i + m) % n] * t[i]).sum();
+            assert!((o - naive).abs() < 1e-4, "lag {m}: {o} vs {naive}");
+        }
     }
 }

@@ -30,11 +30,21 @@ pub struct Events {
 /// noise power, so subtracting the floor (20th percentile) and taking the root leaves the
 /// sound's own envelope, undistorted at the foot of each onset.
 pub fn from_power(power: &[f64], count: f64, out: &mut [f32]) {
-    let mut tmp: Vec<f64> = power.iter().map(|p| p / count.max(1.0)).collect();
-    let k = ((tmp.len() as f64 - 1.0) * 0.2) as usize;
-    let floor = *tmp.clone().select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1;
-    for (o, p) in out.iter_mut().zip(tmp.iter_mut()) {
-        *o = (*p - floor).max(0.0).sqrt() as f32;
+    let mut scratch = vec![0.0f64; power.len()];
+    from_power_with(power, count, out, &mut scratch);
+}
+
+/// [`from_power`] with caller-owned scratch (at least `power.len()` long): allocates nothing.
+pub fn from_power_with(power: &[f64], count: f64, out: &mut [f32], scratch: &mut [f64]) {
+    let n = power.len();
+    let tmp = &mut scratch[..n];
+    for (t, p) in tmp.iter_mut().zip(power) {
+        *t = p / count.max(1.0);
+    }
+    let k = ((n as f64 - 1.0) * 0.2) as usize;
+    let floor = *tmp.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1;
+    for (o, p) in out.iter_mut().zip(power) {
+        *o = (p / count.max(1.0) - floor).max(0.0).sqrt() as f32;
     }
 }
 
@@ -129,8 +139,9 @@ fn crossing(env: &[f32], from: usize, peak: usize, frac: f32) -> f64 {
     (i - 1) as f64 + if b > a { ((level - a) / (b - a)) as f64 } else { 0.0 }
 }
 
-fn percentile(v: &[f32], q: f64) -> f32 {
-    let mut s: Vec<f32> = v.to_vec();
+fn percentile(v: &[f32], q: f64, scratch: &mut [f32]) -> f32 {
+    let s = &mut scratch[..v.len()];
+    s.copy_from_slice(v);
     let k = ((s.len() as f64 - 1.0) * q) as usize;
     *s.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
 }
@@ -142,12 +153,25 @@ fn percentile(v: &[f32], q: f64) -> f32 {
 /// Drop: the loudest event whose onset lies within `t_range` after the unlock (its first peak
 /// within `merge` samples, see the body).
 pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64), merge: f64) -> Option<Events> {
+    let mut scratch = vec![0.0f32; env.len()];
+    find_with(env, lo, hi, t_range, merge, &mut scratch)
+}
+
+/// [`find`] with caller-owned scratch (at least `env.len()` long): allocates nothing.
+pub fn find_with(
+    env: &[f32],
+    lo: usize,
+    hi: usize,
+    t_range: (f64, f64),
+    merge: f64,
+    scratch: &mut [f32],
+) -> Option<Events> {
     let hi = hi.min(env.len());
     if hi <= lo + 8 {
         return None;
     }
     let seg = &env[lo..hi];
-    let floor = percentile(seg, 0.2);
+    let floor = percentile(seg, 0.2, scratch);
     let (imax, &peak) = seg.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
     let imax = imax + lo;
     if peak <= floor * 1.5 {

@@ -5,38 +5,48 @@
 //!   beats (lag-1 autocorrelation of the residuals, AR(1)) and, with four or more 10 s windows,
 //!   for wander of the rate between windows (Birge ratio of the window rates). The recorder
 //!   clock's u95 adds in quadrature.
-//! * Beat error: the fitted tic/toc offset, moved from the templates' reference point to the
-//!   unlock onsets measured in the whole-recording averages; u95 from the fit and a delete-one
-//!   jackknife over stretches of the recording.
-//! * Amplitude: unlock-to-drop time in the whole-recording average of each side, converted with
-//!   `L / (2 sin(pi t / T))` at the measured oscillation period; u95 from the jackknife.
+//! * Beat error and amplitude: read once per event window of about 2 s, from the averaged
+//!   envelope of each side in that window (unlock: the first sound; drop: the loudest sound
+//!   within the physical range after it), then combined by a 20% trimmed mean, so that knocks,
+//!   a weak stretch or a dropout cannot bend them. The u95 is the trimmed mean's (from the
+//!   winsorised scatter of the windows) with the systematic parts the scatter cannot show: half
+//!   the unlock/drop disagreement of the beat error, half the tic/toc disagreement of the
+//!   amplitude.
+//! * Plausibility: a figure that contradicts physics is not given; a note says what was seen
+//!   (an amplitude outside 100..360 deg, a beat error over a beat, unlock and drop offsets more
+//!   than 1 ms apart). No u95 is below the timing resolution.
 use super::events::{self, Events};
-use super::stats::{ar1_inflation, jackknife_se, t95};
-use crate::beats::timer::{BeatTimer, WINDOW_S};
+use super::stats::{ar1_inflation, t95};
+use crate::beats::timer::{BeatTimer, EventReading, WINDOW_S};
 use crate::measurement::{
     correct_rate_s_per_day, Figure, Mechanical, RecorderClock, WindowRate, SECONDS_PER_DAY, S_PER_DAY_PER_PPM,
 };
-
-/// Standard uncertainty of an onset, as a multiple of its definition spread (the distance
-/// between the steepest-rise and half-rise onsets of the same edge). A clean, sharp onset has
-/// both rules agree; interference between the partials of a sound pulls them apart, and the
-/// true onset is then known only to about that distance. The factor is set so that the u95 of
-/// beat error and amplitude covers the truth about 95% of the time over synthetic sweeps of
-/// sounds with random partials (tests/mechanical_coverage.rs).
-pub const ONSET_SPREAD_K: f64 = 1.7;
 
 /// Largest beat-to-beat timing scatter (RMS, ms) of a watch's escapement.
 pub const MAX_JITTER_MS: f64 = 1.0;
 /// Smallest in-band tick-to-gap ratio (dB) of a watch's ticks.
 pub const MIN_SNR_DB: f64 = 3.0;
-
-/// [`ONSET_SPREAD_K`] for the amplitude, whose two onsets are a faint and a loud sound.
-pub const AMPLITUDE_SPREAD_K: f64 = 2.6;
-
+/// Standard uncertainty of an onset in one window's average, as a multiple of its definition
+/// spread (the distance between the steepest-rise and half-rise onsets of the same edge): a
+/// sharp onset has both rules agree; interference between the partials of a sound pulls them
+/// apart, and the onset is then known only to about that distance.
+pub const ONSET_SPREAD_K: f64 = 2.5;
+/// Fewest event windows (about 2 s each) for a beat error or an amplitude with a u95.
+pub const MIN_WINDOWS: usize = 3;
+/// The amplitudes a balance can swing, degrees: below about 100 a watch stops, above about 360
+/// the impulse pin would knock the banking. A reading outside is never printed.
+pub const AMPLITUDE_RANGE_DEG: (f64, f64) = (100.0, 360.0);
+/// Largest difference between the unlock-based and drop-based tic/toc offsets, ms, beyond which
+/// the beat's sounds are taken as misread (in an escapement both alternate alike).
+pub const MAX_EVENT_DISAGREEMENT_MS: f64 = 1.0;
 /// Weight of the tic/toc amplitude disagreement in the amplitude's standard uncertainty.
-pub const SIDE_DISAGREEMENT_K: f64 = 1.8;
+pub const SIDE_DISAGREEMENT_K: f64 = 1.0;
 /// Weight of the unlock/drop beat-error disagreement in the beat error's standard uncertainty.
 pub const EVENT_DISAGREEMENT_K: f64 = 1.0;
+/// Finest timing the sub-sample interpolation resolves, samples: the floor of every timing u95.
+pub const TIMING_RESOLUTION_SAMPLES: f64 = 0.02;
+/// Finest amplitude resolution claimed, degrees: the floor of the amplitude's u95.
+pub const AMPLITUDE_RESOLUTION_DEG: f64 = 0.1;
 
 /// Mechanical figures plus the signal figures the measurement reports beside them.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,22 +82,213 @@ pub struct AveragedBeat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotAWatch(pub String);
 
-struct SideEvents {
-    ev: [Events; 2],
+/// The per-window readings of a recording, split by what they measure (samples, degrees).
+struct SideReadings {
+    /// Unlock-based offset of side 1 against side 0 per window (`c + unlock1 - unlock0`).
+    cu: Vec<f64>,
+    /// Drop-based offset per window, where both drops were found.
+    cd: Vec<f64>,
+    /// Per window: the mean of the two offsets where both exist, else the unlock-based one.
+    c: Vec<f64>,
+    /// Amplitude per side and window.
+    amp: [Vec<f64>; 2],
+    /// Mean amplitude of the two sides per window, where both exist.
+    amp_mean: Vec<f64>,
+    /// Unlock-to-drop time per side and window, samples.
+    ut: [Vec<f64>; 2],
+    /// Onset definition spread per window: unlock and drop of each side, samples.
+    spread: [[Vec<f64>; 2]; 2],
 }
 
-struct EventFinder {
-    env: Vec<f32>,
+impl SideReadings {
+    /// The typical onset definition spread of side `s`'s unlock (`e` = 0) or drop (1), as a
+    /// standard uncertainty of that onset in one window's average, samples.
+    fn onset_u(&self, s: usize, e: usize) -> f64 {
+        let v = &self.spread[s][e];
+        if v.is_empty() {
+            return 0.0;
+        }
+        let mut m = v.clone();
+        let k = m.len() / 2;
+        ONSET_SPREAD_K * *m.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+    }
+
+    fn of(readings: &[EventReading], amp_of: impl Fn(&Events) -> Option<f64>) -> Self {
+        let mut r = SideReadings {
+            cu: vec![],
+            cd: vec![],
+            c: vec![],
+            amp: [vec![], vec![]],
+            amp_mean: vec![],
+            ut: [vec![], vec![]],
+            spread: Default::default(),
+        };
+        for w in readings {
+            let [e0, e1] = w.events;
+            for (s, e) in w.events.iter().enumerate() {
+                r.spread[s][0].push(e.unlock_spread);
+                if e.drop.is_some() {
+                    r.spread[s][1].push(e.drop_spread);
+                }
+            }
+            let cu = w.c + e1.unlock - e0.unlock;
+            r.cu.push(cu);
+            match (e0.drop, e1.drop) {
+                (Some(d0), Some(d1)) => {
+                    let cd = w.c + d1 - d0;
+                    r.cd.push(cd);
+                    r.c.push(0.5 * (cu + cd));
+                }
+                _ => r.c.push(cu),
+            }
+            let a = [amp_of(&e0), amp_of(&e1)];
+            for s in 0..2 {
+                if let (Some(v), Some(d)) = (a[s], w.events[s].drop) {
+                    if v.is_finite() {
+                        r.amp[s].push(v);
+                        r.ut[s].push(d - w.events[s].unlock);
+                    }
+                }
+            }
+            if let [Some(a0), Some(a1)] = a {
+                if a0.is_finite() && a1.is_finite() {
+                    r.amp_mean.push(0.5 * (a0 + a1));
+                }
+            }
+        }
+        r
+    }
 }
 
-impl EventFinder {
-    fn new(n: usize) -> Self {
-        EventFinder { env: vec![0.0; n] }
+/// A robust location: the 20% trimmed mean, with its standard error (Tukey-McLaughlin, from the
+/// winsorised variance) and degrees of freedom.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Trimmed {
+    mean: f64,
+    se: f64,
+    dof: usize,
+}
+
+impl Trimmed {
+    fn u95(&self) -> f64 {
+        t95(self.dof) * self.se
     }
-    fn events(&mut self, sum: &[f64], count: f64, hint: &Events, radius: f64) -> Events {
-        events::from_power(sum, count, &mut self.env);
-        events::refine(&self.env, hint, radius)
+}
+
+/// The 20% trimmed mean of `v` (at least [`MIN_WINDOWS`] values).
+fn trimmed(v: &[f64]) -> Option<Trimmed> {
+    let n = v.len();
+    if n < MIN_WINDOWS {
+        return None;
     }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let g = (0.2 * n as f64).floor() as usize;
+    let kept = &s[g..n - g];
+    let mean = kept.iter().sum::<f64>() / kept.len() as f64;
+    let (lo, hi) = (s[g], s[n - 1 - g]);
+    let wmean = s.iter().map(|x| x.clamp(lo, hi)).sum::<f64>() / n as f64;
+    let wvar = s.iter().map(|x| (x.clamp(lo, hi) - wmean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let h = kept.len();
+    Some(Trimmed {
+        mean,
+        se: wvar.sqrt() / ((1.0 - 2.0 * g as f64 / n as f64) * (n as f64).sqrt()),
+        dof: h - 1,
+    })
+}
+
+/// Beat error from the window readings, or why it is not given.
+fn beat_error_of(
+    r: &SideReadings,
+    ms: impl Fn(f64) -> f64,
+    floor_ms: f64,
+    beat_period_ms: f64,
+) -> (Option<Figure>, Option<String>) {
+    let Some(c) = trimmed(&r.c) else {
+        return (
+            None,
+            Some(format!(
+                "beat error not measured: fewer than {MIN_WINDOWS} stretches of steady beats to read it from; record longer"
+            )),
+        );
+    };
+    // In the escapement the unlocks and the drops alternate alike, so the two readings of the
+    // offset differ only by how well their onsets are read; half their difference is a
+    // systematic part of the uncertainty that the window-to-window scatter does not show.
+    let disagree = match (trimmed(&r.cu), trimmed(&r.cd)) {
+        (Some(u), Some(d)) => ms((u.mean - d.mean).abs()),
+        _ => 0.0,
+    };
+    if disagree > MAX_EVENT_DISAGREEMENT_MS {
+        return (
+            None,
+            Some(format!(
+                "beat error not measured: the unlocks and the drops give offsets {disagree:.2} ms apart \
+                 (an escapement keeps them within {MAX_EVENT_DISAGREEMENT_MS} ms), so the beat's sounds are not read consistently"
+            )),
+        );
+    }
+    let value = ms(c.mean.abs());
+    if value > 0.45 * beat_period_ms {
+        return (
+            None,
+            Some(format!("beat error not measured: the tic and toc read {value:.1} ms apart from even, more than a beat allows")),
+        );
+    }
+    // The onsets' definition spread is the same in every window, so it is systematic too.
+    let onset = 0.5 * (r.onset_u(0, 0).hypot(r.onset_u(1, 0)).hypot(r.onset_u(0, 1)).hypot(r.onset_u(1, 1)));
+    let u =
+        ms(c.u95()).hypot(1.96 * EVENT_DISAGREEMENT_K * 0.5 * disagree).hypot(1.96 * ms(onset)).max(floor_ms);
+    (Some(Figure::new(value, u)), None)
+}
+
+/// Amplitude (mean, tic, toc) from the window readings, or why it is not given.
+#[allow(clippy::type_complexity)]
+fn amplitude_of(
+    r: &SideReadings,
+    deg_per_sample: impl Fn(f64) -> f64,
+) -> (Option<Figure>, Option<Figure>, Option<Figure>, Option<String>) {
+    let (Some(m), Some(a0), Some(a1)) = (trimmed(&r.amp_mean), trimmed(&r.amp[0]), trimmed(&r.amp[1])) else {
+        let why = if r.amp_mean.is_empty() {
+            "amplitude not measured: no drop sound found after the unlock within the physical range of amplitudes"
+                .to_string()
+        } else {
+            format!(
+                "amplitude not measured: a drop was found in only {} stretches of the recording (at least {MIN_WINDOWS} needed); record longer",
+                r.amp_mean.len()
+            )
+        };
+        return (None, None, None, Some(why));
+    };
+    if !(AMPLITUDE_RANGE_DEG.0..=AMPLITUDE_RANGE_DEG.1).contains(&m.mean) {
+        return (
+            None,
+            None,
+            None,
+            Some(format!(
+                "amplitude not measured: the sounds read {:.0} deg, outside what a balance swings ({:.0}..{:.0} deg); \
+                 the unlock or the drop was not heard as such",
+                m.mean, AMPLITUDE_RANGE_DEG.0, AMPLITUDE_RANGE_DEG.1
+            )),
+        );
+    }
+    // Both sides cross the same lift angle in the same time, so the tic and toc amplitudes
+    // differ only by how well their onsets are read: half their difference is what one misread
+    // onset does to the mean.
+    let d = 0.5 * (a0.mean - a1.mean).abs();
+    let sys = 1.96 * SIDE_DISAGREEMENT_K * d;
+    // The onsets' definition spread, the same in every window: unlock and drop of each side.
+    let side_onset = |s: usize| deg_per_sample(m.mean) * r.onset_u(s, 0).hypot(r.onset_u(s, 1));
+    let (o0, o1) = (side_onset(0), side_onset(1));
+    let fig = |t: &Trimmed, sys: f64, onset: f64| {
+        Figure::new(t.mean, t.u95().hypot(sys).hypot(1.96 * onset).max(AMPLITUDE_RESOLUTION_DEG))
+    };
+    (
+        Some(fig(&m, sys, 0.5 * o0.hypot(o1))),
+        Some(fig(&a0, 2.0 * sys, o0)),
+        Some(fig(&a1, 2.0 * sys, o1)),
+        None,
+    )
 }
 
 /// Computes the figures from everything the timer has seen so far (the whole recording, or the
@@ -102,6 +303,7 @@ pub fn estimate(
     let all_windows: Vec<_> = timer.windows.iter().copied().chain(timer.open_window()).collect();
     let t = timer.templates().clone();
     let fs = t.fs;
+    let origin = timer.origin_samples as f64;
     let ppm = recorder.recorder_ppm.value;
     let clock = 1.0 + ppm * 1e-6;
     let slots = timer.accepted + timer.rejected.iter().sum::<u64>();
@@ -163,8 +365,8 @@ pub fn estimate(
     for w in &full {
         let u = t95(w.fit.n - 3) * (w.fit.var_b * infl).sqrt() * drate_db;
         windows.push(WindowRate {
-            start_s: w.t0 / fs,
-            end_s: w.t1 / fs,
+            start_s: (w.t0 + origin) / fs,
+            end_s: (w.t1 + origin) / fs,
             rate_s_per_day: Figure::new(rate_of(w.fit.b), u),
             beats: w.fit.n,
         });
@@ -185,143 +387,45 @@ pub fn estimate(
             / (windows.len() - 1) as f64)
             .sqrt()
     });
-    // Whole-recording averages and the jackknife over groups.
-    let groups_used = timer.groups_used();
-    let mut finder = EventFinder::new(t.n);
-    let hints = [t.sides[0].events, t.sides[1].events];
-    let radius = (0.0004 * fs).max(3.0);
-    let total: [Vec<f64>; 2] = std::array::from_fn(|s| {
-        let mut acc = vec![0.0f64; t.n];
-        for gr in &timer.groups[..groups_used] {
-            for (a, v) in acc.iter_mut().zip(&gr.sum[s]) {
-                *a += *v;
-            }
-        }
-        acc
-    });
-    let counts: [f64; 2] =
-        std::array::from_fn(|s| timer.groups[..groups_used].iter().map(|gr| gr.count[s] as f64).sum());
+    // Beat error and amplitude: one reading per event window (about 2 s), combined robustly.
+    let readings: Vec<EventReading> =
+        timer.event_readings.iter().copied().chain(timer.open_event_reading()).collect();
     let p_true = p_app / clock;
     let t_osc = 2.0 * p_true;
-    let side_events = |finder: &mut EventFinder, sums: &[Vec<f64>; 2], cnt: &[f64; 2]| SideEvents {
-        ev: std::array::from_fn(|s| finder.events(&sums[s], cnt[s], &hints[s], radius)),
-    };
+    let ms = |samples: f64| samples / fs / clock * 1000.0;
     let amp_of = |e: &Events| {
         e.drop.map(|d| {
             let t_s = (d - e.unlock) / fs / clock;
             lift_deg / (2.0 * (std::f64::consts::PI * t_s / t_osc).sin())
         })
     };
-    // The beat error is read twice, between the unlocks and between the drops (in the
-    // escapement both alternate alike: the lift zone is crossed in the same time both ways), from
-    // different sounds with independent onset errors. Their mean halves what one misread onset
-    // does, and half their difference measures it.
-    let by_drop = t.sides[0].events.drop.is_some() && t.sides[1].events.drop.is_some();
-    let corr_pair = |se: &SideEvents| -> (f64, f64) {
-        let u = (se.ev[1].unlock - t.sides[1].events.unlock) - (se.ev[0].unlock - t.sides[0].events.unlock);
-        let d = match (by_drop, se.ev[0].drop, se.ev[1].drop) {
-            (true, Some(d0), Some(d1)) => (d1 - t.sides[1].events.unlock) - (d0 - t.sides[0].events.unlock),
-            _ => u,
-        };
-        (u, d)
+    let sides = SideReadings::of(&readings, amp_of);
+    let floor_ms = ms(TIMING_RESOLUTION_SAMPLES);
+    let (beat_error, beat_error_note) = beat_error_of(&sides, ms, floor_ms, p_true * 1000.0);
+    // How much the amplitude changes per sample of unlock-to-drop time, at amplitude `a`.
+    let deg_per_sample = |a: f64| {
+        let x = (lift_deg / (2.0 * a)).clamp(-1.0, 1.0).asin();
+        a * (std::f64::consts::PI / t_osc) / x.tan() / fs / clock
     };
-    let corr_of = |se: &SideEvents| {
-        let (u, d) = corr_pair(se);
-        0.5 * (u + d)
-    };
-    let whole = side_events(&mut finder, &total, &counts);
-    let amp_whole = [amp_of(&whole.ev[0]), amp_of(&whole.ev[1])];
-    let mut reps_amp: [Vec<f64>; 3] = [vec![], vec![], vec![]];
-    let mut reps_corr = vec![];
-    if groups_used >= 2 {
-        for gr in &timer.groups[..groups_used] {
-            let sums: [Vec<f64>; 2] =
-                std::array::from_fn(|s| total[s].iter().zip(&gr.sum[s]).map(|(a, b)| a - b).collect());
-            let cnt: [f64; 2] = std::array::from_fn(|s| counts[s] - gr.count[s] as f64);
-            if cnt[0] < 1.0 || cnt[1] < 1.0 {
-                continue;
-            }
-            let se = side_events(&mut finder, &sums, &cnt);
-            reps_corr.push(corr_of(&se));
-            let (a0, a1) = (amp_of(&se.ev[0]), amp_of(&se.ev[1]));
-            if let (Some(a0), Some(a1)) = (a0, a1) {
-                reps_amp[0].push(a0);
-                reps_amp[1].push(a1);
-                reps_amp[2].push(0.5 * (a0 + a1));
-            }
-        }
-    }
-    let jk = |v: &[f64]| if v.len() >= 2 { t95(v.len() - 1) * jackknife_se(v) } else { f64::NAN };
-    // Onset-definition uncertainty of the amplitude of each side (standard, degrees).
-    let amp_onset = |e: &Events, a: Option<f64>| -> f64 {
-        match (e.drop, a) {
-            (Some(d), Some(a)) => {
-                let t_s = (d - e.unlock) / fs / clock;
-                let x = std::f64::consts::PI * t_s / t_osc;
-                let da_dt = a * (std::f64::consts::PI / t_osc) / x.tan();
-                da_dt * AMPLITUDE_SPREAD_K * e.unlock_spread.hypot(e.drop_spread) / fs
-            }
-            _ => 0.0,
-        }
-    };
-    let ub = [amp_onset(&whole.ev[0], amp_whole[0]), amp_onset(&whole.ev[1], amp_whole[1])];
-    let with_b = |u: f64, b: f64| (u * u + (1.96 * b).powi(2)).sqrt();
-    // Beat error.
-    let c_unlock = g.c + corr_of(&whole);
-    let u_c_fit = t95(g.n - 3) * (g.var_c * infl).sqrt();
-    let u_c_jk = jk(&reps_corr);
-    let (cu, cd) = corr_pair(&whole);
-    let spread2 = |e: &Events| 0.5 * e.unlock_spread.hypot(e.drop_spread);
-    let u_c_onset = 1.96
-        * (ONSET_SPREAD_K * spread2(&whole.ev[0]).hypot(spread2(&whole.ev[1])))
-            .hypot(EVENT_DISAGREEMENT_K * 0.5 * (cu - cd).abs());
-    let u_c =
-        (u_c_fit * u_c_fit + if u_c_jk.is_finite() { u_c_jk * u_c_jk } else { 0.0 } + u_c_onset * u_c_onset)
-            .sqrt();
-    let beat_error = Figure::new(c_unlock.abs() / fs / clock * 1000.0, u_c / fs / clock * 1000.0);
-    // Amplitude.
-    let mut note = None;
-    let (amp, tic_amp, toc_amp) = match (amp_whole[0], amp_whole[1]) {
-        (Some(a0), Some(a1)) if reps_amp[2].len() >= 2 && a0.is_finite() && a1.is_finite() => {
-            // In the escapement both sides cross the same lift angle in the same time, so the
-            // tic and toc amplitudes differ only by how well their onsets are read: half their
-            // difference is what one misread onset does to the mean.
-            let d = (a0 - a1).abs();
-            let mean_b = (0.25 * ub[0].hypot(ub[1]).powi(2) + (SIDE_DISAGREEMENT_K * 0.5 * d).powi(2)).sqrt();
-            (
-                Some(Figure::new(0.5 * (a0 + a1), with_b(jk(&reps_amp[2]), mean_b))),
-                Some(Figure::new(a0, with_b(jk(&reps_amp[0]), ub[0].hypot(SIDE_DISAGREEMENT_K * d)))),
-                Some(Figure::new(a1, with_b(jk(&reps_amp[1]), ub[1].hypot(SIDE_DISAGREEMENT_K * d)))),
-            )
-        }
-        (Some(_), Some(_)) => {
-            note = Some("too few beats to give the amplitude an uncertainty; record longer".to_string());
-            (None, None, None)
-        }
-        _ => {
-            note = Some(
-                "no drop sound found after the unlock within the physical range of amplitudes".to_string(),
-            );
-            (None, None, None)
-        }
-    };
-    let unlock_to_drop_ms = match (whole.ev[0].drop, whole.ev[1].drop) {
-        (Some(d0), Some(d1)) => Some([
-            (d0 - whole.ev[0].unlock) / fs / clock * 1000.0,
-            (d1 - whole.ev[1].unlock) / fs / clock * 1000.0,
-        ]),
+    let (amp, tic_amp, toc_amp, note) = amplitude_of(&sides, deg_per_sample);
+    let unlock_to_drop_ms = match (trimmed(&sides.ut[0]), trimmed(&sides.ut[1])) {
+        (Some(a), Some(b)) => Some([ms(a.mean), ms(b.mean)]),
         _ => None,
     };
     let quality = (accepted_frac * mean_rho * mean_rho).clamp(0.0, 1.0);
+    let whole: [Option<Events>; 2] = std::array::from_fn(|s| {
+        let mut env = vec![0.0f32; t.lt];
+        events::from_power(&timer.whole_sum[s], timer.whole_count[s] as f64, &mut env);
+        events::find(&env, 0, t.lt, t.t_range, 0.0006 * fs)
+    });
     let waveforms = std::array::from_fn(|s| {
-        let mut env = vec![0.0f32; t.n];
-        events::from_power(&total[s], counts[s], &mut env);
-        env.truncate((t.lt + t.lt / 5).min(t.n));
+        let mut env = vec![0.0f32; t.lt];
+        events::from_power(&timer.whole_sum[s], timer.whole_count[s] as f64, &mut env);
         AveragedBeat {
             dt_ms: 1000.0 / fs,
             samples: env,
-            unlock_ms: whole.ev[s].unlock / fs * 1000.0,
-            drop_ms: whole.ev[s].drop.map(|d| d / fs * 1000.0),
+            unlock_ms: whole[s].map_or(f64::NAN, |e| e.unlock / fs * 1000.0),
+            drop_ms: whole[s].and_then(|e| e.drop.map(|d| d / fs * 1000.0)),
         }
     });
     let paper_strip = {
@@ -331,7 +435,7 @@ pub fn estimate(
             Some((k0, t0)) => used
                 .map(|r| {
                     let late = (r.t - t0) / fs - (r.slot - k0) as f64 * p_nom;
-                    (r.t / fs, -late * 1000.0, (r.slot % 2) as u8)
+                    ((r.t + origin) / fs, -late * 1000.0, (r.slot % 2) as u8)
                 })
                 .collect(),
             None => Vec::new(),
@@ -343,6 +447,7 @@ pub fn estimate(
             bph_source: if forced { "forced" } else { "auto" }.into(),
             rate_s_per_day: rate_fig,
             beat_error_ms: beat_error,
+            beat_error_note,
             amplitude_deg: amp,
             tic_amplitude_deg: tic_amp,
             toc_amplitude_deg: toc_amp,

@@ -479,7 +479,7 @@ impl LiveSession {
                 r.bph = Some(m.bph);
                 r.bph_source = Some(m.bph_source.clone());
                 r.rate_s_per_day = Some(m.rate_s_per_day);
-                r.beat_error_ms = Some(m.beat_error_ms);
+                r.beat_error_ms = m.beat_error_ms;
                 r.amplitude_deg = m.amplitude_deg.map(|a| Figure::new(a.value * k, a.u95 * k));
                 r.quality = Some(e.quality);
                 r.snr_db = Some(e.snr_db);

@@ -1,10 +1,14 @@
 //! The pipeline: source -> conditioning -> beats -> estimators -> [`Measurement`].
 //!
-//! [`Analyzer`] is fed mono blocks as they come (from a file or a microphone). It keeps the
-//! first seconds to recognise the beat rate and learn the tic and toc sounds, then replays them
+//! A file is read twice. The first pass ([`RateScan`]) decides the beat rate from the whole
+//! recording, so a noisy or silent start cannot decide it. The second feeds [`Analyzer`]: it
+//! keeps a stretch of audio to find the beats and learn the tic and toc envelopes, sliding on
+//! past stretches where that fails (a noise gap, a knock-filled start), then replays the stretch
 //! through the beat timer and keeps timing beats as more audio arrives; memory stays flat.
+//! Live input has no first pass: the analyser decides the rate from its own stretch, and the
+//! live session re-acquires on a sliding window.
 use super::types::*;
-use crate::beats::acquire::{self, Envelope, Lock};
+use crate::beats::acquire::{self, Envelope, Lock, RateScan};
 use crate::beats::template;
 use crate::beats::timer::{BeatRecord, BeatTimer};
 use crate::estimators::mechanical::{self, MechanicalEstimate};
@@ -85,6 +89,11 @@ pub struct Analyzer {
     cfg: AnalysisConfig,
     acq: Vec<f32>,
     acq_len: usize,
+    // Absolute sample of `acq[0]`.
+    acq_start: u64,
+    // The beat rate decided by the whole recording, when there was a first pass.
+    prior_bph: Option<u32>,
+    last_failure: Option<String>,
     state: State,
     samples: u64,
 }
@@ -119,7 +128,26 @@ impl Analyzer {
             acq_s = acq_s.max(10.0 * 7200.0 / b as f64);
         }
         let acq_len = (acq_s * fs) as usize;
-        Analyzer { fs, cfg, acq: Vec::with_capacity(acq_len), acq_len, state: State::Acquiring, samples: 0 }
+        Analyzer {
+            fs,
+            cfg,
+            acq: Vec::with_capacity(acq_len),
+            acq_len,
+            acq_start: 0,
+            prior_bph: None,
+            last_failure: None,
+            state: State::Acquiring,
+            samples: 0,
+        }
+    }
+
+    /// An analyser for a recording whose beat rate a first pass over all of it decided
+    /// (`bph`): a stretch where the beats cannot be found is passed over, and the next is
+    /// tried, until the recording ends.
+    pub fn with_rate(sample_rate_hz: u32, cfg: AnalysisConfig, bph: u32) -> Self {
+        let mut a = Self::new(sample_rate_hz, cfg);
+        a.prior_bph = Some(bph);
+        a
     }
 
     /// True once the analyser has decided there is no watch (the rest need not be read).
@@ -134,42 +162,64 @@ impl Analyzer {
             State::Failed(_) => {}
             State::Tracking { timer, .. } => timer.push(block),
             State::Acquiring => {
-                let take = (self.acq_len - self.acq.len()).min(block.len());
-                self.acq.extend_from_slice(&block[..take]);
-                if self.acq.len() == self.acq_len {
-                    self.lock();
-                    if let State::Tracking { timer, .. } = &mut self.state {
-                        timer.push(&block[take..]);
+                let mut rest = block;
+                while !rest.is_empty() {
+                    let take = (self.acq_len - self.acq.len()).min(rest.len());
+                    self.acq.extend_from_slice(&rest[..take]);
+                    rest = &rest[take..];
+                    if self.acq.len() < self.acq_len {
+                        break;
+                    }
+                    self.lock(self.prior_bph.is_some());
+                    match &mut self.state {
+                        State::Tracking { timer, .. } => {
+                            timer.push(rest);
+                            break;
+                        }
+                        State::Failed(_) => break,
+                        State::Acquiring => {}
                     }
                 }
             }
         }
     }
 
-    fn lock(&mut self) {
-        let env = Envelope::of(&self.acq, self.fs);
-        let lock = match acquire::acquire(&env, self.cfg.bph) {
-            Ok(l) => l,
-            Err(e) => {
-                self.state = State::Failed(e.reason);
+    /// Finds the beats in the stretch held and starts the timer; on failure, either slides on
+    /// by half a stretch (`slide`: the whole recording said there is a watch) or gives up (no
+    /// first pass: the caller, e.g. the live session, decides what next; or the recording ended).
+    fn lock(&mut self, slide: bool) {
+        match self.try_lock() {
+            Ok((lock, mut timer)) => {
+                timer.origin_samples = self.acq_start;
+                for chunk in self.acq.chunks(BLOCK_FRAMES) {
+                    timer.push(chunk);
+                }
                 self.acq = Vec::new();
-                return;
+                self.state = State::Tracking { lock, timer };
             }
-        };
-        let t = match template::build(&self.acq, self.fs, &lock, self.cfg.lift_angle_deg) {
-            Ok(t) => t,
-            Err(e) => {
-                self.state = State::Failed(format!("ticks at {} bph, but {}", lock.bph, e.0));
+            Err(reason) if slide => {
+                self.last_failure = Some(reason);
+                let half = self.acq.len() / 2;
+                self.acq.drain(..half);
+                self.acq_start += half as u64;
+            }
+            Err(reason) => {
+                // A failure of the last, partial stretch says less than one of a full stretch.
+                let reason = if self.acq.len() < self.acq_len { self.last_failure.take() } else { None }
+                    .unwrap_or(reason);
+                self.state = State::Failed(reason);
                 self.acq = Vec::new();
-                return;
             }
-        };
-        let mut timer = Box::new(BeatTimer::new(t, BLOCK_FRAMES));
-        for chunk in self.acq.chunks(BLOCK_FRAMES) {
-            timer.push(chunk);
         }
-        self.acq = Vec::new();
-        self.state = State::Tracking { lock, timer };
+    }
+
+    fn try_lock(&self) -> Result<(Lock, Box<BeatTimer>), String> {
+        let env = Envelope::of(&self.acq, self.fs);
+        let mut lock = acquire::acquire_among(&env, self.cfg.bph, self.prior_bph).map_err(|e| e.reason)?;
+        lock.forced = self.cfg.bph.is_some();
+        let t = template::build(&self.acq, self.fs, &lock, self.cfg.lift_angle_deg)
+            .map_err(|e| format!("ticks at {} bph, but {}", lock.bph, e.0))?;
+        Ok((lock, Box::new(BeatTimer::new(t, BLOCK_FRAMES))))
     }
 
     /// The figures from the audio so far (a live reading), without ending the recording:
@@ -217,6 +267,15 @@ impl Analyzer {
         }
     }
 
+    /// The event windows read so far (unlock and drop per side, about every 2 s): what the beat
+    /// error and the amplitude are combined from. Empty until tracking.
+    pub fn event_readings(&self) -> &[crate::beats::timer::EventReading] {
+        match &self.state {
+            State::Tracking { timer, .. } => &timer.event_readings,
+            _ => &[],
+        }
+    }
+
     /// Samples fed so far.
     pub fn samples(&self) -> u64 {
         self.samples
@@ -226,12 +285,15 @@ impl Analyzer {
     pub fn finish(mut self) -> MechanicalOutcome {
         if matches!(self.state, State::Acquiring) {
             if (self.acq.len() as f64) < 2.0 * self.fs {
-                return MechanicalOutcome::NoWatch(format!(
-                    "the recording is {:.1} s long; at least 2 s are needed to hear a watch",
-                    self.acq.len() as f64 / self.fs
-                ));
+                return MechanicalOutcome::NoWatch(self.last_failure.take().unwrap_or_else(|| {
+                    format!(
+                        "the recording is {:.1} s long; at least 2 s are needed to hear a watch",
+                        self.acq.len() as f64 / self.fs
+                    )
+                }));
             }
-            self.lock();
+            // What is left is all there is: tried once more, without sliding on.
+            self.lock(false);
         }
         match self.state {
             State::Failed(r) => MechanicalOutcome::NoWatch(r),
@@ -295,15 +357,26 @@ pub fn analyze_source_detailed(
     let mut frames = 0u64;
     let mut outcome = MechanicalOutcome::NoWatch("not analysed as mechanical (quartz was asked for)".into());
     if cfg.kind != KindChoice::Quartz {
-        let mut an = Analyzer::new(info.sample_rate_hz, cfg.clone());
+        // First pass: the beat rate, from all of the recording.
+        let mut scan = RateScan::new(info.sample_rate_hz as f64);
         while let Some(b) = blocks.next_block()? {
             frames += b.len() as u64;
-            an.push(b);
-            if an.is_done() {
-                break;
-            }
+            scan.push(b);
         }
-        outcome = an.finish();
+        outcome = match scan.finish(cfg.bph) {
+            Err(e) => MechanicalOutcome::NoWatch(e.reason),
+            Ok(rate) => {
+                blocks.rewind()?;
+                let mut an = Analyzer::with_rate(info.sample_rate_hz, cfg.clone(), rate.bph);
+                while let Some(b) = blocks.next_block()? {
+                    an.push(b);
+                    if an.is_done() {
+                        break;
+                    }
+                }
+                an.finish()
+            }
+        };
     }
     // A file read only in part (no watch found early) still reports its whole length.
     let duration_s = info.frames.unwrap_or(frames).max(frames) as f64 / info.sample_rate_hz as f64;
@@ -368,7 +441,7 @@ pub fn analyze_source_detailed(
             m.kind = Kind::Mechanical;
             m.bph = Some(mech.bph);
             m.rate_s_per_day = Some(mech.rate_s_per_day);
-            m.beat_error_ms = Some(mech.beat_error_ms);
+            m.beat_error_ms = mech.beat_error_ms;
             m.amplitude_deg = mech.amplitude_deg;
             m.beats_used = mech.beats_used;
             m.beats_rejected = mech.beats_rejected;

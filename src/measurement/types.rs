@@ -115,8 +115,12 @@ pub struct Mechanical {
     pub bph_source: String,
     /// Rate, s/day, + = gains, corrected for the recorder clock.
     pub rate_s_per_day: Figure,
-    /// Beat error, ms: |t1 - t2| / 2 of alternate beat intervals.
-    pub beat_error_ms: Figure,
+    /// Beat error, ms: |t1 - t2| / 2 of alternate beat intervals; `None` when it could not be
+    /// measured (see `beat_error_note`).
+    pub beat_error_ms: Option<Figure>,
+    /// Why the beat error is missing, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beat_error_note: Option<String>,
     /// Amplitude, degrees (mean of tic and toc); `None` when it could not be measured.
     pub amplitude_deg: Option<Figure>,
     /// Amplitude from the tic side alone.
