@@ -152,14 +152,14 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "classic")]
     pub family: FamilyArg,
     /// Fault: clip the recording hard at LEVEL times the clean watch's peak (0.1..1).
-    #[arg(long, value_name = "LEVEL")]
+    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true)]
     pub clip: Option<f64>,
     /// Fault: from START to END seconds only a weak unlock-like pulse of each beat remains, at
     /// LEVEL (0..1) times the loudest sub-event (e.g. 5,9,0.1).
-    #[arg(long, value_name = "START,END,LEVEL")]
+    #[arg(long, value_name = "START,END,LEVEL", allow_hyphen_values = true)]
     pub weak_stretch: Option<String>,
     /// Fault: from START to END seconds the watch is not heard, noise only (e.g. 12,14).
-    #[arg(long, value_name = "START,END")]
+    #[arg(long, value_name = "START,END", allow_hyphen_values = true)]
     pub noise_gap: Option<String>,
     /// Metronome clicks a minute (--kind metronome).
     #[arg(long, default_value_t = 100.0)]

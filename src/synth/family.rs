@@ -219,7 +219,14 @@ impl Voicing {
                 v.sound = TickSound::from_seed(seed ^ FAMILY_SALT, attack_ms);
             }
             SoundFamily::UnlockLoud => {
-                v.event_gains = [1.0, r.range(0.2, 0.4), r.range(0.4, 0.7)];
+                // Every sub-event's resonance scaled to a peak of 1, so the gains say which is
+                // loudest: the unlock.
+                for side in v.sound.events.iter_mut() {
+                    for res in side.iter_mut() {
+                        normalise_peak(res);
+                    }
+                }
+                v.event_gains = [1.0, r.range(0.2, 0.4), r.range(0.4, 0.65)];
                 let mut click = Resonance {
                     partials: [Partial { freq_hz: 1.0, gain: 0.0, decay_ms: 1.0, phase_rad: 0.0 }; MAX_PARTIALS],
                     count: 1 + (r.uniform() * 2.0) as usize,
@@ -234,6 +241,7 @@ impl Voicing {
                         phase_rad: r.range(0.0, 2.0 * PI),
                     };
                 }
+                normalise_peak(&mut click);
                 let mut toc = click;
                 for p in toc.partials.iter_mut() {
                     p.freq_hz = (p.freq_hz * r.range(0.94, 1.06)).clamp(2000.0, 9000.0);
@@ -241,9 +249,9 @@ impl Voicing {
                 }
                 v.secondary = Some(SecondaryClicks {
                     after_unlock_ms: r.range(0.2, 0.8),
-                    unlock_gain: r.range(0.3, 0.5),
+                    unlock_gain: r.range(0.25, 0.45),
                     after_drop_ms: r.range(0.2, 0.8),
-                    drop_gain: r.range(0.3, 0.5),
+                    drop_gain: r.range(0.25, 0.45),
                     sound: [click, toc],
                 });
             }
@@ -503,6 +511,17 @@ impl WatchGenerator {
             let a = from.clamp(start, end);
             let b = to.clamp(start, end);
             buf[(a - start) as usize..(b - start) as usize].fill(0.0);
+        }
+    }
+}
+
+/// Scales a resonance's partial gains so its largest value (on a 1 us grid) is 1.
+fn normalise_peak(res: &mut Resonance) {
+    let steps = (res.length_s() * 1e6).ceil() as usize;
+    let peak = (0..=steps).map(|i| res.value_at(i as f64 * 1e-6, 1.0).abs()).fold(0.0, f64::max);
+    if peak > 0.0 {
+        for p in res.partials.iter_mut() {
+            p.gain /= peak;
         }
     }
 }
