@@ -999,6 +999,63 @@ mod tests {
     }
 
     #[test]
+    fn sweep_cases_draw_every_sound_family_from_the_case_key_alone() {
+        let cases = sweep_cases(&SweepConfig::quick());
+        let fams: Vec<SoundFamily> = cases
+            .iter()
+            .filter_map(|c| match &c.scenario {
+                Scenario::Mechanical(p) => Some(p.family),
+                _ => None,
+            })
+            .collect();
+        for f in SoundFamily::ALL {
+            assert!(fams.contains(&f), "{f} never drawn");
+        }
+        // The family comes from a stream of its own: the key and master seed decide it.
+        for (bi, _) in STANDARD_BPH.iter().enumerate() {
+            let key = (bi as u64) << 40;
+            assert_eq!(sweep_family(1, key), sweep_family(1, key));
+        }
+        let cfg = SweepConfig::quick();
+        let c = &cases[0];
+        let Scenario::Mechanical(p) = &c.scenario else { panic!("first case is a watch") };
+        assert_eq!(p.family, sweep_family(cfg.seed, 0));
+    }
+
+    #[test]
+    fn the_report_groups_watch_results_by_family() {
+        let mk = |family: SoundFamily, bph_ok: bool| CaseResult {
+            name: family.name().into(),
+            scenario: "watch".into(),
+            truth_kind: Kind::Mechanical,
+            truth_bph: Some(28800),
+            snr_band: SnrBand::Db20To40,
+            family: Some(family),
+            measured_kind: Kind::Mechanical,
+            measured_bph: Some(if bph_ok { 28800 } else { 21600 }),
+            rate_s_per_day: bph_ok.then(|| Figure::new(0.5, 1.0)),
+            beat_error_ms: bph_ok.then(|| Figure::new(0.02, 0.01)),
+            amplitude_deg: bph_ok.then(|| Figure::new(1.0, 2.0)),
+            reason: None,
+            audio_s: 20.0,
+            analysis_s: 0.01,
+        };
+        let results = [
+            mk(SoundFamily::Echo, true),
+            mk(SoundFamily::Classic, true),
+            mk(SoundFamily::Echo, false),
+        ];
+        let r = Report::from_results("t".into(), None, &results, 1, 1.0);
+        let groups: Vec<&str> = r.by_family.iter().map(|row| row.group.as_str()).collect();
+        assert_eq!(groups, ["classic", "echo"]);
+        assert_eq!((r.by_family[1].cases, r.by_family[1].bph_correct_pct), (2, 50.0));
+        assert_eq!(r.by_family[1].beat_error_ms.unwrap().coverage_pct, 0.0);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["by_family"][1]["group"], "echo");
+        assert!(r.to_string().contains("family"));
+    }
+
+    #[test]
     fn error_stats_of_known_errors() {
         let e = [Figure::new(1.0, 2.0), Figure::new(-3.0, 1.0)];
         let s = ErrorStats::of(e.into_iter()).unwrap();
