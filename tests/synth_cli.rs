@@ -124,9 +124,10 @@ fn synth_writes_every_sound_family_with_its_faults_into_the_truth() {
             .unwrap();
         assert_eq!(st.status.code(), Some(0), "{family}: {}", String::from_utf8_lossy(&st.stderr));
         assert!(String::from_utf8_lossy(&st.stdout).contains(&format!("{family} sound")));
-        let t: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join(format!("{family}.truth.json"))).unwrap())
-                .unwrap();
+        let t: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("{family}.truth.json"))).unwrap(),
+        )
+        .unwrap();
         let p = &t["params"];
         // Classic is the default, left out so older truth files stay as they are.
         assert_eq!(p["family"].as_str().unwrap_or("classic"), family);

@@ -88,7 +88,11 @@ fn every_family_renders_rewinds_to_the_same_samples_and_keeps_the_escapements_be
             for beat in whole_beats(&s).iter().skip(1) {
                 let n = idx(beat.unlock_rec_s, 48_000);
                 assert_eq!(a[n - 1], 0.0, "{family}: sound before the unlock at {}", beat.unlock_rec_s);
-                assert!(a[n..n + 8].iter().any(|v| *v != 0.0), "{family}: no unlock at {}", beat.unlock_rec_s);
+                assert!(
+                    a[n..n + 8].iter().any(|v| *v != 0.0),
+                    "{family}: no unlock at {}",
+                    beat.unlock_rec_s
+                );
             }
         }
         // Its truth records the family and parses back to the same recipe.
@@ -239,7 +243,11 @@ fn a_weak_stretch_keeps_only_a_weak_unlock_of_each_beat() {
             if b.unlock_rec_s >= weak.start_s + 0.05 && b.drop_rec_s < weak.end_s {
                 inside += 1;
                 assert!(unlock > 0.0, "{family}: no pulse at {}", b.unlock_rec_s);
-                assert!(drop < 0.15 * normal_drop, "{family}: a drop at {} ({drop} vs {normal_drop})", b.drop_rec_s);
+                assert!(
+                    drop < 0.15 * normal_drop,
+                    "{family}: a drop at {} ({drop} vs {normal_drop})",
+                    b.drop_rec_s
+                );
                 if !matches!(family, SoundFamily::Contact | SoundFamily::Echo) {
                     assert_eq!(drop, 0.0, "{family}: a drop at {}", b.drop_rec_s);
                 }
@@ -298,7 +306,10 @@ fn faults_out_of_range_are_refused_naming_the_flag() {
             },
             "--weak-stretch level",
         ),
-        (MechanicalParams { noise_gap: Some(Span { start_s: -1.0, end_s: 1.0 }), ..base.clone() }, "--noise-gap"),
+        (
+            MechanicalParams { noise_gap: Some(Span { start_s: -1.0, end_s: 1.0 }), ..base.clone() },
+            "--noise-gap",
+        ),
     ] {
         let e = Synth::mechanical(&p).unwrap_err().to_string();
         assert!(e.starts_with(flag) && !e.contains('\n'), "{flag}: {e}");

@@ -1040,11 +1040,8 @@ mod tests {
             audio_s: 20.0,
             analysis_s: 0.01,
         };
-        let results = [
-            mk(SoundFamily::Echo, true),
-            mk(SoundFamily::Classic, true),
-            mk(SoundFamily::Echo, false),
-        ];
+        let results =
+            [mk(SoundFamily::Echo, true), mk(SoundFamily::Classic, true), mk(SoundFamily::Echo, false)];
         let r = Report::from_results("t".into(), None, &results, 1, 1.0);
         let groups: Vec<&str> = r.by_family.iter().map(|row| row.group.as_str()).collect();
         assert_eq!(groups, ["classic", "echo"]);

@@ -228,7 +228,8 @@ impl Voicing {
                 }
                 v.event_gains = [1.0, r.range(0.2, 0.4), r.range(0.4, 0.65)];
                 let mut click = Resonance {
-                    partials: [Partial { freq_hz: 1.0, gain: 0.0, decay_ms: 1.0, phase_rad: 0.0 }; MAX_PARTIALS],
+                    partials: [Partial { freq_hz: 1.0, gain: 0.0, decay_ms: 1.0, phase_rad: 0.0 };
+                        MAX_PARTIALS],
                     count: 1 + (r.uniform() * 2.0) as usize,
                     attack_ms,
                 };
@@ -449,7 +450,13 @@ impl WatchGenerator {
     }
 
     /// The sounds one beat starts: (sound, gain, onset true seconds), in a fixed order.
-    fn voices(&self, index: u64, side: Side, t: [f64; 3], g: f64) -> ([(Resonance, f64, f64); MAX_VOICES], usize) {
+    fn voices(
+        &self,
+        index: u64,
+        side: Side,
+        t: [f64; 3],
+        g: f64,
+    ) -> ([(Resonance, f64, f64); MAX_VOICES], usize) {
         let v = &self.voicing;
         let s = side as usize;
         let mut out = [(v.sound.events[s][0], 0.0, 0.0); MAX_VOICES];

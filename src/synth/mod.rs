@@ -27,7 +27,9 @@
 //! It is deliberately strict: ticks are sparse, so at 10 dB the noise between ticks is loud. The
 //! hum and babble levels (`hum_db`, `babble_db`) are power ratios against the same `P_signal`.
 //! For negative scenarios the reference is the scenario's own sound. Dropouts silence everything
-//! (signal and noise) and are not counted in the powers. Integer formats add their own
+//! (signal and noise) and are not counted in the powers. The faults of [`family`] are part of
+//! the watch as rendered (a weak stretch or noise gap lowers `P_signal` a little); the recorder's
+//! clipping is not. Integer formats add their own
 //! quantisation noise (negligible at 16 bits and up; 8-bit is for format tests only).
 use crate::measurement::Kind;
 use crate::source::{AudioInfo, BlockSource};
@@ -788,14 +790,15 @@ impl Synth {
         let clock = mechanical::BeatClock::new(esc, seeds.main, p.jitter_us, p.amplitude_wobble);
         let voicing = Voicing::draw(p.family, seeds.main, p.attack_ms, p.event_gains);
         let faults = family::GeneratorFaults {
-            weak: p.weak_stretch.map(|w| (tl.recorder_to_true_s(w.start_s), tl.recorder_to_true_s(w.end_s), w.level)),
+            weak: p
+                .weak_stretch
+                .map(|w| (tl.recorder_to_true_s(w.start_s), tl.recorder_to_true_s(w.end_s), w.level)),
             gap: p.noise_gap.map(|g| {
                 let fs = p.sample_rate_hz as f64;
                 ((g.start_s * fs).ceil() as u64, (g.end_s * fs).ceil() as u64)
             }),
         };
-        let gen =
-            family::WatchGenerator::new(clock.clone(), voicing.clone(), seeds.main, tl, faults, CHUNK);
+        let gen = family::WatchGenerator::new(clock.clone(), voicing.clone(), seeds.main, tl, faults, CHUNK);
         let first = {
             let mut c = clock.clone();
             loop {
