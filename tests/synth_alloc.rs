@@ -3,7 +3,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use tickproof::source::BlockSource;
-use tickproof::synth::{MechanicalParams, Negative, NegativeParams, Synth};
+use tickproof::synth::{MechanicalParams, Negative, NegativeParams, SoundFamily, Span, Synth, WeakStretch};
 
 struct Counting;
 
@@ -77,5 +77,29 @@ fn negative_scenarios_and_rewind_stream_without_allocating() {
         let rewind = allocations() - before;
         let (_, second) = stream(&mut s, 333);
         assert_eq!((first, rewind, second), (0, 0, 0), "{}", sc.name());
+    }
+}
+
+#[test]
+fn every_sound_family_with_every_fault_streams_and_rewinds_without_allocating() {
+    for family in SoundFamily::ALL {
+        let p = MechanicalParams {
+            bph: 36000,
+            duration_s: 120.0,
+            snr_db: Some(20.0),
+            knocks_per_min: 10.0,
+            family,
+            clip_level: Some(0.5),
+            weak_stretch: Some(WeakStretch { start_s: 10.0, end_s: 30.0, level: 0.1 }),
+            noise_gap: Some(Span { start_s: 40.0, end_s: 45.0 }),
+            ..MechanicalParams::default()
+        };
+        let mut s = Synth::mechanical(&p).unwrap();
+        let (_, first) = stream(&mut s, 4096);
+        let before = allocations();
+        s.rewind().unwrap();
+        let rewind = allocations() - before;
+        let (_, second) = stream(&mut s, 777);
+        assert_eq!((first, rewind, second), (0, 0, 0), "{family}");
     }
 }

@@ -109,3 +109,68 @@ fn synth_writes_every_format_and_negative_kind() {
         assert!(t["bph"].is_null());
     }
 }
+
+#[test]
+fn synth_writes_every_sound_family_with_its_faults_into_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    for family in ["classic", "resonant", "unlock-loud", "contact", "echo"] {
+        let out = dir.path().join(format!("{family}.wav"));
+        let st = tickproof()
+            .arg("synth")
+            .arg(&out)
+            .args(["--family", family, "--duration-s", "2", "--snr-db", "20", "--clip", "0.6"])
+            .args(["--weak-stretch", "0.5,1.0,0.1", "--noise-gap", "1.2,1.5"])
+            .output()
+            .unwrap();
+        assert_eq!(st.status.code(), Some(0), "{family}: {}", String::from_utf8_lossy(&st.stderr));
+        assert!(String::from_utf8_lossy(&st.stdout).contains(&format!("{family} sound")));
+        let t: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("{family}.truth.json"))).unwrap(),
+        )
+        .unwrap();
+        let p = &t["params"];
+        // Classic is the default, left out so older truth files stay as they are.
+        assert_eq!(p["family"].as_str().unwrap_or("classic"), family);
+        assert_eq!(p["clip_level"], 0.6);
+        assert_eq!(p["weak_stretch"], serde_json::json!({"start_s": 0.5, "end_s": 1.0, "level": 0.1}));
+        assert_eq!(p["noise_gap"], serde_json::json!({"start_s": 1.2, "end_s": 1.5}));
+        let r = hound::WavReader::open(&out).unwrap();
+        assert_eq!(r.duration(), 96_000);
+    }
+    let st = tickproof().args(["synth", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&st.stdout);
+    for flag in ["--family", "unlock-loud", "--clip", "--weak-stretch", "--noise-gap"] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
+fn synth_refuses_bad_family_and_fault_flags_with_one_line_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bad.wav");
+    for bad in [
+        &["--clip", "0.05"][..],
+        &["--clip", "1.5"],
+        &["--weak-stretch", "1,2"],
+        &["--weak-stretch", "a,b,c"],
+        &["--weak-stretch", "3,2,0.1"],
+        &["--weak-stretch", "1,30,0.1"],
+        &["--weak-stretch", "1,2,1.5"],
+        &["--noise-gap", "5"],
+        &["--noise-gap", "2,1"],
+        &["--noise-gap", "-1,1"],
+        &["--kind", "noise", "--family", "echo"],
+        &["--kind", "speech", "--noise-gap", "1,2"],
+    ] {
+        let st = tickproof().arg("synth").arg(&out).args(bad).output().unwrap();
+        assert_eq!(st.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&st.stderr);
+        assert!(err.contains("bad.wav") && err.trim().lines().count() == 1, "{bad:?}: {err}");
+        assert!(!out.exists() && !dir.path().join("bad.truth.json").exists());
+    }
+    // An unknown family is a usage error too (clap's own message, listing the families).
+    let st = tickproof().arg("synth").arg(&out).args(["--family", "bell"]).output().unwrap();
+    assert_eq!(st.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&st.stderr).contains("unlock-loud"));
+    assert!(leftovers(dir.path()).is_empty());
+}

@@ -2,11 +2,15 @@
 use std::path::Path;
 use tickproof::cli::synth::render;
 use tickproof::measurement::Kind;
-use tickproof::synth::{SampleFormat, Truth, MODEL_VERSION};
+use tickproof::synth::{SampleFormat, Scenario, SoundFamily, Truth, MODEL_VERSION};
 
-const EXPECTED: [&str; 5] = [
+const EXPECTED: [&str; 9] = [
     "mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s",
     "mech-28800bph-rate-12.5-be1.20ms-amp300-snr15dB-hum50-knocks6-44.1k-20s",
+    "mech-18000bph-rate+5.0-be0.80ms-amp280-snr22dB-resonant-48k-20s",
+    "mech-25200bph-rate-3.0-be0.30ms-amp260-snr20dB-contact-44.1k-20s",
+    "mech-36000bph-rate+15.0-be0.50ms-amp240-snr25dB-echo-44.1k-20s",
+    "mech-19800bph-rate-7.5-be1.00ms-amp290-snr23dB-unlock-loud-44.1k-20s",
     "none-speech-48k-10s",
     "none-noise-48k-10s",
     "none-metronome-100bpm-48k-10s",
@@ -67,6 +71,10 @@ fn fixture_names_state_their_content() {
                 );
                 assert!(name.starts_with(&want), "{name} vs {want}");
                 assert_eq!(t.lift_angle_deg, Some(52.0));
+                // A family other than classic is named just before the sample rate.
+                let Scenario::Mechanical(p) = &t.params else { panic!("{name}: not a watch recipe") };
+                let named = SoundFamily::ALL.iter().find(|f| name.contains(&format!("-{}-{khz}", f.name())));
+                assert_eq!(named.copied().unwrap_or(SoundFamily::Classic), p.family, "{name}");
             }
             _ => assert!(name.starts_with(&format!("none-{}", t.scenario)), "{name}"),
         }
@@ -83,5 +91,6 @@ fn fixture_names_state_their_content() {
 fn fixtures_stay_small() {
     let total: u64 =
         std::fs::read_dir(fixtures()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
-    assert!(total < 8 << 20, "fixtures take {total} bytes");
+    // Four 20 s watch recordings, one per new sound family, joined the original five.
+    assert!(total < 16 << 20, "fixtures take {total} bytes");
 }

@@ -1,6 +1,9 @@
 //! `tickproof synth OUT.wav`: write a recording with known truth and `OUT.truth.json` beside it.
 use super::{ExitCode, Failure};
-use crate::synth::{self, MechanicalParams, Negative, NegativeParams, SampleFormat, Scenario, Synth};
+use crate::synth::{
+    self, MechanicalParams, Negative, NegativeParams, SampleFormat, Scenario, SoundFamily, Span, Synth,
+    WeakStretch,
+};
 use std::path::{Path, PathBuf};
 
 /// What to synthesise.
@@ -26,6 +29,34 @@ pub enum KindArg {
     Metronome,
     /// Knocks alone.
     Knocks,
+}
+
+/// How a watch's beats sound (the families of `synth::family`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FamilyArg {
+    /// The original model: one fixed sound per movement, the drop loudest.
+    Classic,
+    /// Damped resonances with new phases and jittered partials at every beat.
+    Resonant,
+    /// The unlock loudest, with a close secondary click after the unlock and the drop.
+    UnlockLoud,
+    /// A contact microphone: band-limited (1-4 kHz) with a long case ringing (3-15 ms).
+    Contact,
+    /// Room echo: 3-6 delayed, attenuated copies of the sound (2-40 ms).
+    Echo,
+}
+
+impl FamilyArg {
+    /// The library's family.
+    pub fn family(self) -> SoundFamily {
+        match self {
+            FamilyArg::Classic => SoundFamily::Classic,
+            FamilyArg::Resonant => SoundFamily::Resonant,
+            FamilyArg::UnlockLoud => SoundFamily::UnlockLoud,
+            FamilyArg::Contact => SoundFamily::Contact,
+            FamilyArg::Echo => SoundFamily::Echo,
+        }
+    }
 }
 
 /// Sample encodings.
@@ -117,6 +148,19 @@ pub struct Args {
     /// Dropouts (silenced spans) a minute.
     #[arg(long, default_value_t = 0.0)]
     pub dropouts_per_min: f64,
+    /// How the watch's beats sound (--kind mechanical).
+    #[arg(long, value_enum, default_value = "classic")]
+    pub family: FamilyArg,
+    /// Fault: clip the recording hard at LEVEL times the clean watch's peak (0.1..1).
+    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true)]
+    pub clip: Option<f64>,
+    /// Fault: from START to END seconds only a weak unlock-like pulse of each beat remains, at
+    /// LEVEL (0..1) times the loudest sub-event (e.g. 5,9,0.1).
+    #[arg(long, value_name = "START,END,LEVEL", allow_hyphen_values = true)]
+    pub weak_stretch: Option<String>,
+    /// Fault: from START to END seconds the watch is not heard, noise only (e.g. 12,14).
+    #[arg(long, value_name = "START,END", allow_hyphen_values = true)]
+    pub noise_gap: Option<String>,
     /// Metronome clicks a minute (--kind metronome).
     #[arg(long, default_value_t = 100.0)]
     pub metronome_bpm: f64,
@@ -142,8 +186,42 @@ pub fn truth_path(out: &Path) -> PathBuf {
     out.with_extension("truth.json")
 }
 
+/// Parses `N` comma-separated numbers of a flag's value, or says in one line what it wants.
+fn numbers<const N: usize>(flag: &str, form: &str, text: &str) -> Result<[f64; N], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let bad = || format!("{flag} {text:?} is not {form} (numbers separated by commas)");
+    if parts.len() != N {
+        return Err(bad());
+    }
+    let mut out = [0.0; N];
+    for (o, p) in out.iter_mut().zip(parts) {
+        *o = p.parse::<f64>().map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
 impl Args {
-    /// Resolves the raw arguments into a scenario.
+    /// The fault stretches: (weak stretch, noise gap), or a one-line reason.
+    pub fn stretches(&self) -> Result<(Option<WeakStretch>, Option<Span>), String> {
+        let weak = match &self.weak_stretch {
+            Some(t) => {
+                let [start_s, end_s, level] = numbers::<3>("--weak-stretch", "START,END,LEVEL", t)?;
+                Some(WeakStretch { start_s, end_s, level })
+            }
+            None => None,
+        };
+        let gap = match &self.noise_gap {
+            Some(t) => {
+                let [start_s, end_s] = numbers::<2>("--noise-gap", "START,END", t)?;
+                Some(Span { start_s, end_s })
+            }
+            None => None,
+        };
+        Ok((weak, gap))
+    }
+
+    /// Resolves the raw arguments into a scenario (the fault stretches must parse: see
+    /// [`Args::stretches`]; unparsable ones are left out here).
     pub fn scenario(&self) -> Scenario {
         let negative = |scenario: Negative| {
             Scenario::None(NegativeParams {
@@ -184,6 +262,10 @@ impl Args {
                 knocks_per_min: self.knocks_per_min,
                 babble_db: self.babble_db,
                 dropouts_per_min: self.dropouts_per_min,
+                family: self.family.family(),
+                clip_level: self.clip,
+                weak_stretch: self.stretches().ok().and_then(|s| s.0),
+                noise_gap: self.stretches().ok().and_then(|s| s.1),
                 ..MechanicalParams::default()
             }),
             KindArg::Noise => negative(Negative::Noise),
@@ -296,6 +378,16 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             }
         }
     }
+    let watch_only = args.family != FamilyArg::Classic
+        || args.clip.is_some()
+        || args.weak_stretch.is_some()
+        || args.noise_gap.is_some();
+    if watch_only && args.kind != KindArg::Mechanical {
+        return Err(Failure::usage(format!(
+            "{shown}: --family, --clip, --weak-stretch and --noise-gap need --kind mechanical"
+        )));
+    }
+    args.stretches().map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     if matches!(args.kind, KindArg::Quartz) {
         return write_quartz(&args, &out, &truth_out);
     }
@@ -322,7 +414,13 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         let clipped = s.clipped_samples();
         let what = match (truth.bph, truth.rate_s_per_day, truth.beat_error_ms, truth.amplitude_deg) {
             (Some(b), Some(r), Some(be), Some(a)) => {
-                format!("mechanical {b} bph, rate {r:+.3} s/day, beat error {be:.3} ms, amplitude {a:.1} deg")
+                let family = match &truth.params {
+                    Scenario::Mechanical(p) => p.family,
+                    _ => SoundFamily::Classic,
+                };
+                format!(
+                    "mechanical {b} bph, rate {r:+.3} s/day, beat error {be:.3} ms, amplitude {a:.1} deg, {family} sound"
+                )
             }
             _ => format!("no watch ({})", truth.scenario),
         };

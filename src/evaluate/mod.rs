@@ -4,8 +4,10 @@
 //! * [`run_sweep`]: a seeded sweep synthesised in memory (no files): every standard beat rate,
 //!   rate -300..+300 s/day, beat error 0..5 ms, amplitude 140..330 deg, lift angle 40..60 deg,
 //!   SNR bands 6-10, 10-20 and 20-40 dB, 44.1/48/96 kHz, recorder clock +-100 ppm (given to the
-//!   analysis as a known calibration), 20 s each; plus recordings with no watch (noise, pink
-//!   noise, speech, music, silence, dither, a metronome, knocks).
+//!   analysis as a known calibration), 20 s each, each in one of the five sound families of
+//!   [`crate::synth::family`] (drawn from the case's key with a stream of its own, so every other
+//!   parameter of a case is what it was before families existed); plus recordings with no watch
+//!   (noise, pink noise, speech, music, silence, dither, a metronome, knocks).
 //! * [`run_dir`]: a folder of recordings, each `NAME.wav` (or `.flac`) with `NAME.truth.json`
 //!   beside it in the form `tickproof synth` writes ([`crate::synth::Truth`]).
 //!
@@ -23,6 +25,8 @@
 //!   ([`crate::synth::Truth::amplitude_by_convention_deg`]), not the model's swing `A`; the two
 //!   differ only at second order in the beat error.
 //! * Coverage is the share of those recordings whose truth lies within the reported +-u95.
+//! * The watch recordings are grouped by beat rate, by SNR band and by sound family
+//!   ([`Report::by_family`]; a folder's truth files without a family are `classic`).
 //! * Speed is audio seconds over analysis seconds, per core, timed as the worker thread's
 //!   on-CPU time where the system tells (Linux), else wall-clock time: for the sweep the audio is rendered
 //!   to memory first and only [`analyze_source`] is timed; for a folder [`analyze_path`] is
@@ -32,7 +36,7 @@ use crate::measurement::{
 };
 use crate::source::MemorySource;
 use crate::synth::rng::Rng;
-use crate::synth::{MechanicalParams, Negative, NegativeParams, Scenario, Synth, Truth};
+use crate::synth::{MechanicalParams, Negative, NegativeParams, Scenario, SoundFamily, Synth, Truth};
 use serde::Serialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -166,6 +170,7 @@ pub fn sweep_cases(cfg: &SweepConfig) -> Vec<Case> {
                     snr_db: Some(r.range(lo, hi)),
                     duration_s: SWEEP_DURATION_S,
                     seed: r.next_u64(),
+                    family: sweep_family(cfg.seed, key),
                     ..MechanicalParams::default()
                 };
                 cases.push(Case {
@@ -210,6 +215,13 @@ pub fn sweep_cases(cfg: &SweepConfig) -> Vec<Case> {
     cases
 }
 
+/// The sound family of the sweep's watch case `key`: uniform over [`SoundFamily::ALL`], from a
+/// stream of its own (so the other draws of the case do not move).
+pub fn sweep_family(seed: u64, key: u64) -> SoundFamily {
+    let mut r = Rng::new(mix(seed, key) ^ 0xFA_3117_5EED_0007);
+    pick(&mut r, &SoundFamily::ALL)
+}
+
 fn mix(seed: u64, key: u64) -> u64 {
     Rng::new(seed ^ key.rotate_left(17)).next_u64() ^ key
 }
@@ -231,6 +243,9 @@ pub struct CaseResult {
     pub truth_bph: Option<u32>,
     /// SNR band of the truth.
     pub snr_band: SnrBand,
+    /// Sound family of a watch recording (`None` without a watch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<SoundFamily>,
     /// What the analysis found.
     pub measured_kind: Kind,
     /// Beat rate found.
@@ -267,6 +282,10 @@ impl CaseResult {
             truth_kind: truth.kind,
             truth_bph: truth.bph,
             snr_band: SnrBand::of(truth.snr_db),
+            family: match &truth.params {
+                Scenario::Mechanical(p) => Some(p.family),
+                _ => None,
+            },
             measured_kind: m.kind,
             measured_bph: m.bph,
             rate_s_per_day: err(m.rate_s_per_day, truth.rate_s_per_day),
@@ -398,6 +417,8 @@ pub struct Report {
     pub by_bph: Vec<Row>,
     /// Watch recordings by SNR band.
     pub by_snr: Vec<Row>,
+    /// Watch recordings by sound family (in [`SoundFamily::ALL`] order, those present).
+    pub by_family: Vec<Row>,
     /// Watch recordings at SNR 10 dB and up (or without noise): where the targets apply.
     pub snr_10_db_and_up: Row,
     /// Every watch recording.
@@ -478,6 +499,11 @@ impl Report {
             by_snr: bands
                 .iter()
                 .map(|&b| Row::of(b.label().into(), results.iter().filter(|r| r.snr_band == b)))
+                .collect(),
+            by_family: SoundFamily::ALL
+                .iter()
+                .filter(|&&fam| results.iter().any(|r| r.family == Some(fam)))
+                .map(|&fam| Row::of(fam.name().into(), results.iter().filter(|r| r.family == Some(fam))))
                 .collect(),
             snr_10_db_and_up: Row::of(
                 ">=10 dB".into(),
@@ -579,6 +605,10 @@ pub fn run_case(case: &Case) -> CaseResult {
         },
         truth_bph: None,
         snr_band: SnrBand::Clean,
+        family: match &case.scenario {
+            Scenario::Mechanical(p) => Some(p.family),
+            _ => None,
+        },
         measured_kind: Kind::None,
         measured_bph: None,
         rate_s_per_day: None,
@@ -819,7 +849,7 @@ impl fmt::Display for Report {
         let header = |f: &mut fmt::Formatter<'_>, first: &str| {
             writeln!(
                 f,
-                "{first:<9} {:>5} {:>6} | {:^24} | {:^24} | {:^24} | {:^14} | {:>7}",
+                "{first:<11} {:>5} {:>6} | {:^24} | {:^24} | {:^24} | {:^14} | {:>7}",
                 "cases",
                 "bph ok",
                 "rate err s/day",
@@ -830,7 +860,7 @@ impl fmt::Display for Report {
             )?;
             writeln!(
                 f,
-                "{:<9} {:>5} {:>6} | {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7} | {:>4} {:>4} {:>4} | {:>7}",
+                "{:<11} {:>5} {:>6} | {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7} | {:>4} {:>4} {:>4} | {:>7}",
                 "", "", "%", "mean", "rms", "max", "mean", "rms", "max", "mean", "rms", "max", "rate", "be", "amp",
                 "x rt"
             )
@@ -838,7 +868,7 @@ impl fmt::Display for Report {
         let row = |f: &mut fmt::Formatter<'_>, r: &Row| {
             writeln!(
                 f,
-                "{:<9} {:>5} {:>6.1} | {} | {} | {} | {} {} {} | {:>7.0}",
+                "{:<11} {:>5} {:>6.1} | {} | {} | {} | {} {} {} | {:>7.0}",
                 r.group,
                 r.cases,
                 r.bph_correct_pct,
@@ -864,6 +894,11 @@ impl fmt::Display for Report {
             }
             row(f, &self.snr_10_db_and_up)?;
             row(f, &self.all)?;
+            writeln!(f)?;
+            header(f, "family")?;
+            for r in &self.by_family {
+                row(f, r)?;
+            }
             let missing: usize = self.all.amplitude_missing;
             if self.all.missed > 0 || missing > 0 {
                 writeln!(
@@ -961,6 +996,60 @@ mod tests {
         for fs in SWEEP_SAMPLE_RATES_HZ {
             assert!(rates.contains(&fs), "{fs} Hz never drawn");
         }
+    }
+
+    #[test]
+    fn sweep_cases_draw_every_sound_family_from_the_case_key_alone() {
+        let cases = sweep_cases(&SweepConfig::quick());
+        let fams: Vec<SoundFamily> = cases
+            .iter()
+            .filter_map(|c| match &c.scenario {
+                Scenario::Mechanical(p) => Some(p.family),
+                _ => None,
+            })
+            .collect();
+        for f in SoundFamily::ALL {
+            assert!(fams.contains(&f), "{f} never drawn");
+        }
+        // The family comes from a stream of its own: the key and master seed decide it.
+        for (bi, _) in STANDARD_BPH.iter().enumerate() {
+            let key = (bi as u64) << 40;
+            assert_eq!(sweep_family(1, key), sweep_family(1, key));
+        }
+        let cfg = SweepConfig::quick();
+        let c = &cases[0];
+        let Scenario::Mechanical(p) = &c.scenario else { panic!("first case is a watch") };
+        assert_eq!(p.family, sweep_family(cfg.seed, 0));
+    }
+
+    #[test]
+    fn the_report_groups_watch_results_by_family() {
+        let mk = |family: SoundFamily, bph_ok: bool| CaseResult {
+            name: family.name().into(),
+            scenario: "watch".into(),
+            truth_kind: Kind::Mechanical,
+            truth_bph: Some(28800),
+            snr_band: SnrBand::Db20To40,
+            family: Some(family),
+            measured_kind: Kind::Mechanical,
+            measured_bph: Some(if bph_ok { 28800 } else { 21600 }),
+            rate_s_per_day: bph_ok.then(|| Figure::new(0.5, 1.0)),
+            beat_error_ms: bph_ok.then(|| Figure::new(0.02, 0.01)),
+            amplitude_deg: bph_ok.then(|| Figure::new(1.0, 2.0)),
+            reason: None,
+            audio_s: 20.0,
+            analysis_s: 0.01,
+        };
+        let results =
+            [mk(SoundFamily::Echo, true), mk(SoundFamily::Classic, true), mk(SoundFamily::Echo, false)];
+        let r = Report::from_results("t".into(), None, &results, 1, 1.0);
+        let groups: Vec<&str> = r.by_family.iter().map(|row| row.group.as_str()).collect();
+        assert_eq!(groups, ["classic", "echo"]);
+        assert_eq!((r.by_family[1].cases, r.by_family[1].bph_correct_pct), (2, 50.0));
+        assert_eq!(r.by_family[1].beat_error_ms.unwrap().coverage_pct, 0.0);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["by_family"][1]["group"], "echo");
+        assert!(r.to_string().contains("family"));
     }
 
     #[test]

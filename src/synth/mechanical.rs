@@ -24,9 +24,9 @@
 //! both: [`Escapement::amplitude_deg`] (the model's `A`) and
 //! [`Escapement::amplitude_by_convention_deg`].
 
-use super::resonance::{Partial, Resonance, Ringing, MAX_PARTIALS};
+use super::resonance::{Partial, Resonance, MAX_PARTIALS};
 use super::rng::Rng;
-use super::{Error, Generator, Timeline};
+use super::Error;
 use std::f64::consts::PI;
 
 /// Which half-swing a beat belongs to.
@@ -295,56 +295,6 @@ impl BeatClock {
         let gain = (1.0 + self.wobble * self.rng.gauss()).max(0.0);
         let o = &self.offsets[j as usize % 2];
         (j, side, [base + o[0] + shift, base + o[1] + shift, base + o[2] + shift], gain)
-    }
-}
-
-/// The generator of a mechanical watch's ticks (no noise).
-pub(crate) struct TickGenerator {
-    clock: BeatClock,
-    sound: TickSound,
-    gains: [f64; 3],
-    timeline: Timeline,
-    active: Vec<Ringing>,
-    /// The next beat, drawn but not yet started.
-    pending: Option<(u64, Side, [f64; 3], f64)>,
-}
-
-impl TickGenerator {
-    pub(crate) fn new(clock: BeatClock, sound: TickSound, gains: [f64; 3], timeline: Timeline) -> Self {
-        let mut g =
-            TickGenerator { clock, sound, gains, timeline, active: Vec::with_capacity(256), pending: None };
-        g.reset();
-        g
-    }
-}
-
-impl Generator for TickGenerator {
-    fn reset(&mut self) {
-        self.clock.reset();
-        self.active.clear();
-        self.pending = Some(self.clock.next_beat());
-    }
-
-    fn render_add(&mut self, start: u64, gain: f64, out: &mut [f64]) {
-        let end = start + out.len() as u64;
-        // Start every beat whose unlock falls before the end of this block.
-        while let Some((_, side, times, g)) = self.pending {
-            if self.timeline.first_sample_at_or_after(times[0]) >= end {
-                break;
-            }
-            let s = side as usize;
-            for ((sound, gain), t) in self.sound.events[s].iter().zip(self.gains).zip(times) {
-                self.active.push(Ringing::start(sound, g * gain, t, &self.timeline));
-            }
-            self.pending = Some(self.clock.next_beat());
-        }
-        let tl = self.timeline;
-        for ev in self.active.iter_mut() {
-            if ev.next_sample() < end {
-                ev.render_add(start, gain, out, &tl);
-            }
-        }
-        self.active.retain(|e| !e.finished());
     }
 }
 

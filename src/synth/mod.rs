@@ -6,7 +6,9 @@
 //! beside a file: the exact figures the model realises, plus the recipe that regenerates it.
 //!
 //! * Watch: [`MechanicalParams`], the escapement model of [`mechanical`] (beat times exact to
-//!   the sub-sample, see [`Synth::beat_events`]).
+//!   the sub-sample, see [`Synth::beat_events`]), heard through one of the sound families of
+//!   [`family`] ([`SoundFamily`]: `classic`, `resonant`, `unlock-loud`, `contact`, `echo`), with
+//!   optional faults (clipping, a weak stretch, a noise gap).
 //! * No watch: [`NegativeParams`] with a [`Negative`] scenario (noise, speech, music, silence,
 //!   dither, a metronome at a non-watch rate, knocks).
 //! * Quartz: [`quartz::QuartzParams`] and [`quartz::QuartzSynth`] (stepper-motor clicks,
@@ -25,7 +27,9 @@
 //! It is deliberately strict: ticks are sparse, so at 10 dB the noise between ticks is loud. The
 //! hum and babble levels (`hum_db`, `babble_db`) are power ratios against the same `P_signal`.
 //! For negative scenarios the reference is the scenario's own sound. Dropouts silence everything
-//! (signal and noise) and are not counted in the powers. Integer formats add their own
+//! (signal and noise) and are not counted in the powers. The faults of [`family`] are part of
+//! the watch as rendered (a weak stretch or noise gap lowers `P_signal` a little); the recorder's
+//! clipping is not. Integer formats add their own
 //! quantisation noise (negligible at 16 bits and up; 8-bit is for format tests only).
 use crate::measurement::Kind;
 use crate::source::{AudioInfo, BlockSource};
@@ -33,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 mod babble;
+pub mod family;
 pub mod mechanical;
 mod noise;
 pub mod quartz;
@@ -40,6 +45,7 @@ pub mod resonance;
 pub mod rng;
 mod scenes;
 
+pub use family::{ContactResponse, EchoTap, SecondaryClicks, SoundFamily, Span, Voicing, WeakStretch};
 pub use mechanical::{BeatEvent, Escapement, Side, TickSound};
 use rng::Rng;
 
@@ -47,7 +53,8 @@ use rng::Rng;
 /// parameters would give different samples (fixtures are then regenerated on purpose).
 pub const MODEL_VERSION: u32 = 3;
 
-/// Peak level of a watch's loudest sub-event (drop) before noise, full scale = 1.
+/// Gain of a classic watch's sound (its loudest sub-event, the drop, has gain 1 before it), and
+/// the exact peak of the clean sound of every other family, full scale = 1.
 pub const WATCH_LEVEL: f64 = 0.2;
 
 /// Frames rendered at a time inside [`Synth::read_frames`] (the size of the internal scratch).
@@ -130,6 +137,10 @@ impl Timeline {
     /// Recorder time of sample `n` (what a reader of the file sees), seconds.
     pub fn recorder_time(&self, n: u64) -> f64 {
         n as f64 / self.sample_rate_hz as f64
+    }
+    /// Converts a recorder time (sample position / nominal rate) to true time, seconds.
+    pub fn recorder_to_true_s(&self, r: f64) -> f64 {
+        r * self.sample_rate_hz as f64 / self.eff
     }
     /// Converts a true time to recorder time (sample position / nominal rate), seconds.
     pub fn true_to_recorder_s(&self, t: f64) -> f64 {
@@ -225,6 +236,19 @@ pub struct MechanicalParams {
     pub babble_db: Option<f64>,
     /// Dropouts (silenced 20-300 ms spans) a minute, 0..=60.
     pub dropouts_per_min: f64,
+    /// How the beats sound ([`family`]); absent from older truth files, which are `classic`.
+    #[serde(default, skip_serializing_if = "SoundFamily::is_classic")]
+    pub family: SoundFamily,
+    /// Hard clipping of the recording at this fraction of the clean watch's peak, 0.1..=1, or
+    /// `None` (the [`family`] docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_level: Option<f64>,
+    /// A stretch where only a weak unlock-like pulse of each beat remains, or `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weak_stretch: Option<WeakStretch>,
+    /// A stretch where the watch is not heard (noise only), or `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_gap: Option<Span>,
 }
 
 impl Default for MechanicalParams {
@@ -252,6 +276,10 @@ impl Default for MechanicalParams {
             knocks_per_min: 0.0,
             babble_db: None,
             dropouts_per_min: 0.0,
+            family: SoundFamily::Classic,
+            clip_level: None,
+            weak_stretch: None,
+            noise_gap: None,
         }
     }
 }
@@ -432,6 +460,16 @@ fn check_range(name: &str, v: f64, lo: f64, hi: f64) -> Result<(), Error> {
     }
 }
 
+fn check_span(name: &str, start_s: f64, end_s: f64, duration_s: f64) -> Result<(), Error> {
+    if start_s.is_finite() && end_s.is_finite() && start_s >= 0.0 && start_s < end_s && end_s <= duration_s {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "{name} {start_s},{end_s} is not a stretch inside the recording (0 <= start < end <= {duration_s} s)"
+        )))
+    }
+}
+
 impl MechanicalParams {
     /// The shared settings.
     pub fn common(&self) -> Common {
@@ -465,6 +503,16 @@ impl MechanicalParams {
         check_range("--jitter-us", self.jitter_us, 0.0, 1000.0)?;
         check_range("--amplitude-wobble", self.amplitude_wobble, 0.0, 0.5)?;
         self.common().validate()?;
+        if let Some(c) = self.clip_level {
+            check_range("--clip", c, 0.1, 1.0)?;
+        }
+        if let Some(w) = self.weak_stretch {
+            check_span("--weak-stretch", w.start_s, w.end_s, self.duration_s)?;
+            check_range("--weak-stretch level", w.level, 0.0, 1.0)?;
+        }
+        if let Some(g) = self.noise_gap {
+            check_span("--noise-gap", g.start_s, g.end_s, self.duration_s)?;
+        }
         Escapement::solve(
             self.bph,
             self.rate_s_per_day,
@@ -649,6 +697,11 @@ pub struct Synth {
     noise: Vec<noise::WhiteNoise>,
     noise_sigma: f64,
     clock: Option<mechanical::BeatClock>,
+    voicing: Option<Voicing>,
+    /// Largest sample of the clean main sound, as scaled.
+    main_peak: f64,
+    /// The recorder's hard clipping level (infinite when off).
+    clip_limit: f64,
     scratch: Vec<f64>,
     pos: u64,
     clipped: u64,
@@ -686,8 +739,14 @@ impl Seeds {
 
 /// Mean power of a generator over a whole timeline (renders it once, then resets it).
 fn mean_power(g: &mut dyn Generator, frames: u64, scratch: &mut [f64]) -> f64 {
+    power_and_peak(g, frames, scratch).0
+}
+
+/// Mean power and largest absolute sample of a generator over a whole timeline.
+fn power_and_peak(g: &mut dyn Generator, frames: u64, scratch: &mut [f64]) -> (f64, f64) {
     g.reset();
     let mut sum = 0.0;
+    let mut peak = 0.0f64;
     let mut n = 0u64;
     while n < frames {
         let m = (frames - n).min(scratch.len() as u64) as usize;
@@ -695,10 +754,22 @@ fn mean_power(g: &mut dyn Generator, frames: u64, scratch: &mut [f64]) -> f64 {
         buf.fill(0.0);
         g.render_add(n, 1.0, buf);
         sum += buf.iter().map(|v| v * v).sum::<f64>();
+        peak = buf.iter().fold(peak, |p, v| p.max(v.abs()));
         n += m as u64;
     }
     g.reset();
-    sum / frames as f64
+    (sum / frames as f64, peak)
+}
+
+/// How the main sound of a recording is scaled.
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    /// By a fixed gain.
+    Gain(f64),
+    /// To this RMS (a fixed gain when silent).
+    Rms(f64, f64),
+    /// So its largest sample is this.
+    Peak(f64),
 }
 
 impl Synth {
@@ -717,8 +788,17 @@ impl Synth {
         let seeds = Seeds::new(p.seed);
         let tl = Timeline::new(p.sample_rate_hz, p.recorder_ppm, common.frames());
         let clock = mechanical::BeatClock::new(esc, seeds.main, p.jitter_us, p.amplitude_wobble);
-        let sound = TickSound::from_seed(seeds.main, p.attack_ms);
-        let gen = mechanical::TickGenerator::new(clock.clone(), sound, p.event_gains, tl);
+        let voicing = Voicing::draw(p.family, seeds.main, p.attack_ms, p.event_gains);
+        let faults = family::GeneratorFaults {
+            weak: p
+                .weak_stretch
+                .map(|w| (tl.recorder_to_true_s(w.start_s), tl.recorder_to_true_s(w.end_s), w.level)),
+            gap: p.noise_gap.map(|g| {
+                let fs = p.sample_rate_hz as f64;
+                ((g.start_s * fs).ceil() as u64, (g.end_s * fs).ceil() as u64)
+            }),
+        };
+        let gen = family::WatchGenerator::new(clock.clone(), voicing.clone(), seeds.main, tl, faults, CHUNK);
         let first = {
             let mut c = clock.clone();
             loop {
@@ -764,8 +844,13 @@ impl Synth {
             sample_format: None,
             params: Scenario::Mechanical(p.clone()),
         };
-        let mut s = Synth::assemble(Box::new(gen), WATCH_LEVEL, None, &common, &seeds, truth)?;
+        let level = if p.family.is_classic() { Level::Gain(WATCH_LEVEL) } else { Level::Peak(WATCH_LEVEL) };
+        let mut s = Synth::assemble(Box::new(gen), level, &common, &seeds, truth)?;
         s.clock = Some(clock);
+        s.voicing = Some(voicing);
+        if let Some(c) = p.clip_level {
+            s.clip_limit = c * s.main_peak;
+        }
         Ok(s)
     }
 
@@ -827,7 +912,8 @@ impl Synth {
             sample_format: None,
             params: Scenario::None(p.clone()),
         };
-        let mut s = Synth::assemble(main, gain, rms, &common, &seeds, truth)?;
+        let level = rms.map_or(Level::Gain(gain), |r| Level::Rms(r, gain));
+        let mut s = Synth::assemble(main, level, &common, &seeds, truth)?;
         if p.scenario == Negative::Knocks {
             s.truth.knocks_per_min = if p.knocks_per_min > 0.0 { p.knocks_per_min } else { 10.0 };
         }
@@ -845,24 +931,27 @@ impl Synth {
         truth: Truth,
     ) -> Result<Self, Error> {
         common.validate()?;
-        Synth::assemble(main, gain, target_rms, common, &Seeds::new(common.seed), truth)
+        let level = target_rms.map_or(Level::Gain(gain), |r| Level::Rms(r, gain));
+        Synth::assemble(main, level, common, &Seeds::new(common.seed), truth)
     }
 
     fn assemble(
         mut main: Box<dyn Generator>,
-        gain: f64,
-        target_rms: Option<f64>,
+        level: Level,
         c: &Common,
         seeds: &Seeds,
         mut truth: Truth,
     ) -> Result<Self, Error> {
         let tl = Timeline::new(c.sample_rate_hz, c.recorder_ppm, c.frames());
         let mut scratch = vec![0.0f64; CHUNK];
-        // Pre-pass: the exact mean power of the clean reference sound, as rendered.
-        let raw_power = mean_power(main.as_mut(), tl.frames(), &mut scratch);
-        let main_gain = match target_rms {
-            Some(r) if raw_power > 0.0 => r / raw_power.sqrt(),
-            _ => gain,
+        // Pre-pass: the exact mean power (and peak) of the clean reference sound, as rendered.
+        let (raw_power, raw_peak) = power_and_peak(main.as_mut(), tl.frames(), &mut scratch);
+        let main_gain = match level {
+            Level::Gain(g) => g,
+            Level::Rms(r, _) if raw_power > 0.0 => r / raw_power.sqrt(),
+            Level::Rms(_, g) => g,
+            Level::Peak(p) if raw_peak > 0.0 => p / raw_peak,
+            Level::Peak(p) => p,
         };
         let power = raw_power * main_gain * main_gain;
         let relative = c.snr_db.is_some() || c.hum_hz.is_some() || c.babble_db.is_some();
@@ -916,6 +1005,9 @@ impl Synth {
             noise,
             noise_sigma,
             clock: None,
+            voicing: None,
+            main_peak: raw_peak * main_gain,
+            clip_limit: f64::INFINITY,
             scratch,
             pos: 0,
             clipped: 0,
@@ -930,6 +1022,16 @@ impl Synth {
     /// The sample instants.
     pub fn timeline(&self) -> Timeline {
         self.timeline
+    }
+
+    /// The per-movement sound choices of a watch recording (its family's [`Voicing`]).
+    pub fn voicing(&self) -> Option<&Voicing> {
+        self.voicing.as_ref()
+    }
+
+    /// Largest sample of the clean watch (or scenario) sound, before noise and faults' clipping.
+    pub fn clean_peak(&self) -> f64 {
+        self.main_peak
     }
 
     /// Samples clamped to [-1, 1] so far (since the last rewind), counted per channel.
@@ -1009,18 +1111,20 @@ impl BlockSource for Synth {
                 }
             }
             let block = &mut out[done * ch..(done + m) * ch];
+            let lim = self.clip_limit;
             for c in 0..ch {
                 let own = if sigma > 0.0 && !shared_noise { Some(&mut self.noise[c]) } else { None };
                 match own {
                     Some(g) => {
                         for (o, x) in block[c..].iter_mut().step_by(ch).zip(&self.scratch[..m]) {
-                            let v = x + sigma * g.sample();
+                            let v = (x + sigma * g.sample()).clamp(-lim, lim);
                             self.clipped += (v.abs() > 1.0) as u64;
                             *o = v.clamp(-1.0, 1.0) as f32;
                         }
                     }
                     None => {
                         for (o, x) in block[c..].iter_mut().step_by(ch).zip(&self.scratch[..m]) {
+                            let x = x.clamp(-lim, lim);
                             self.clipped += (x.abs() > 1.0) as u64;
                             *o = x.clamp(-1.0, 1.0) as f32;
                         }
