@@ -5,7 +5,7 @@
 //! and the unlock and drop of each side, as the beat error and amplitude are combined from them.
 use tickproof::beats::acquire::RateScan;
 use tickproof::measurement::{AnalysisConfig, Analyzer};
-use tickproof::source::{self, BlockSource as _};
+use tickproof::source;
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();

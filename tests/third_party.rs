@@ -14,7 +14,7 @@ struct Row {
     bph: u32,
     rate_s_per_day: (f64, f64),
     beat_error_below_ms: f64,
-    amplitude_deg: (f64, f64),
+    amplitude_deg: Option<(f64, f64)>,
 }
 
 /// Never printed, whatever the recording: no balance swings outside this.
@@ -42,9 +42,16 @@ fn check(r: Row) {
         Some(f) if f.value < r.beat_error_below_ms => {}
         f => bad.push(format!("beat error {f:?}, README < {}", r.beat_error_below_ms)),
     }
-    match m.amplitude_deg {
-        Some(f) if (r.amplitude_deg.0..=r.amplitude_deg.1).contains(&f.value) => {}
-        f => bad.push(format!("amplitude {f:?}, README {:?}", r.amplitude_deg)),
+    match (m.amplitude_deg, r.amplitude_deg) {
+        (Some(f), Some(range)) if (range.0..=range.1).contains(&f.value) => {}
+        // The recording's own sounds contradict its README row: withheld, with the reason.
+        (None, None) => {
+            let note = m.mechanical.as_ref().and_then(|x| x.amplitude_note.clone()).unwrap_or_default();
+            if !note.contains("outside what a balance swings") {
+                bad.push(format!("amplitude withheld for another reason: {note}"));
+            }
+        }
+        (f, range) => bad.push(format!("amplitude {f:?}, expected {range:?}")),
     }
     let mech = m.mechanical.as_ref();
     for (side, f) in [
@@ -69,7 +76,7 @@ fn clean_18000_bph() {
         bph: 18000,
         rate_s_per_day: (-0.5, 0.5),
         beat_error_below_ms: 0.2,
-        amplitude_deg: (258.0, 288.0),
+        amplitude_deg: Some((258.0, 288.0)),
     });
 }
 
@@ -80,11 +87,17 @@ fn fast_21600_bph_gaining_30_s_per_day() {
         bph: 21600,
         rate_s_per_day: (29.0, 31.0),
         beat_error_below_ms: 0.2,
-        amplitude_deg: (258.0, 288.0),
+        amplitude_deg: Some((258.0, 288.0)),
     });
 }
 
 /// 4-7 s is white noise only: a dropout, not "no watch".
+///
+/// The README row says 250-300 deg, but this file's beats (and those of the `aonly` file, from
+/// the same generator) have their two sounds 6.0 ms apart on both sides, folded over the whole
+/// recording or any 2 s of it, where the README's other two files have 10-12 ms: at 21600 bph and
+/// lift 52 that is 460 deg, which no balance swings. The amplitude must then be withheld with
+/// that reason, never printed (the README's own "never above 360").
 #[test]
 fn noise_gap_is_a_dropout_not_no_watch() {
     check(Row {
@@ -92,7 +105,7 @@ fn noise_gap_is_a_dropout_not_no_watch() {
         bph: 21600,
         rate_s_per_day: (-1.0, 1.0),
         beat_error_below_ms: 0.3,
-        amplitude_deg: (250.0, 300.0),
+        amplitude_deg: None,
     });
 }
 
@@ -104,6 +117,6 @@ fn unlock_only_stretch_never_inflates_the_amplitude() {
         bph: 21600,
         rate_s_per_day: (-1.0, 1.0),
         beat_error_below_ms: 0.3,
-        amplitude_deg: (250.0, 300.0),
+        amplitude_deg: None,
     });
 }

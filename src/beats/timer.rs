@@ -4,7 +4,9 @@
 //! rejected (knock, speech, dropout, timing outlier), and folded into the estimators'
 //! accumulators: the tic/toc line fits, and per event window (about 2 s) the averaged envelope of
 //! each side, from which the unlock and drop of that window are read when it closes. The
-//! templates follow slow changes of the sound (an exponential average of matching beats).
+//! templates stay as learnt: a template that followed the sound would carry its own alignment
+//! errors forward, a random walk of the time reference that bends the rate (measured: three times
+//! the rate error on sounds that change from beat to beat).
 //!
 //! All buffers and FFT plans are allocated in [`BeatTimer::new`]; [`BeatTimer::push`] allocates
 //! nothing, so memory is flat for any length of recording.
@@ -21,8 +23,7 @@ pub const EVENT_WINDOW_S: f64 = 2.0;
 pub const EVENT_WINDOW_MIN_BEATS: u64 = 12;
 /// Most event readings kept (thinned by two when reached: more than two hours).
 pub const MAX_EVENT_READINGS: usize = 4096;
-/// Weight of a new matching beat in its side's envelope template.
-pub const TEMPLATE_WEIGHT: f32 = 1.0 / 32.0;
+
 /// Most per-beat records kept for plots (thinned by two when reached).
 pub const MAX_RECORDS: usize = 16_384;
 const RING: usize = 64;
@@ -95,11 +96,9 @@ pub struct BeatTimer {
     envelope: Vec<f32>,
     corr: Vec<f32>,
     frame: Vec<f32>,
-    // Per side: the template envelope (length `lt`), its zero-mean spectrum and energy.
-    tmpl: [Vec<f32>; 2],
+    // Per side: the template envelope's zero-mean spectrum and energy.
     tspec: [Vec<C32>; 2],
     t_energy: [f64; 2],
-    tmpl_updates: [u32; 2],
     // Raw samples `buf[0..len]` start at absolute sample `buf_start`.
     buf: Vec<f32>,
     buf_len: usize,
@@ -202,11 +201,10 @@ impl BeatTimer {
         let ev_slots =
             (((EVENT_WINDOW_S * fs / t.beat_period).ceil() as u64).max(EVENT_WINDOW_MIN_BEATS) + 1) & !1;
         let mut frame = vec![0.0f32; n];
-        let tmpl = [t.sides[0].envelope.clone(), t.sides[1].envelope.clone()];
         let mut tspec = [vec![C32::default(); bins], vec![C32::default(); bins]];
         let mut t_energy = [0.0; 2];
         for s in 0..2 {
-            t_energy[s] = template_spectrum(&mut sp, &tmpl[s], &mut frame, &mut tspec[s]);
+            t_energy[s] = template_spectrum(&mut sp, &t.sides[s].envelope, &mut frame, &mut tspec[s]);
         }
         BeatTimer {
             sp,
@@ -216,10 +214,8 @@ impl BeatTimer {
             envelope: vec![0.0; n],
             corr: vec![0.0; n],
             frame,
-            tmpl,
             tspec,
             t_energy,
-            tmpl_updates: [0; 2],
             buf: vec![0.0; 2 * n + max_block],
             buf_len: 0,
             buf_start: 0,
@@ -444,7 +440,6 @@ impl BeatTimer {
         let resid = t - pred;
         let energy = span as f32;
         // Judge against the recent accepted beats.
-        let mut typical = false;
         if self.ring_len >= 8 {
             let len = self.ring_len;
             let med_rho = ring_median(&self.rho_ring, len, &mut self.scratch);
@@ -463,7 +458,6 @@ impl BeatTimer {
             if resid.abs() > (6.0 * sigma).max(1.0) {
                 return self.reject(slot, t_unlock, rho, Rejection::Timing);
             }
-            typical = rho >= med_rho && energy < 3.0 * med_e;
         } else if (rho as f64) < 0.5 * self.t.median_rho || resid.abs() > 0.8 * self.t.search as f64 {
             return self.reject(slot, t_unlock, rho, Rejection::Mismatch);
         }
@@ -488,38 +482,25 @@ impl BeatTimer {
             self.ev_t0 = t;
         }
         self.ev_fit.add(k, side as f64, u);
-        self.accumulate(side, lag, typical);
+        self.accumulate(side, lag);
         self.record(BeatRecord { slot, t: t_unlock, rho, rejected: None });
     }
 
-    /// Adds the envelope advanced by the (fractional) lag, so the beat lands on the frame
-    /// origin, to the open event window and the whole-recording sums (as power), and to the
-    /// side's template (as amplitude) when the beat is a typical one.
-    fn accumulate(&mut self, side: usize, lag: f64, typical: bool) {
+    /// Adds the power envelope advanced by the (fractional) lag, so the beat lands on the frame
+    /// origin, to the open event window and the whole-recording sums.
+    fn accumulate(&mut self, side: usize, lag: f64) {
         let lt = self.t.lt;
         let i0 = lag.floor() as usize;
         let f = lag - lag.floor();
         let env = &self.envelope;
-        let w = TEMPLATE_WEIGHT;
         for j in 0..lt.min(env.len() - i0 - 1) {
             let (a, b) = (env[i0 + j] as f64, env[i0 + j + 1] as f64);
             let p = a * a * (1.0 - f) + b * b * f;
             self.ev_sum[side][j] += p;
             self.whole_sum[side][j] += p;
-            if typical {
-                let v = (a * (1.0 - f) + b * f) as f32;
-                self.tmpl[side][j] += w * (v - self.tmpl[side][j]);
-            }
         }
         self.ev_count[side] += 1;
         self.whole_count[side] += 1;
-        if typical {
-            self.tmpl_updates[side] += 1;
-            if self.tmpl_updates[side] % 16 == 0 {
-                self.t_energy[side] =
-                    template_spectrum(&mut self.sp, &self.tmpl[side], &mut self.frame, &mut self.tspec[side]);
-            }
-        }
     }
 
     /// Closes the open event window: reads its unlock and drop per side (when each side has

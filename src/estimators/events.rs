@@ -195,8 +195,15 @@ pub fn find_with(
     // the attack's, so an earlier peak at least half as loud within `merge` samples before the
     // loudest is the drop's first; sub-events further before it (the impulse, lever noises on a
     // real watch) are not.
-    let loudest = (start..end).filter(|&i| is_peak(i)).max_by(|&a, &b| env[a].total_cmp(&env[b]));
-    let first_strong = loudest.filter(|&l| env[l] > floor + 0.15 * (peak - floor)).map(|l| {
+    //
+    // "Loudest" is read as the sharpest attack: the most the envelope rises within about a
+    // millisecond before a peak. A drop is the loudest attack after the unlock even where the
+    // ringing of the case or the room keeps the level of earlier sounds up (a contact microphone,
+    // an echo), or where the unlock itself is the louder sound.
+    let w = (2.0 * merge).max(8.0) as usize;
+    let rise = |i: usize| env[i] - env[i.saturating_sub(w)..i].iter().copied().fold(f32::INFINITY, f32::min);
+    let loudest = (start..end).filter(|&i| is_peak(i)).max_by(|&a, &b| rise(a).total_cmp(&rise(b)));
+    let first_strong = loudest.filter(|&l| rise(l) > 0.15 * (peak - floor)).map(|l| {
         let half = floor + 0.5 * (env[l] - floor);
         let from = (l as f64 - merge).max(start as f64) as usize;
         (from..=l).find(|&i| is_peak(i) && env[i] >= half).unwrap_or(l)
