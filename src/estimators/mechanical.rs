@@ -138,11 +138,11 @@ impl SideReadings {
                 r.cd.push(w.c + d1 - d0);
             }
             let a = [amp_of(&e0), amp_of(&e1)];
-            for s in 0..2 {
-                if let (Some(v), Some(d)) = (a[s], w.events[s].drop) {
+            for (s, (v, e)) in a.iter().zip(&w.events).enumerate() {
+                if let (Some(v), Some(d)) = (*v, e.drop) {
                     if v.is_finite() {
                         r.amp[s].push(v);
-                        r.ut[s].push(d - w.events[s].unlock);
+                        r.ut[s].push(d - e.unlock);
                     }
                 }
             }
