@@ -63,16 +63,29 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Zero-mean copy of `t` in an `n` frame and its half spectrum, for envelope correlation.
 fn zero_mean_spectrum(sp: &mut Spectral, t: &[f32], n: usize) -> (Vec<C32>, f64) {
-    let mean = t.iter().map(|&v| v as f64).sum::<f64>() / t.len().max(1) as f64;
     let mut frame = vec![0.0f32; n];
-    let mut energy = 0.0;
+    let mut spec = vec![C32::default(); n / 2 + 1];
+    let energy = zero_mean_spectrum_into(sp, t, &mut frame, &mut spec);
+    (spec, energy)
+}
+
+/// Zero-mean copy of `t` into `frame` (zero past `t`), its half spectrum into `spec`; returns
+/// its energy. Allocates nothing.
+pub(crate) fn zero_mean_spectrum_into(
+    sp: &mut Spectral,
+    t: &[f32],
+    frame: &mut [f32],
+    spec: &mut [C32],
+) -> f64 {
+    let mean = t.iter().map(|&v| v as f64).sum::<f64>() / t.len().max(1) as f64;
+    frame.iter_mut().for_each(|v| *v = 0.0);
+    let mut e = 0.0;
     for (f, &v) in frame.iter_mut().zip(t) {
         *f = (v as f64 - mean) as f32;
-        energy += (*f as f64).powi(2);
+        e += (*f as f64) * (*f as f64);
     }
-    let mut spec = vec![C32::default(); n / 2 + 1];
-    sp.forward(&frame, &mut spec);
-    (spec, energy)
+    sp.forward(frame, spec);
+    e
 }
 
 /// Aligns every row of `rows` to `tmpl` (length `n`, lags within `+-s`): (lag, correlation).

@@ -10,7 +10,7 @@
 //!
 //! All buffers and FFT plans are allocated in [`BeatTimer::new`]; [`BeatTimer::push`] allocates
 //! nothing, so memory is flat for any length of recording.
-use super::template::Templates;
+use super::template::{zero_mean_spectrum_into, Templates};
 use crate::conditioning::spectral::{Band, Spectral, C32};
 use crate::estimators::events::{self, Events};
 use crate::estimators::fit::TicTocFit;
@@ -172,20 +172,6 @@ fn ring_median(ring: &[f32], len: usize, scratch: &mut [f32]) -> f32 {
     *s.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
 }
 
-/// Zero-mean copy of `t` into `frame` (zero past `t`), its half spectrum into `spec`; returns
-/// its energy.
-fn template_spectrum(sp: &mut Spectral, t: &[f32], frame: &mut [f32], spec: &mut [C32]) -> f64 {
-    let mean = t.iter().map(|&v| v as f64).sum::<f64>() / t.len().max(1) as f64;
-    frame.iter_mut().for_each(|v| *v = 0.0);
-    let mut e = 0.0;
-    for (f, &v) in frame.iter_mut().zip(t) {
-        *f = (v as f64 - mean) as f32;
-        e += (*f as f64) * (*f as f64);
-    }
-    sp.forward(frame, spec);
-    e
-}
-
 impl BeatTimer {
     /// A timer for the templates `t`, accepting blocks of at most `max_block` samples.
     pub fn new(t: Templates, max_block: usize) -> Self {
@@ -204,7 +190,7 @@ impl BeatTimer {
         let mut tspec = [vec![C32::default(); bins], vec![C32::default(); bins]];
         let mut t_energy = [0.0; 2];
         for s in 0..2 {
-            t_energy[s] = template_spectrum(&mut sp, &t.sides[s].envelope, &mut frame, &mut tspec[s]);
+            t_energy[s] = zero_mean_spectrum_into(&mut sp, &t.sides[s].envelope, &mut frame, &mut tspec[s]);
         }
         BeatTimer {
             sp,
