@@ -179,6 +179,12 @@ impl Spectral {
         for ((h, a), b) in self.half.iter_mut().zip(x).zip(t) {
             *h = a * b.conj() * s;
         }
+        self.inverse_half(out);
+    }
+
+    /// Inverse real transform of `self.half` into `out`, unscaled (the imaginary parts of the
+    /// DC and Nyquist bins, which a real signal cannot have, are dropped).
+    fn inverse_half(&mut self, out: &mut [f32]) {
         self.half[0].im = 0.0;
         let last = self.n / 2;
         self.half[last].im = 0.0;
@@ -191,12 +197,7 @@ impl Spectral {
     /// `inverse_real(forward(x)) == x` for an all-pass band.
     pub fn inverse_real(&mut self, spec: &[C32], out: &mut [f32]) {
         self.half.copy_from_slice(spec);
-        self.half[0].im = 0.0;
-        let last = self.n / 2;
-        self.half[last].im = 0.0;
-        self.c2r
-            .process_with_scratch(&mut self.half, out, &mut self.c2r_scratch)
-            .expect("lengths fixed at plan");
+        self.inverse_half(out);
         let s = 1.0 / self.n as f32;
         for v in out.iter_mut() {
             *v *= s;
