@@ -18,8 +18,8 @@ pub struct Events {
     pub floor: f32,
     /// Peak of the loudest event.
     pub peak: f32,
-    /// How ill-defined the unlock onset is: the distance between the steepest-rise and the
-    /// half-rise onsets of the same edge (samples). Zero for a clean step.
+    /// How ill-defined the unlock onset is: the range of three onset rules (low rise, half
+    /// rise, steepest rise) on the same edge, samples. Zero for a clean step.
     pub unlock_spread: f64,
     /// The same for the drop.
     pub drop_spread: f64,
@@ -139,6 +139,14 @@ fn crossing(env: &[f32], from: usize, peak: usize, frac: f32) -> f64 {
     (i - 1) as f64 + if b > a { ((level - a) / (b - a)) as f64 } else { 0.0 }
 }
 
+/// How ill-defined the onset `on` (read by the low-rise rule) of the event peaking at `peak` is:
+/// the range of the three onset rules (low rise, half rise, steepest rise), samples. Zero for a
+/// clean step; wide where the sound grows slowly (a resonant pickup) or its partials interfere.
+fn definition_spread(env: &[f32], from: usize, peak: usize, on: f64) -> f64 {
+    let (s, h) = (steepest_rise(env, from, peak), half_rise(env, from, peak));
+    on.max(s).max(h) - on.min(s).min(h)
+}
+
 fn percentile(v: &[f32], q: f64, scratch: &mut [f32]) -> f32 {
     let s = &mut scratch[..v.len()];
     s.copy_from_slice(v);
@@ -182,7 +190,7 @@ pub fn find_with(
     let up = local_peak_after(env, first, hi - 1);
     let ufrom = first.saturating_sub(((up - first) * 3).max(8)).max(lo);
     let unlock = low_rise(env, ufrom, up);
-    let unlock_spread = (steepest_rise(env, ufrom, up) - half_rise(env, ufrom, up)).abs();
+    let unlock_spread = definition_spread(env, ufrom, up, unlock);
     let mut drop_spread = 0.0;
     // Drop: loudest local peak whose onset falls in the physical window after the unlock.
     let w_lo = unlock + t_range.0 * 0.8;
@@ -211,7 +219,7 @@ pub fn find_with(
     let drop = first_strong.and_then(|p| {
         let back = (p as f64 - 0.5 * (p as f64 - unlock)).max(up as f64) as usize;
         let on = low_rise(env, back, p);
-        drop_spread = (steepest_rise(env, back, p) - half_rise(env, back, p)).abs();
+        drop_spread = definition_spread(env, back, p, on);
         (on > unlock + 0.5 * t_range.0 && on < unlock + t_range.1 * 1.05).then_some(on)
     });
     let _ = imax;
@@ -229,7 +237,7 @@ pub fn refine(env: &[f32], hint: &Events, radius: f64) -> Events {
         let start = (h.max(lo as f64) as usize).min(hi);
         let p = local_peak_after(env, start, (start + (2.0 * radius) as usize).min(env.len() - 2));
         let on = low_rise(env, lo, p);
-        (on, (steepest_rise(env, lo, p) - half_rise(env, lo, p)).abs())
+        (on, definition_spread(env, lo, p, on))
     };
     let (unlock, unlock_spread) = at(hint.unlock);
     let d = hint.drop.map(at);

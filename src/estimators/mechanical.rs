@@ -27,14 +27,14 @@ pub const MAX_JITTER_MS: f64 = 1.0;
 /// Smallest in-band tick-to-gap ratio (dB) of a watch's ticks.
 pub const MIN_SNR_DB: f64 = 3.0;
 /// Standard uncertainty of an onset in one window's average, as a multiple of its definition
-/// spread (the distance between the steepest-rise and half-rise onsets of the same edge): a
-/// sharp onset has both rules agree; interference between the partials of a sound pulls them
-/// apart, and the onset is then known only to about that distance.
-pub const ONSET_SPREAD_K: f64 = 3.0;
+/// spread (the range of three onset rules on the same edge: low rise, half rise, steepest rise).
+/// A sharp onset has the rules agree; a sound that grows slowly (a resonant pickup) or whose
+/// partials interfere pulls them apart, and the onset is then known only to about that range.
+pub const ONSET_SPREAD_K: f64 = 0.45;
 /// [`ONSET_SPREAD_K`] for the beat error, whose offsets are read between like onsets of the two
-/// sides (their definition errors partly cancel). Both factors are set so that the u95 covers the
-/// truth about 95% of the time over sweeps of every synthetic sound family.
-pub const BEAT_ERROR_ONSET_K: f64 = 1.7;
+/// sides (their definition errors largely cancel). Both factors are set so that, over sweeps of
+/// every synthetic sound family, the u95 covers the truth 90-98% of the time.
+pub const BEAT_ERROR_ONSET_K: f64 = 0.5;
 /// Fewest event windows (about 2 s each) for a beat error or an amplitude with a u95.
 pub const MIN_WINDOWS: usize = 3;
 /// The amplitudes a balance can swing, degrees: below about 100 a watch stops, above about 360
