@@ -318,6 +318,9 @@ pub fn acquire_among(env: &Envelope, forced_bph: Option<u32>, prior: Option<u32>
     })
 }
 
+/// Longest moving-average ring of a [`RateScan`]'s high-pass (192 kHz needs 65).
+const MAX_RING: usize = 80;
+
 /// Seconds of envelope per stretch of a [`RateScan`].
 pub const SCAN_STRETCH_S: f64 = 12.0;
 
@@ -330,7 +333,11 @@ pub const SCAN_STRETCH_S: f64 = 12.0;
 pub struct RateScan {
     fs: f64,
     d: usize,
-    hp: HighPass4,
+    // The high-pass: the last `w` samples (a ring), their sum, and where the next goes.
+    ring: [f32; MAX_RING],
+    w: usize,
+    pos: usize,
+    ring_sum: f64,
     acc_e: f32,
     acc_n: usize,
     stretch: Vec<f32>,
@@ -351,7 +358,10 @@ impl RateScan {
         RateScan {
             fs: fs_hz,
             d,
-            hp: HighPass4::new(1500.0, fs_hz),
+            ring: [0.0; MAX_RING],
+            w: (((fs_hz / 3000.0).round() as usize) | 1).clamp(3, MAX_RING - 1),
+            pos: 0,
+            ring_sum: 0.0,
             acc_e: 0.0,
             acc_n: 0,
             stretch: Vec::with_capacity(stretch_len),
@@ -364,11 +374,37 @@ impl RateScan {
     }
 
     /// Feeds consecutive mono samples.
+    ///
+    /// The envelope here is of `x` less its moving average over about 1/3000 s (an odd number
+    /// `w` of samples, centred): a high-pass of 12 dB per octave up to about 1.5 kHz (-10 dB
+    /// there, -16 dB at 1 kHz, -28 dB at 500 Hz, -36 dB at 300 Hz) and nearly flat above, close
+    /// to the Butterworth of [`Envelope::of`] where it matters and several times cheaper over
+    /// every sample of a long recording (a running sum instead of two recursive sections).
     pub fn push(&mut self, x: &[f32]) {
-        for &v in x {
-            let y = self.hp.process(v);
-            self.acc_e += y * y;
-            self.acc_n += 1;
+        let mut rest = x;
+        let (w, half) = (self.w, (self.w - 1) / 2);
+        let inv_w = 1.0 / w as f64;
+        while !rest.is_empty() {
+            let take = (self.d - self.acc_n).min(rest.len());
+            let (run, tail) = rest.split_at(take);
+            // Summed in one running total, so the figures do not depend on how blocks are cut.
+            let mut e = self.acc_e;
+            let (mut pos, mut sum) = (self.pos, self.ring_sum);
+            // The centre of the window sits `half` samples behind the newest.
+            let mut centre = if pos >= half { pos - half } else { pos + w - half };
+            for &v in run {
+                sum += v as f64 - self.ring[pos] as f64;
+                self.ring[pos] = v;
+                let y = self.ring[centre] - (sum * inv_w) as f32;
+                e += y * y;
+                pos = if pos + 1 == w { 0 } else { pos + 1 };
+                centre = if centre + 1 == w { 0 } else { centre + 1 };
+            }
+            self.pos = pos;
+            self.ring_sum = sum;
+            self.acc_e = e;
+            self.acc_n += take;
+            rest = tail;
             if self.acc_n == self.d {
                 let e = (self.acc_e / self.d as f32).sqrt();
                 self.silent &= e == 0.0;
@@ -420,5 +456,57 @@ impl RateScan {
             None => crate::measurement::STANDARD_BPH.to_vec(),
         };
         choose_rate(&r, rate, &list, self.silent, forced_bph)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::BlockSource;
+    use crate::synth::{MechanicalParams, Synth};
+
+    fn watch() -> (Vec<f32>, u32) {
+        let p = MechanicalParams { bph: 21600, snr_db: Some(15.0), duration_s: 14.0, ..Default::default() };
+        let mut s = Synth::mechanical(&p).unwrap();
+        let mut x = vec![0.0f32; (p.duration_s * p.sample_rate_hz as f64) as usize];
+        let n = s.read_frames(&mut x).unwrap();
+        x.truncate(n);
+        (x, p.sample_rate_hz)
+    }
+
+    #[test]
+    fn the_rate_scan_does_not_depend_on_how_the_audio_is_cut_into_blocks() {
+        let (x, fs) = watch();
+        let scan = |block: usize| {
+            let mut s = RateScan::new(fs as f64);
+            for c in x.chunks(block) {
+                s.push(c);
+            }
+            s.finish(None).unwrap()
+        };
+        let whole = scan(x.len());
+        assert_eq!(whole.bph, 21600);
+        for block in [1, 7, 4096] {
+            assert_eq!(scan(block), whole, "blocks of {block}");
+        }
+    }
+
+    #[test]
+    fn the_rate_scan_high_pass_is_the_centred_moving_average_removed() {
+        // The slow reference: every sample less the mean of the w samples centred on it.
+        let fs = 48_000.0;
+        let x: Vec<f32> = (0..960).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.01).collect();
+        let mut s = RateScan::new(fs);
+        s.push(&x);
+        let (w, half, d) = (s.w, (s.w - 1) / 2, s.d);
+        let y = |n: usize| -> f64 {
+            let mean = (n + 1 - w..=n).map(|i| x[i] as f64).sum::<f64>() / w as f64;
+            x[n - half] as f64 - mean
+        };
+        // Compare the envelope of a block whose window is fully inside the signal.
+        let b = 10;
+        let want = ((b * d..(b + 1) * d).map(|n| y(n).powi(2)).sum::<f64>() / d as f64).sqrt();
+        let got = s.stretch[b] as f64;
+        assert!((got - want).abs() < 1e-4 * want.max(1e-6), "{got} vs {want}");
     }
 }
