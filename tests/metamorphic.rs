@@ -601,3 +601,74 @@ fn real_beats_on_an_exact_grid_read_the_grid_rate() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// A recording cut, or a watch whose sound changes: the analysis starts a new segment
+// ---------------------------------------------------------------------------------------------
+
+/// `a` with `cut_s` seconds removed at `at_s`: every beat after the cut moves against the ones
+/// before it, by a fraction of a beat (half a beat swaps tic and toc).
+fn cut(a: &Audio, at_s: f64, cut_s: f64) -> Audio {
+    let (i, j) = (a.frames_in(at_s), a.frames_in(at_s + cut_s));
+    Audio::mono([&a.samples[..i], &a.samples[j..]].concat(), a.fs)
+}
+
+fn assert_both_sides_of_the_change_are_used(label: &str, a: &Audio, cfg: &AnalysisConfig, m0: &Measurement) {
+    let m = analyze(a, cfg).expect("analysable");
+    println!("{}", row(label, &Ok(m.clone())));
+    assert_eq!(m.bph, m0.bph, "{label}");
+    // Beats from before and after the change: far more than one side alone.
+    assert!(
+        m.beats_used as f64 > 0.75 * m0.beats_used as f64,
+        "{label}: {} beats vs {}",
+        m.beats_used,
+        m0.beats_used
+    );
+    for (name, f, f0) in
+        [("beat error", m.beat_error_ms, m0.beat_error_ms), ("amplitude", m.amplitude_deg, m0.amplitude_deg)]
+    {
+        let (f, f0) = (f.expect(name), f0.expect(name));
+        assert!((f.value - f0.value).abs() <= f.u95.hypot(f0.u95), "{label}: {name} {f:?} vs {f0:?}");
+    }
+}
+
+#[test]
+fn a_real_recording_cut_in_the_middle_is_read_on_both_sides_of_the_cut() {
+    let Some(a) = seiko() else { return };
+    let cfg = lift(SEIKO_LIFT_DEG);
+    let m0 = analyze(&a, &cfg).expect("analysable");
+    // A fifth of a beat, and half a beat (tic and toc swap at the cut).
+    for cut_s in [0.033, 0.0833] {
+        assert_both_sides_of_the_change_are_used(
+            &format!("seiko cut {cut_s} s"),
+            &cut(&a, 20.0, cut_s),
+            &cfg,
+            &m0,
+        );
+    }
+}
+
+#[test]
+fn a_watch_whose_sound_changes_halfway_is_read_throughout() {
+    // The same watch heard two ways (moved on the microphone): the beat line goes on, the sound
+    // does not.
+    let p = MechanicalParams {
+        bph: 28800,
+        rate_s_per_day: 4.0,
+        beat_error_ms: 0.4,
+        amplitude_deg: 260.0,
+        snr_db: Some(25.0),
+        duration_s: 40.0,
+        seed: 5,
+        ..MechanicalParams::default()
+    };
+    let (a, truth) = render(&p);
+    let (b, _) = render(&MechanicalParams { family: SoundFamily::Resonant, seed: 6, ..p.clone() });
+    let half = a.frames_in(20.0);
+    let mixed = Audio::mono([&a.samples[..half], &b.samples[half..]].concat(), a.fs);
+    let cfg = lift(p.lift_angle_deg);
+    let m = analyze(&mixed, &cfg).expect("analysable");
+    println!("{}", row("sound changes at 20 s", &Ok(m.clone())));
+    assert!(m.beats_used as f64 > 0.75 * (40.0 * 8.0), "{} beats used", m.beats_used);
+    assert!(off_truth(&m, &truth).is_none(), "{:?}", off_truth(&m, &truth));
+}

@@ -275,6 +275,45 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     })
 }
 
+/// How alike two envelopes are: the largest Pearson correlation of the two over lags up to an
+/// eighth of the shorter, in their overlap.
+pub fn likeness(a: &[f32], b: &[f32]) -> f64 {
+    let n = a.len().min(b.len());
+    if n < 8 {
+        return 0.0;
+    }
+    let zm = |v: &[f32]| -> Vec<f64> {
+        let m = v[..n].iter().map(|&x| x as f64).sum::<f64>() / n as f64;
+        v[..n].iter().map(|&x| x as f64 - m).collect()
+    };
+    let (a, b) = (zm(a), zm(b));
+    let lim = (n / 8) as i64;
+    (-lim..=lim)
+        .map(|lag| {
+            let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+            for (i, &x) in a.iter().enumerate() {
+                let j = i as i64 + lag;
+                if (0..n as i64).contains(&j) {
+                    let y = b[j as usize];
+                    ab += x * y;
+                    aa += x * x;
+                    bb += y * y;
+                }
+            }
+            ab / (aa * bb).sqrt().max(1e-30)
+        })
+        .fold(f64::MIN, f64::max)
+}
+
+/// True when `new`'s sides are the other way round from `old`'s: its tic sounds like `old`'s
+/// toc and its toc like `old`'s tic.
+pub fn sides_swapped(new: &Templates, old: &Templates) -> bool {
+    let l = |a: &SideTemplate, b: &SideTemplate| likeness(&a.envelope, &b.envelope);
+    let same = l(&new.sides[0], &old.sides[0]) + l(&new.sides[1], &old.sides[1]);
+    let swapped = l(&new.sides[0], &old.sides[1]) + l(&new.sides[1], &old.sides[0]);
+    swapped > same
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,6 +157,7 @@ pub struct BeatTimer {
     pub samples_seen: u64,
     /// Samples of the recording before the timer's first sample (its times count from there).
     pub origin_samples: u64,
+    misses: u64,
 }
 
 impl std::fmt::Debug for BeatTimer {
@@ -244,6 +245,7 @@ impl BeatTimer {
             noise_power_sum: 0.0,
             samples_seen: 0,
             origin_samples: 0,
+            misses: 0,
             t,
         }
     }
@@ -251,6 +253,11 @@ impl BeatTimer {
     /// The templates the timer started from.
     pub fn templates(&self) -> &Templates {
         &self.t
+    }
+
+    /// Beat slots rejected in a row since the last accepted beat.
+    pub fn misses(&self) -> u64 {
+        self.misses
     }
 
     /// Beat slots per event window.
@@ -347,6 +354,7 @@ impl BeatTimer {
 
     fn reject(&mut self, slot: u64, t: f64, rho: f32, why: Rejection) {
         self.rejected[why as usize] += 1;
+        self.misses += 1;
         self.record(BeatRecord { slot, t, rho, rejected: Some(why) });
     }
 
@@ -457,6 +465,7 @@ impl BeatTimer {
         self.recent_pos = (self.recent_pos + 1) % LOCAL;
         self.recent_len = (self.recent_len + 1).min(LOCAL);
         self.accepted += 1;
+        self.misses = 0;
         self.rho_sum += rho as f64;
         self.tick_energy_sum += span;
         self.noise_power_sum += noise_p;

@@ -47,6 +47,35 @@ impl TicTocFit {
         self.c[4] += d[1] * e[2];
         self.c[5] += d[2] * e[2];
     }
+    /// The same fit of `u + d k` instead of `u`: its slope moves by `d` (for fits made against
+    /// different reference lines).
+    pub fn shifted(&self, d: f64) -> Self {
+        let mut f = *self;
+        let [kk, ks, _, ku, su, uu] = self.c;
+        f.mean[2] += d * self.mean[0];
+        f.c[3] = ku + d * kk;
+        f.c[4] = su + d * ks;
+        f.c[5] = uu + 2.0 * d * ku + d * d * kk;
+        f
+    }
+
+    /// Pools `other` into this fit, each keeping its own intercept: the slope and the side
+    /// offset are fitted over both, within each (segments of one recording timed apart). The
+    /// pooled intercept is meaningless.
+    pub fn pool(&mut self, other: &Self) {
+        let n = self.n + other.n;
+        if n == 0.0 {
+            return;
+        }
+        for (m, o) in self.mean.iter_mut().zip(other.mean) {
+            *m = (*m * self.n + o * other.n) / n;
+        }
+        for (c, o) in self.c.iter_mut().zip(other.c) {
+            *c += o;
+        }
+        self.n = n;
+    }
+
     /// Points added.
     pub fn len(&self) -> usize {
         self.n as usize
@@ -106,5 +135,21 @@ mod tests {
         let m = slopes.iter().sum::<f64>() / 400.0;
         let v = slopes.iter().map(|s| (s - m).powi(2)).sum::<f64>() / 399.0;
         assert!((v / predicted - 1.0).abs() < 0.2, "scatter {v} predicted {predicted}");
+    }
+    #[test]
+    fn pooled_segments_share_the_slope_but_not_the_intercept() {
+        // Two stretches of one line, the second timed against a reference 0.01 longer and
+        // with an arbitrary intercept: pooled, the slope and offset are the line's.
+        let (mut a, mut b) = (TicTocFit::default(), TicTocFit::default());
+        for k in 0..100 {
+            let s = (k % 2) as f64;
+            a.add(k as f64, s, 0.125 * k as f64 + 0.0004 * s);
+            b.add(k as f64, s, 7.0 + (0.125 - 0.01) * k as f64 + 0.0004 * s);
+        }
+        let mut p = a;
+        p.pool(&b.shifted(0.01));
+        let r = p.solve().unwrap();
+        assert!((r.b - 0.125).abs() < 1e-12 && (r.c - 0.0004).abs() < 1e-10, "{r:?}");
+        assert!(r.rss < 1e-9 && r.n == 200);
     }
 }

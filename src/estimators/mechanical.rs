@@ -16,6 +16,8 @@
 //!   (an amplitude outside 100..360 deg, a beat error over a beat, unlock and drop offsets more
 //!   than 1 ms apart). No u95 is below the timing resolution.
 use super::events::{self, Events};
+use super::fit::FitResult;
+use super::pooled::Pooled;
 use super::stats::{ar1_inflation, t95};
 use crate::beats::timer::{BeatTimer, EventReading, WINDOW_S};
 use crate::measurement::{
@@ -307,40 +309,102 @@ pub fn estimate(
     lift_deg: f64,
     recorder: &RecorderClock,
 ) -> Result<MechanicalEstimate, NotAWatch> {
-    let all_windows: Vec<_> = timer.windows.iter().copied().chain(timer.open_window()).collect();
-    let t = timer.templates().clone();
-    let fs = t.fs;
-    let origin = timer.origin_samples as f64;
+    estimate_segments(&[timer], bph, forced, lift_deg, recorder)
+}
+
+/// The rate and its 10 s windows from the pooled beat lines.
+struct RateReading {
+    rate: Figure,
+    windows: Vec<WindowRate>,
+    spread: Option<f64>,
+    /// Apparent beat period (recorder clock), seconds.
+    p_app: f64,
+    jitter_ms: f64,
+}
+
+fn rate_of_segments(p: &Pooled, g: &FitResult, bph: u32, recorder: &RecorderClock) -> RateReading {
+    let fs = p.fs;
     let ppm = recorder.recorder_ppm.value;
-    let clock = 1.0 + ppm * 1e-6;
-    let slots = timer.accepted + timer.rejected.iter().sum::<u64>();
-    let accepted_frac = timer.accepted as f64 / slots.max(1) as f64;
-    let mean_rho = timer.rho_sum / timer.accepted.max(1) as f64;
     let p_nom = 3600.0 / bph as f64;
-    let g = timer.global.solve();
-    let Some(g) = g.filter(|_| timer.accepted >= 12 && accepted_frac >= 0.4) else {
-        return Err(NotAWatch(format!(
-            "ticks at {bph} bph were heard in only {} of {} beat slots ({:.0}%): not a steady watch signal",
-            timer.accepted,
-            slots,
-            100.0 * accepted_frac
-        )));
-    };
-    let (_, ref_p) = timer.reference();
-    let p_app = (ref_p + g.b) / fs;
-    // Lag-1 autocorrelation pooled over windows; the window rates for the spread and Birge.
-    let (l1, l1n) = all_windows.iter().fold((0.0, 0.0), |a, w| (a.0 + w.lag1, a.1 + w.lag1_norm));
-    let rho1 = if l1n > 0.0 { l1 / l1n } else { 0.0 };
+    let p_app = (p.ref_p + g.b) / fs;
+    let rho1 = if p.lag1.1 > 0.0 { p.lag1.0 / p.lag1.1 } else { 0.0 };
     let infl = ar1_inflation(rho1);
     let jitter_ms = {
         let (rss, dof) =
-            timer.windows.iter().fold((0.0, 0.0), |a, w| (a.0 + w.fit.rss, a.1 + (w.fit.n as f64 - 3.0)));
+            p.windows.iter().fold((0.0, 0.0), |a, w| (a.0 + w.fit.rss, a.1 + (w.fit.n as f64 - 3.0)));
         if dof > 0.0 {
             (rss / dof).sqrt() / fs * 1000.0
         } else {
             (g.rss / (g.n as f64 - 3.0)).sqrt() / fs * 1000.0
         }
     };
+    let rate_of = |b_samples: f64| {
+        let per = (p.ref_p + b_samples) / fs;
+        correct_rate_s_per_day((p_nom / per - 1.0) * SECONDS_PER_DAY, ppm)
+    };
+    let drate_db = SECONDS_PER_DAY * p_nom / (p_app * p_app) / fs; // s/day per sample of slope
+    let full: Vec<_> =
+        p.windows.iter().filter(|w| w.fit.n >= 8 && (w.t1 - w.t0) >= 0.8 * WINDOW_S * fs).copied().collect();
+    let windows: Vec<WindowRate> = full
+        .iter()
+        .map(|w| WindowRate {
+            start_s: w.t0 / fs,
+            end_s: w.t1 / fs,
+            rate_s_per_day: Figure::new(
+                rate_of(w.fit.b),
+                t95(w.fit.n - 3) * (w.fit.var_b * infl).sqrt() * drate_db,
+            ),
+            beats: w.fit.n,
+        })
+        .collect();
+    // The timing resolution bounds the slope from below, however clean the recording.
+    let n = g.n as f64;
+    let var_floor = TIMING_RESOLUTION_SAMPLES.powi(2) * 12.0 / (n * (n * n - 1.0)).max(1.0);
+    let mut var_b = (g.var_b * infl).max(var_floor);
+    if full.len() >= 4 {
+        let chi2: f64 = full.iter().map(|w| (w.fit.b - g.b).powi(2) / (w.fit.var_b * infl).max(1e-30)).sum();
+        var_b *= (chi2 / (full.len() - 1) as f64).max(1.0);
+    }
+    let rate = rate_of(g.b);
+    let u_watch = t95(g.n - 3) * var_b.sqrt() * drate_db;
+    let u_rec = recorder.recorder_ppm.u95 * S_PER_DAY_PER_PPM * (1.0 + rate / SECONDS_PER_DAY);
+    let spread = (windows.len() >= 2).then(|| {
+        let m = windows.iter().map(|w| w.rate_s_per_day.value).sum::<f64>() / windows.len() as f64;
+        (windows.iter().map(|w| (w.rate_s_per_day.value - m).powi(2)).sum::<f64>()
+            / (windows.len() - 1) as f64)
+            .sqrt()
+    });
+    RateReading { rate: Figure::new(rate, u_watch.hypot(u_rec)), windows, spread, p_app, jitter_ms }
+}
+
+/// [`estimate`] over the segments of one recording (the analyser starts a new one when the
+/// beats stop matching; see [`Pooled`]).
+pub fn estimate_segments(
+    timers: &[&BeatTimer],
+    bph: u32,
+    forced: bool,
+    lift_deg: f64,
+    recorder: &RecorderClock,
+) -> Result<MechanicalEstimate, NotAWatch> {
+    let pooled = Pooled::of(timers);
+    let main = pooled.main();
+    let t = main.templates().clone();
+    let fs = t.fs;
+    let clock = 1.0 + recorder.recorder_ppm.value * 1e-6;
+    let slots = pooled.slots;
+    let accepted_frac = pooled.accepted as f64 / slots.max(1) as f64;
+    let mean_rho = pooled.rho_sum / pooled.accepted.max(1) as f64;
+    let p_nom = 3600.0 / bph as f64;
+    let Some(g) = pooled.global.solve().filter(|_| pooled.accepted >= 12 && accepted_frac >= 0.4) else {
+        return Err(NotAWatch(format!(
+            "ticks at {bph} bph were heard in only {} of {} beat slots ({:.0}%): not a steady watch signal",
+            pooled.accepted,
+            slots,
+            100.0 * accepted_frac
+        )));
+    };
+    let RateReading { rate: rate_fig, windows, spread, p_app, jitter_ms } =
+        rate_of_segments(&pooled, &g, bph, recorder);
     // An escapement repeats its sound to within a fraction of a millisecond; rhythmic sound
     // (music, a drum machine) drifts by milliseconds even when its tempo is steady.
     let max_jitter_ms = MAX_JITTER_MS.min(0.02 * p_nom * 1000.0);
@@ -350,53 +414,15 @@ pub fn estimate(
              stays within {max_jitter_ms:.2} ms): not a watch"
         )));
     }
-    let snr_db = 10.0 * ((timer.tick_energy_sum / t.lt as f64) / timer.noise_power_sum.max(1e-30)).log10();
+    let snr_db = pooled.snr_db;
     if snr_db < MIN_SNR_DB {
         return Err(NotAWatch(format!(
             "the repeating sound at {bph} bph stands only {snr_db:.1} dB above the sound between beats \
              (at least {MIN_SNR_DB} dB for a tick): not a watch"
         )));
     }
-    let rate_of = |b_samples: f64| {
-        let p = (ref_p + b_samples) / fs;
-        correct_rate_s_per_day((p_nom / p - 1.0) * SECONDS_PER_DAY, ppm)
-    };
-    let drate_db = SECONDS_PER_DAY * p_nom / (p_app * p_app) / fs; // s/day per sample of slope
-    let mut windows = Vec::new();
-    let full: Vec<_> = timer
-        .windows
-        .iter()
-        .filter(|w| w.fit.n >= 8 && (w.t1 - w.t0) >= 0.8 * WINDOW_S * fs)
-        .copied()
-        .collect();
-    for w in &full {
-        let u = t95(w.fit.n - 3) * (w.fit.var_b * infl).sqrt() * drate_db;
-        windows.push(WindowRate {
-            start_s: (w.t0 + origin) / fs,
-            end_s: (w.t1 + origin) / fs,
-            rate_s_per_day: Figure::new(rate_of(w.fit.b), u),
-            beats: w.fit.n,
-        });
-    }
-    let mut var_b = g.var_b * infl;
-    if full.len() >= 4 {
-        let chi2: f64 = full.iter().map(|w| (w.fit.b - g.b).powi(2) / (w.fit.var_b * infl).max(1e-30)).sum();
-        let birge2 = chi2 / (full.len() - 1) as f64;
-        var_b *= birge2.max(1.0);
-    }
-    let rate = rate_of(g.b);
-    let u_watch = t95(g.n - 3) * var_b.sqrt() * drate_db;
-    let u_rec = recorder.recorder_ppm.u95 * S_PER_DAY_PER_PPM * (1.0 + rate / SECONDS_PER_DAY);
-    let rate_fig = Figure::new(rate, (u_watch * u_watch + u_rec * u_rec).sqrt());
-    let spread = (windows.len() >= 2).then(|| {
-        let m = windows.iter().map(|w| w.rate_s_per_day.value).sum::<f64>() / windows.len() as f64;
-        (windows.iter().map(|w| (w.rate_s_per_day.value - m).powi(2)).sum::<f64>()
-            / (windows.len() - 1) as f64)
-            .sqrt()
-    });
+    let readings = &pooled.readings;
     // Beat error and amplitude: one reading per event window (about 2 s), combined robustly.
-    let readings: Vec<EventReading> =
-        timer.event_readings.iter().copied().chain(timer.open_event_reading()).collect();
     let p_true = p_app / clock;
     let t_osc = 2.0 * p_true;
     let ms = |samples: f64| samples / fs / clock * 1000.0;
@@ -406,7 +432,7 @@ pub fn estimate(
             lift_deg / (2.0 * (std::f64::consts::PI * t_s / t_osc).sin())
         })
     };
-    let sides = SideReadings::of(&readings, amp_of);
+    let sides = SideReadings::of(readings, amp_of);
     let floor_ms = ms(TIMING_RESOLUTION_SAMPLES);
     let (beat_error, beat_error_note) = beat_error_of(&sides, ms, floor_ms, p_true * 1000.0);
     // How much the amplitude changes per sample of unlock-to-drop time, at amplitude `a`.
@@ -422,12 +448,12 @@ pub fn estimate(
     let quality = (accepted_frac * mean_rho * mean_rho).clamp(0.0, 1.0);
     let whole: [Option<Events>; 2] = std::array::from_fn(|s| {
         let mut env = vec![0.0f32; t.lt];
-        events::from_power(&timer.whole_sum[s], timer.whole_count[s] as f64, &mut env);
+        events::from_power(&main.whole_sum[s], main.whole_count[s] as f64, &mut env);
         events::find(&env, 0, t.lt, t.t_range, 0.0006 * fs)
     });
     let waveforms = std::array::from_fn(|s| {
         let mut env = vec![0.0f32; t.lt];
-        events::from_power(&timer.whole_sum[s], timer.whole_count[s] as f64, &mut env);
+        events::from_power(&main.whole_sum[s], main.whole_count[s] as f64, &mut env);
         AveragedBeat {
             dt_ms: 1000.0 / fs,
             samples: env,
@@ -435,19 +461,7 @@ pub fn estimate(
             drop_ms: whole[s].and_then(|e| e.drop.map(|d| d / fs * 1000.0)),
         }
     });
-    let paper_strip = {
-        let used = timer.records.iter().filter(|r| r.rejected.is_none());
-        let first = timer.records.iter().find(|r| r.rejected.is_none()).map(|r| (r.slot, r.t));
-        match first {
-            Some((k0, t0)) => used
-                .map(|r| {
-                    let late = (r.t - t0) / fs - (r.slot - k0) as f64 * p_nom;
-                    ((r.t + origin) / fs, -late * 1000.0, (r.slot % 2) as u8)
-                })
-                .collect(),
-            None => Vec::new(),
-        }
-    };
+    let paper_strip = pooled.paper_strip(p_nom);
     Ok(MechanicalEstimate {
         mechanical: Mechanical {
             bph,
@@ -464,8 +478,8 @@ pub fn estimate(
             jitter_ms,
             rate_spread_s_per_day: spread,
             windows,
-            beats_used: timer.accepted as usize,
-            beats_rejected: (slots - timer.accepted) as usize,
+            beats_used: pooled.accepted as usize,
+            beats_rejected: (slots - pooled.accepted) as usize,
         },
         quality,
         snr_db,

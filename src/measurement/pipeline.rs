@@ -20,6 +20,13 @@ use std::path::{Path, PathBuf};
 pub const BLOCK_FRAMES: usize = 4096;
 /// Seconds of audio used to recognise the beat rate and learn the beat's sound.
 pub const ACQUISITION_S: f64 = 12.0;
+/// Seconds of beats missed in a row after which a file's analysis gives the beat line up and
+/// learns the beats anew from the audio that follows (a new segment): the watch moved and sounds
+/// different, or the recording was cut. Shorter gaps (a dropout, a burst of noise) are bridged
+/// by the beat line.
+pub const LOST_S: f64 = 4.0;
+/// Most segments of one recording (past that, the last one runs to the end).
+pub const MAX_SEGMENTS: usize = 16;
 
 /// Errors of the analysis layer.
 ///
@@ -96,6 +103,8 @@ pub struct Analyzer {
     last_failure: Option<String>,
     state: State,
     samples: u64,
+    // Segments already timed (see `LOST_S`).
+    segments: Vec<(Lock, Box<BeatTimer>)>,
 }
 
 impl fmt::Debug for Analyzer {
@@ -138,6 +147,7 @@ impl Analyzer {
             last_failure: None,
             state: State::Acquiring,
             samples: 0,
+            segments: Vec::new(),
         }
     }
 
@@ -160,7 +170,14 @@ impl Analyzer {
         self.samples += block.len() as u64;
         match &mut self.state {
             State::Failed(_) => {}
-            State::Tracking { timer, .. } => timer.push(block),
+            State::Tracking { timer, .. } => {
+                timer.push(block);
+                let lost = timer.accepted >= 12
+                    && timer.misses() as f64 * timer.templates().beat_period >= LOST_S * self.fs;
+                if lost && self.prior_bph.is_some() && self.segments.len() + 1 < MAX_SEGMENTS {
+                    self.new_segment();
+                }
+            }
             State::Acquiring => {
                 let mut rest = block;
                 while !rest.is_empty() {
@@ -213,33 +230,65 @@ impl Analyzer {
         }
     }
 
+    /// Closes the segment being timed and learns the beats anew from the audio that follows.
+    fn new_segment(&mut self) {
+        if let State::Tracking { lock, timer } = std::mem::replace(&mut self.state, State::Acquiring) {
+            self.segments.push((lock, timer));
+        }
+        self.acq = Vec::with_capacity(self.acq_len);
+        self.acq_start = self.samples;
+    }
+
     fn try_lock(&self) -> Result<(Lock, Box<BeatTimer>), String> {
         let env = Envelope::of(&self.acq, self.fs);
         let mut lock = acquire::acquire_among(&env, self.cfg.bph, self.prior_bph).map_err(|e| e.reason)?;
         lock.forced = self.cfg.bph.is_some();
-        let t = template::build(&self.acq, self.fs, &lock, self.cfg.lift_angle_deg)
-            .map_err(|e| format!("ticks at {} bph, but {}", lock.bph, e.0))?;
+        let build = |lock: &Lock| {
+            template::build(&self.acq, self.fs, lock, self.cfg.lift_angle_deg)
+                .map_err(|e| format!("ticks at {} bph, but {}", lock.bph, e.0))
+        };
+        let mut t = build(&lock)?;
+        // A later segment keeps the tic and toc of the first: its sides are the ones that sound
+        // alike.
+        if let Some((_, first)) = self.segments.first() {
+            if template::sides_swapped(&t, first.templates()) {
+                lock.first_tic_s += lock.toc_offset_s;
+                lock.toc_offset_s = 2.0 * lock.beat_period_s - lock.toc_offset_s;
+                t = build(&lock)?;
+            }
+        }
         Ok((lock, Box::new(BeatTimer::new(t, BLOCK_FRAMES))))
+    }
+
+    /// The figures from every segment and the one being timed (`current`).
+    fn estimate_with(&self, current: Option<(&Lock, &BeatTimer)>) -> MechanicalOutcome {
+        let mut timers: Vec<&BeatTimer> = self.segments.iter().map(|(_, t)| t.as_ref()).collect();
+        timers.extend(current.map(|(_, t)| t));
+        let Some(lock) = current.map(|(l, _)| l).or(self.segments.last().map(|(l, _)| l)) else {
+            return MechanicalOutcome::NoWatch("no audio".into());
+        };
+        match mechanical::estimate_segments(
+            &timers,
+            lock.bph,
+            lock.forced,
+            self.cfg.lift_angle_deg,
+            &self.cfg.recorder,
+        ) {
+            Ok(m) => MechanicalOutcome::Measured(Box::new(m)),
+            Err(e) => MechanicalOutcome::NoWatch(e.0),
+        }
     }
 
     /// The figures from the audio so far (a live reading), without ending the recording:
     /// `None` while the beat rate is still being recognised.
     pub fn snapshot(&self) -> Option<MechanicalOutcome> {
         match &self.state {
+            _ if !self.segments.is_empty() && !matches!(self.state, State::Tracking { .. }) => {
+                Some(self.estimate_with(None))
+            }
             State::Acquiring => None,
             State::Failed(r) => Some(MechanicalOutcome::NoWatch(r.clone())),
-            State::Tracking { lock, timer } => Some(
-                match mechanical::estimate(
-                    timer,
-                    lock.bph,
-                    lock.forced,
-                    self.cfg.lift_angle_deg,
-                    &self.cfg.recorder,
-                ) {
-                    Ok(m) => MechanicalOutcome::Measured(Box::new(m)),
-                    Err(e) => MechanicalOutcome::NoWatch(e.0),
-                },
-            ),
+            State::Tracking { lock, timer } => Some(self.estimate_with(Some((lock, timer)))),
         }
     }
 
@@ -284,6 +333,9 @@ impl Analyzer {
     /// Ends the recording and computes the figures.
     pub fn finish(mut self) -> MechanicalOutcome {
         if matches!(self.state, State::Acquiring) {
+            if (self.acq.len() as f64) < 2.0 * self.fs && !self.segments.is_empty() {
+                return self.estimate_with(None);
+            }
             if (self.acq.len() as f64) < 2.0 * self.fs {
                 return MechanicalOutcome::NoWatch(self.last_failure.take().unwrap_or_else(|| {
                     format!(
@@ -295,21 +347,11 @@ impl Analyzer {
             // What is left is all there is: tried once more, without sliding on.
             self.lock(false);
         }
-        match self.state {
-            State::Failed(r) => MechanicalOutcome::NoWatch(r),
+        match &self.state {
+            State::Tracking { lock, timer } => self.estimate_with(Some((lock, timer))),
+            _ if !self.segments.is_empty() => self.estimate_with(None),
+            State::Failed(r) => MechanicalOutcome::NoWatch(r.clone()),
             State::Acquiring => MechanicalOutcome::NoWatch("no audio".into()),
-            State::Tracking { lock, timer } => {
-                match mechanical::estimate(
-                    &timer,
-                    lock.bph,
-                    lock.forced,
-                    self.cfg.lift_angle_deg,
-                    &self.cfg.recorder,
-                ) {
-                    Ok(m) => MechanicalOutcome::Measured(Box::new(m)),
-                    Err(e) => MechanicalOutcome::NoWatch(e.0),
-                }
-            }
         }
     }
 }
