@@ -39,12 +39,35 @@ fn main() {
         }
     };
     println!("rate {} bph, beat {:.6} s; candidates {:?}", rate.bph, rate.beat_period_s(), rate.candidates);
+    let head = &x[..x.len().min(12 * fs as usize)];
+    let env = tickproof::beats::acquire::Envelope::of(head, fs as f64);
+    let lock = tickproof::beats::acquire::acquire_among(&env, None, Some(rate.bph));
+    let ms = |v: f64| v / fs as f64 * 1e3;
+    if let Ok(lock) = &lock {
+        println!(
+            "first 12 s: first beat {:.2} ms, other side {:.2} ms after it, beat {:.3} ms",
+            lock.first_tic_s * 1e3,
+            lock.toc_offset_s * 1e3,
+            lock.beat_period_s * 1e3
+        );
+        if let Ok(t) = tickproof::beats::template::build(head, fs as f64, lock, lift) {
+            println!(
+                "templates: lt {:.2} ms, first origin {:.2} ms, side offset {:.2} ms; unlock/drop {:.2}/{:?} and {:.2}/{:?} ms",
+                ms(t.lt as f64),
+                ms(t.first_origin),
+                ms(t.side_offset),
+                ms(t.sides[0].events.unlock),
+                t.sides[0].events.drop.map(ms),
+                ms(t.sides[1].events.unlock),
+                t.sides[1].events.drop.map(ms)
+            );
+        }
+    }
     let mut an =
         Analyzer::with_rate(fs, AnalysisConfig { lift_angle_deg: lift, ..Default::default() }, rate.bph);
     for c in x.chunks(4096) {
         an.push(c);
     }
-    let ms = |s: f64| s / fs as f64 * 1000.0;
     for r in an.event_readings() {
         let [e0, e1] = r.events;
         println!(

@@ -156,10 +156,11 @@ fn column_median(rows: &Array2<f32>) -> Vec<f32> {
         .collect()
 }
 
-/// Where the beat lies in an averaged envelope: (first, last) sample above 5% of its peak,
-/// within the physical span of a beat around the loudest sample.
-fn support(env: &[f32], span: f64) -> (usize, usize) {
-    let mut sorted = env.to_vec();
+/// Where the beat lies in an averaged envelope: (first, last) sample above 5% of its peak (over
+/// the noise floor of `active`, the part of the frame that holds audio), within the physical
+/// span of a beat around the loudest sample.
+fn support(env: &[f32], active: std::ops::Range<usize>, span: f64) -> (usize, usize) {
+    let mut sorted = env[active].to_vec();
     let k = sorted.len() / 5;
     let floor = *sorted.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1;
     let (imax, &peak) = env.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("non-empty");
@@ -183,6 +184,8 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     let t_osc = 2.0 * lock.beat_period_s;
     let mut spec = vec![C32::default(); sp.bins()];
     let mut analytic = vec![C32::default(); n0];
+    let mut frame = vec![0.0f32; n0];
+    let taper = (0.2 * half as f64).max(1.0);
     // (side, slot, frame start) and the envelope rows, per side.
     let mut meta: [Vec<(i64, i64)>; 2] = [vec![], vec![]];
     let mut rows: [Vec<f32>; 2] = [vec![], vec![]];
@@ -197,7 +200,17 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
             if start < 0 {
                 continue;
             }
-            sp.forward_weighted(&x[start as usize..start as usize + n0], &mut spec);
+            // Only this beat's own half-period around its centre, tapered (a cut edge would
+            // click): the frame (a power of two) is longer, and the beats on either side must not
+            // enter its template.
+            let (lo, hi) = (n0 / 2 - half as usize, n0 / 2 + half as usize);
+            frame.iter_mut().for_each(|v| *v = 0.0);
+            for (i, f) in frame[lo..hi].iter_mut().enumerate() {
+                let edge = i.min(hi - lo - 1 - i) as f64 / taper;
+                let w = if edge >= 1.0 { 1.0 } else { 0.5 - 0.5 * (std::f64::consts::PI * edge).cos() };
+                *f = x[start as usize + lo + i] * w as f32;
+            }
+            sp.forward_weighted(&frame, &mut spec);
             sp.analytic(&spec, &mut analytic);
             rows[side].extend(analytic.iter().map(|a| a.norm()));
             meta[side].push((2 * j + side as i64, start));
@@ -227,7 +240,8 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     let span = t_range.1 * 1.05 + 0.002 * fs;
     let pre = (0.002 * fs).ceil() as usize;
     let post = (0.002 * fs).ceil() as usize;
-    let sup = [support(&mean[0], span), support(&mean[1], span)];
+    let active = n0 / 2 - half as usize..n0 / 2 + half as usize;
+    let sup = [support(&mean[0], active.clone(), span), support(&mean[1], active, span)];
     let lt = (sup.iter().map(|(a, b)| b - a).max().expect("two sides") + pre + post)
         .clamp(16, (0.9 * p) as usize)
         .min(n0);

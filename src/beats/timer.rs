@@ -548,8 +548,8 @@ impl BeatTimer {
         self.event_readings.push(r);
     }
 
-    /// The event window still open, read as if it closed now (for live readings), if its
-    /// beats suffice.
+    /// The event window still open, read as if it closed now (the end of a recording, a live
+    /// reading), if its beats suffice.
     pub fn open_event_reading(&self) -> Option<EventReading> {
         let min_beats = (self.ev_slots / 4).max(3) as u32;
         if self.ev_count[0] < min_beats || self.ev_count[1] < min_beats {

@@ -8,6 +8,9 @@
 use crate::beats::timer::{BeatTimer, EventReading, WindowSummary};
 use crate::estimators::fit::TicTocFit;
 
+/// Closed event windows from which on the open one no longer counts.
+pub const OPEN_WINDOW_UNTIL: usize = 6;
+
 /// The segments of one recording, pooled.
 #[derive(Debug)]
 pub struct Pooled<'a> {
@@ -55,7 +58,7 @@ impl<'a> Pooled<'a> {
             readings: vec![],
         };
         let (mut tick, mut noise) = (0.0, 0.0);
-        for (i, t) in timers.iter().enumerate() {
+        for t in timers.iter() {
             let d = t.reference().1 - ref_p;
             p.global.pool(&t.global.shifted(d));
             p.accepted += t.accepted;
@@ -76,9 +79,11 @@ impl<'a> Pooled<'a> {
                 w
             }));
             p.readings.extend(t.event_readings.iter().copied());
-            if i + 1 == timers.len() {
-                p.readings.extend(t.open_event_reading());
-            }
+        }
+        // The window still open (cut short by the end of the recording, or a live reading's
+        // latest) is a noisier reading: it counts only while the closed ones are few.
+        if p.readings.len() < OPEN_WINDOW_UNTIL {
+            p.readings.extend(timers.last().and_then(|t| t.open_event_reading()));
         }
         p.snr_db = 10.0 * (tick / noise.max(1e-30)).log10();
         p
