@@ -672,3 +672,34 @@ fn a_watch_whose_sound_changes_halfway_is_read_throughout() {
     assert!(m.beats_used as f64 > 0.75 * (40.0 * 8.0), "{} beats used", m.beats_used);
     assert!(off_truth(&m, &truth).is_none(), "{:?}", off_truth(&m, &truth));
 }
+
+/// `a` after `seconds` of white noise at half its RMS (the microphone on before the watch).
+fn lead_noise(a: &Audio, seconds: f64, seed: u64) -> Audio {
+    let sd = 0.5 * rms(&a.samples);
+    let mut rng = Rng::new(seed);
+    let mut samples: Vec<f32> = (0..a.frames_in(seconds)).map(|_| (sd * rng.gauss()) as f32).collect();
+    samples.extend_from_slice(&a.samples);
+    Audio::mono(samples, a.fs)
+}
+
+/// `a` with `seconds` of digital silence inserted at `at_s` (a long dropout).
+fn silence_at(a: &Audio, at_s: f64, seconds: f64) -> Audio {
+    let i = a.frames_in(at_s);
+    let samples = [&a.samples[..i], &vec![0.0; a.frames_in(seconds)][..], &a.samples[i..]].concat();
+    Audio::mono(samples, a.fs)
+}
+
+#[test]
+fn a_real_recording_after_30_s_of_noise_or_around_15_s_of_silence_reads_the_same() {
+    let Some(a) = seiko() else { return };
+    let cfg = lift(SEIKO_LIFT_DEG);
+    let m0 = analyze(&a, &cfg).expect("analysable");
+    for (label, v) in
+        [("30 s of noise first", lead_noise(&a, 30.0, 9)), ("15 s of silence", silence_at(&a, 20.0, 15.0))]
+    {
+        assert_both_sides_of_the_change_are_used(label, &v, &cfg, &m0);
+        let m = analyze(&v, &cfg).expect("analysable");
+        let (r, r0) = (m.rate_s_per_day.unwrap(), m0.rate_s_per_day.unwrap());
+        assert!((r.value - r0.value).abs() <= r.u95.hypot(r0.u95).max(0.5), "{label}: rate {r:?} vs {r0:?}");
+    }
+}

@@ -47,6 +47,8 @@ pub struct Templates {
     pub t_range: (f64, f64),
     /// Beats used to build the templates.
     pub beats_used: usize,
+    /// Fraction of the stretch's beat slots that held a tick (the rest: noise, a dropout).
+    pub ticking_fraction: f64,
 }
 
 /// Why templates could not be built.
@@ -144,6 +146,27 @@ fn aligned_mean(rows: &Array2<f32>, al: &[(f64, f64)]) -> (Vec<f32>, f64, usize)
     (sum.iter().map(|v| (v / count.max(1) as f64) as f32).collect(), med, count)
 }
 
+/// The rows that hold a tick: a stretch can begin or end in noise (the watch not yet on the
+/// microphone, a dropout), and noise rows outnumbering the beats would make the median a
+/// template of noise. A row's peakiness is its largest envelope sample over its median; the rows
+/// kept are those at least 0.3 times as peaky as the peakiest tenth (all of them in a clean stretch).
+fn ticking_rows(rows: &Array2<f32>) -> Vec<usize> {
+    let peaky: Vec<f64> = rows
+        .outer_iter()
+        .map(|r| {
+            let mut v = r.to_vec();
+            let k = v.len() / 2;
+            let med = *v.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1 as f64;
+            let max = r.iter().fold(0.0f32, |a, &b| a.max(b)) as f64;
+            max / med.max(1e-30)
+        })
+        .collect();
+    let mut sorted = peaky.clone();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let top = sorted[((sorted.len() as f64 * 0.9) as usize).min(sorted.len() - 1)];
+    (0..peaky.len()).filter(|&i| peaky[i] >= 0.3 * top).collect()
+}
+
 /// Column-wise median of the rows.
 fn column_median(rows: &Array2<f32>) -> Vec<f32> {
     let mut col = vec![0.0f32; rows.nrows()];
@@ -221,16 +244,24 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     }
     let mut mean: [Vec<f32>; 2] = [vec![], vec![]];
     let mut aligned: [Vec<(f64, f64)>; 2] = [vec![], vec![]];
-    let mut used = 0;
+    let mut slots_seen = 0usize;
+    let mut slots_ticking = 0usize;
     for side in 0..2 {
-        let m = Array2::from_shape_vec((meta[side].len(), n0), std::mem::take(&mut rows[side]))
+        let all = Array2::from_shape_vec((meta[side].len(), n0), std::mem::take(&mut rows[side]))
             .expect("rows of n0 samples");
+        let keep = ticking_rows(&all);
+        slots_seen += all.nrows();
+        slots_ticking += keep.len();
+        if keep.len() < 3 {
+            return Err(TemplateError("too few clear beats in the recording to learn their sound".into()));
+        }
+        meta[side] = keep.iter().map(|&i| meta[side][i]).collect();
+        let m = all.select(Axis(0), &keep);
         let mut t = column_median(&m);
         for _ in 0..2 {
             let al = align_rows(&mut sp, &m, &t, s0);
-            let (avg, _, count) = aligned_mean(&m, &al);
+            let (avg, _, _) = aligned_mean(&m, &al);
             t = avg;
-            used += count;
             aligned[side] = al;
         }
         aligned[side] = align_rows(&mut sp, &m, &t, s0);
@@ -273,7 +304,6 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     let f = fit.solve().ok_or_else(|| TemplateError("the beats do not line up in time".into()))?;
     let median_rho = median(&mut rhos);
     let [s0t, s1t]: [SideTemplate; 2] = sides.try_into().expect("two sides");
-    let _ = used;
     Ok(Templates {
         fs,
         n,
@@ -286,6 +316,7 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         median_rho,
         t_range,
         beats_used: rhos.len(),
+        ticking_fraction: slots_ticking as f64 / slots_seen.max(1) as f64,
     })
 }
 

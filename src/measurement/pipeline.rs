@@ -25,6 +25,9 @@ pub const ACQUISITION_S: f64 = 12.0;
 /// different, or the recording was cut. Shorter gaps (a dropout, a burst of noise) are bridged
 /// by the beat line.
 pub const LOST_S: f64 = 4.0;
+/// Smallest fraction of a stretch's beat slots that must hold a tick for the beats to be
+/// learnt from it while more of the recording remains.
+pub const MIN_TICKING_FRACTION: f64 = 0.8;
 /// Most segments of one recording (past that, the last one runs to the end).
 pub const MAX_SEGMENTS: usize = 16;
 
@@ -205,7 +208,17 @@ impl Analyzer {
     /// by half a stretch (`slide`: the whole recording said there is a watch) or gives up (no
     /// first pass: the caller, e.g. the live session, decides what next; or the recording ended).
     fn lock(&mut self, slide: bool) {
-        match self.try_lock() {
+        let attempt = self.try_lock().and_then(|(lock, timer)| {
+            // A stretch only partly ticking (the watch put on the microphone half way through)
+            // learns a poorer sound than the next one will: passed over while more audio comes.
+            let f = timer.templates().ticking_fraction;
+            if slide && f < MIN_TICKING_FRACTION {
+                Err(format!("only {:.0}% of the beat slots of a stretch held a tick", 100.0 * f))
+            } else {
+                Ok((lock, timer))
+            }
+        });
+        match attempt {
             Ok((lock, mut timer)) => {
                 timer.origin_samples = self.acq_start;
                 for chunk in self.acq.chunks(BLOCK_FRAMES) {
