@@ -49,7 +49,10 @@ fn main() {
         // At SNR >= 10 dB: the share within the targets (0.05 s/day, 0.03 ms, 2 deg).
         let good: Vec<_> = rows
             .iter()
-            .filter(|r| r.family == Some(fam) && (r.snr_band.label().starts_with("10") || r.snr_band.label().starts_with("20")))
+            .filter(|r| {
+                r.family == Some(fam)
+                    && (r.snr_band.label().starts_with("10") || r.snr_band.label().starts_with("20"))
+            })
             .collect();
         let share = |ok: &dyn Fn(&tickproof::evaluate::CaseResult) -> bool| {
             100.0 * good.iter().filter(|r| ok(r)).count() as f64 / good.len().max(1) as f64

@@ -13,8 +13,9 @@
 //!   the unlock/drop disagreement of the beat error, half the tic/toc disagreement of the
 //!   amplitude.
 //! * Plausibility: a figure that contradicts physics is not given; a note says what was seen
-//!   (an amplitude outside 100..360 deg, a beat error over a beat, unlock and drop offsets more
-//!   than 1 ms apart). No u95 is below the timing resolution.
+//!   (an amplitude outside 100..360 deg, or whose u95 is wider than a quarter of that range; a
+//!   beat error over a beat; unlock and drop offsets more than 1 ms apart). No u95 is below the
+//!   timing resolution.
 use super::events::{self, Events};
 use super::fit::FitResult;
 use super::pooled::Pooled;
@@ -158,7 +159,8 @@ impl SideReadings {
     }
 }
 
-/// A robust location: the 20% trimmed mean, with its standard error (Tukey-McLaughlin, from the
+/// A robust location: the 20% trimmed mean (at least one value off each end from four values),
+/// with its standard error (Tukey-McLaughlin, from the
 /// winsorised variance) and degrees of freedom.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Trimmed {
@@ -181,7 +183,9 @@ fn trimmed(v: &[f64]) -> Option<Trimmed> {
     }
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
-    let g = (0.2 * n as f64).floor() as usize;
+    // At least one value off each end from four on: a plain mean of four windows would let one
+    // misread window in (what few windows leave is then a wide, honest u95).
+    let g = ((0.2 * n as f64).floor() as usize).max(usize::from(n >= 4));
     let kept = &s[g..n - g];
     let mean = kept.iter().sum::<f64>() / kept.len() as f64;
     let (lo, hi) = (s[g], s[n - 1 - g]);
@@ -292,12 +296,21 @@ fn amplitude_of(
     let fig = |t: &Trimmed, sys: f64, onset: f64| {
         Figure::new(t.mean, t.u95().hypot(sys).hypot(1.96 * onset).max(AMPLITUDE_RESOLUTION_DEG))
     };
-    (
-        Some(fig(&m, sys, 0.5 * o0.hypot(o1))),
-        Some(fig(&a0, 2.0 * sys, o0)),
-        Some(fig(&a1, 2.0 * sys, o1)),
-        None,
-    )
+    let mean = fig(&m, sys, 0.5 * o0.hypot(o1));
+    let widest = (AMPLITUDE_RANGE_DEG.1 - AMPLITUDE_RANGE_DEG.0) / 4.0;
+    if mean.u95 > widest {
+        return (
+            None,
+            None,
+            None,
+            Some(format!(
+                "amplitude not measured: the stretches of the recording disagree (about {:.0} +- {:.0} deg, \
+                 wider than a quarter of what a balance can swing); record longer, or with the watch closer",
+                mean.value, mean.u95
+            )),
+        );
+    }
+    (Some(mean), Some(fig(&a0, 2.0 * sys, o0)), Some(fig(&a1, 2.0 * sys, o1)), None)
 }
 
 /// Computes the figures from everything the timer has seen so far (the whole recording, or the
@@ -486,4 +499,43 @@ pub fn estimate_segments(
         waveforms,
         paper_strip,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readings(amp: &[(f64, f64)]) -> SideReadings {
+        SideReadings {
+            cu: vec![],
+            cd: vec![],
+            amp: [amp.iter().map(|a| a.0).collect(), amp.iter().map(|a| a.1).collect()],
+            amp_mean: amp.iter().map(|a| 0.5 * (a.0 + a.1)).collect(),
+            ut: [vec![], vec![]],
+            spread: Default::default(),
+        }
+    }
+
+    #[test]
+    fn one_misread_window_in_five_does_not_move_the_amplitude() {
+        let r = readings(&[(250.0, 250.0), (251.0, 249.0), (249.0, 251.0), (250.5, 249.5), (340.0, 340.0)]);
+        let (a, ..) = amplitude_of(&r, |_| 0.0);
+        let a = a.expect("measured");
+        assert!((a.value - 250.0).abs() < 0.5 && a.u95 < 5.0, "{a:?}");
+    }
+
+    #[test]
+    fn an_amplitude_the_windows_disagree_on_is_not_given() {
+        let r = readings(&[(120.0, 120.0), (340.0, 340.0), (200.0, 200.0), (300.0, 300.0), (150.0, 150.0)]);
+        let (a, tic, toc, note) = amplitude_of(&r, |_| 0.0);
+        assert!(a.is_none() && tic.is_none() && toc.is_none());
+        assert!(note.unwrap().contains("disagree"));
+    }
+
+    #[test]
+    fn an_impossible_amplitude_is_not_given() {
+        let r = readings(&[(460.0, 460.0); 5]);
+        let (a, .., note) = amplitude_of(&r, |_| 0.0);
+        assert!(a.is_none() && note.unwrap().contains("outside what a balance swings"));
+    }
 }
