@@ -120,3 +120,14 @@ fn unlock_only_stretch_never_inflates_the_amplitude() {
         amplitude_deg: None,
     });
 }
+
+/// The 9 s of ticks around the noise gap are all timed: 54 beats at 21600 bph, not only those of
+/// one side of the gap (the stretch that learns the beats is the whole file, gap included).
+#[test]
+fn the_beats_on_both_sides_of_the_noise_gap_are_used() {
+    let Some(path) = shared_recording("third-party/21600BPH_normal_noisegap_normal_48k_float.wav") else {
+        return;
+    };
+    let m = analyze(&read_wav(&path), &lift(52.0)).expect("analysable");
+    assert!(m.beats_used >= 48, "{} beats used", m.beats_used);
+}

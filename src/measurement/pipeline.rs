@@ -108,6 +108,8 @@ pub struct Analyzer {
     samples: u64,
     // Segments already timed (see `LOST_S`).
     segments: Vec<(Lock, Box<BeatTimer>)>,
+    // The recording's length in samples, when known (a file after its first pass).
+    total_samples: Option<u64>,
 }
 
 impl fmt::Debug for Analyzer {
@@ -151,6 +153,7 @@ impl Analyzer {
             state: State::Acquiring,
             samples: 0,
             segments: Vec::new(),
+            total_samples: None,
         }
     }
 
@@ -161,6 +164,13 @@ impl Analyzer {
         let mut a = Self::new(sample_rate_hz, cfg);
         a.prior_bph = Some(bph);
         a
+    }
+
+    /// Tells the analyser how long the recording is, in samples: a stretch that ticks only in
+    /// part is then passed over only when another half stretch of audio is still to come.
+    pub fn with_length(mut self, samples: u64) -> Self {
+        self.total_samples = Some(samples);
+        self
     }
 
     /// True once the analyser has decided there is no watch (the rest need not be read).
@@ -212,7 +222,9 @@ impl Analyzer {
             // A stretch only partly ticking (the watch put on the microphone half way through)
             // learns a poorer sound than the next one will: passed over while more audio comes.
             let f = timer.templates().ticking_fraction;
-            if slide && f < MIN_TICKING_FRACTION {
+            let end = self.acq_start + self.acq.len() as u64;
+            let more_to_come = self.total_samples.is_none_or(|n| n >= end + self.acq_len as u64 / 2);
+            if slide && more_to_come && f < MIN_TICKING_FRACTION {
                 Err(format!("only {:.0}% of the beat slots of a stretch held a tick", 100.0 * f))
             } else {
                 Ok((lock, timer))
@@ -422,7 +434,8 @@ pub fn analyze_source_detailed(
             Err(e) => MechanicalOutcome::NoWatch(e.reason),
             Ok(rate) => {
                 blocks.rewind()?;
-                let mut an = Analyzer::with_rate(info.sample_rate_hz, cfg.clone(), rate.bph);
+                let mut an =
+                    Analyzer::with_rate(info.sample_rate_hz, cfg.clone(), rate.bph).with_length(frames);
                 while let Some(b) = blocks.next_block()? {
                     an.push(b);
                     if an.is_done() {
