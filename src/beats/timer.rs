@@ -615,6 +615,30 @@ impl BeatTimer {
         self.win_t0 = f64::NAN;
     }
 
+    /// Where the beat line timed so far puts the unlock of slot `k` (absolute samples from the
+    /// start of the recording), for slot parity `side` (0 = this timer's tic): `None` before the
+    /// fit has both sides.
+    pub fn unlock_at(&self, k: f64, side: usize) -> Option<f64> {
+        let f = self.global.solve()?;
+        let s = side as f64;
+        Some(
+            self.origin_samples as f64
+                + self.ref_t
+                + k * self.ref_p
+                + f.a
+                + f.b * k
+                + f.c * s
+                + self.t.sides[side].events.unlock,
+        )
+    }
+
+    /// The fitted offset of side 1's unlocks against side 0's so far, samples (the signed beat
+    /// error): `None` before the fit has both sides.
+    pub fn unlock_offset(&self) -> Option<f64> {
+        let f = self.global.solve()?;
+        Some(f.c + self.t.sides[1].events.unlock - self.t.sides[0].events.unlock)
+    }
+
     /// Reference line used for the fits' `u`: `(ref_t, ref_p)` in samples.
     pub fn reference(&self) -> (f64, f64) {
         (self.ref_t, self.ref_p)

@@ -9,7 +9,7 @@
 //! live session re-acquires on a sliding window.
 use super::types::*;
 use crate::beats::acquire::{self, Envelope, Lock, RateScan};
-use crate::beats::template;
+use crate::beats::template::{self, Templates};
 use crate::beats::timer::{BeatRecord, BeatTimer};
 use crate::estimators::mechanical::{self, MechanicalEstimate};
 use crate::source::{self, BlockSource};
@@ -30,6 +30,13 @@ pub const LOST_S: f64 = 4.0;
 pub const MIN_TICKING_FRACTION: f64 = 0.8;
 /// Most segments of one recording (past that, the last one runs to the end).
 pub const MAX_SEGMENTS: usize = 16;
+/// How close, seconds, a new segment's first unlock must fall to a slot of the last segment's
+/// beat line for the line's parity to name its sides: well above the timing scatter and the
+/// shift of an unlock read on a different sound, far below a beat.
+pub const GRID_TOLERANCE_S: f64 = 0.002;
+/// Smallest tic/toc offset, seconds, whose sign names the sides of a new segment: ten times
+/// the precision of the offset over one stretch, a tenth of a typical beat error.
+pub const SIDE_OFFSET_MIN_S: f64 = 0.00005;
 
 /// Errors of the analysis layer.
 ///
@@ -273,16 +280,49 @@ impl Analyzer {
                 .map_err(|e| format!("ticks at {} bph, but {}", lock.bph, e.0))
         };
         let mut t = build(&lock)?;
-        // A later segment keeps the tic and toc of the first: its sides are the ones that sound
-        // alike.
+        // A later segment keeps the tic and toc of the first: where the beat line of the last
+        // segment runs on through the new stretch (the watch was moved, not the recording cut),
+        // its parity says which side is which; otherwise the sign of a clear beat error (the
+        // short interval stays from tic to toc); otherwise the sides that sound alike.
         if let Some((_, first)) = self.segments.first() {
-            if template::sides_swapped(&t, first.templates()) {
+            let by_line = self.segments.last().and_then(|(_, last)| self.parity_on(last, &t));
+            let by_offset = self.segments.last().and_then(|(_, last)| self.offset_sign_on(last, &t));
+            if by_line.or(by_offset).unwrap_or_else(|| template::sides_swapped(&t, first.templates())) {
                 lock.first_tic_s += lock.toc_offset_s;
                 lock.toc_offset_s = 2.0 * lock.beat_period_s - lock.toc_offset_s;
                 t = build(&lock)?;
             }
         }
         Ok((lock, Box::new(BeatTimer::new(t, BLOCK_FRAMES))))
+    }
+
+    /// Whether the new stretch's first side-0 unlock (templates `t`) falls on the odd slots of
+    /// the beat line of `last` (true: the sides are swapped), when it falls clearly on one
+    /// parity: within [`GRID_TOLERANCE_S`] of a slot of one parity and far from the other.
+    /// `None` when the line does not run on (a cut recording, a stopped watch).
+    fn parity_on(&self, last: &BeatTimer, t: &Templates) -> Option<bool> {
+        let new = self.acq_start as f64 + t.first_origin + t.sides[0].events.unlock;
+        let (t0, t1) = (last.unlock_at(0.0, 0)?, last.unlock_at(2.0, 0)?);
+        let period = 0.5 * (t1 - t0);
+        let k = ((new - t0) / period).round();
+        let off = |k: f64| {
+            let side = (k.rem_euclid(2.0)) as usize;
+            last.unlock_at(k, side).map(|at| (new - at).abs())
+        };
+        let tol = GRID_TOLERANCE_S * self.fs;
+        let (here, next) = (off(k)?, off(k + 1.0)?.min(off(k - 1.0)?));
+        (here < tol && next > 4.0 * tol).then_some(k.rem_euclid(2.0) == 1.0)
+    }
+
+    /// Whether the new stretch's tic/toc offset (templates `t`) has the opposite sign to the
+    /// last segment's (true: the sides are swapped), when both are clearly not zero (over
+    /// [`SIDE_OFFSET_MIN_S`]). `None` for a watch in beat, where the sides cannot be told apart
+    /// by their timing (and their order changes no figure).
+    fn offset_sign_on(&self, last: &BeatTimer, t: &Templates) -> Option<bool> {
+        let old = last.unlock_offset()?;
+        let new = t.side_offset + t.sides[1].events.unlock - t.sides[0].events.unlock;
+        let min = SIDE_OFFSET_MIN_S * self.fs;
+        (old.abs() > min && new.abs() > min).then_some(old.signum() != new.signum())
     }
 
     /// The figures from every segment and the one being timed (`current`).
