@@ -70,7 +70,8 @@ fn main() {
         );
     }
     rows.sort_by(|a, b| key(b).total_cmp(&key(a)));
-    for r in rows.iter().take(25) {
+    let shown = if std::env::var_os("ALL").is_some() { rows.len() } else { 25 };
+    for r in rows.iter().take(shown) {
         let f = |x: Option<tickproof::measurement::Figure>| {
             x.map_or("-".to_string(), |x| format!("{:+.4}±{:.4}", x.value, x.u95))
         };

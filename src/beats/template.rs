@@ -9,6 +9,7 @@
 //! aligned envelopes that match are averaged, twice.
 use super::acquire::Lock;
 use crate::conditioning::spectral::{Band, Spectral, C32};
+use crate::conditioning::whiten::{self, Whitening};
 use crate::estimators::events::{self, Events};
 use crate::estimators::fit::TicTocFit;
 use ndarray::{Array2, Axis};
@@ -49,6 +50,8 @@ pub struct Templates {
     pub beats_used: usize,
     /// Fraction of the stretch's beat slots that held a tick (the rest: noise, a dropout).
     pub ticking_fraction: f64,
+    /// The whitening the envelopes were taken through (`None`: the band alone).
+    pub whitening: Option<Whitening>,
 }
 
 /// Why templates could not be built.
@@ -209,10 +212,9 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     let mut analytic = vec![C32::default(); n0];
     let mut frame = vec![0.0f32; n0];
     let taper = (0.2 * half as f64).max(1.0);
-    // (side, slot, frame start) and the envelope rows, per side.
+    // (slot, frame start) of every beat of the stretch, per side.
     let mut meta: [Vec<(i64, i64)>; 2] = [vec![], vec![]];
-    let mut rows: [Vec<f32>; 2] = [vec![], vec![]];
-    for side in 0..2 {
+    for (side, m) in meta.iter_mut().enumerate() {
         let first = lock.first_tic_s + if side == 1 { lock.toc_offset_s } else { 0.0 };
         for j in 0i64.. {
             let centre = ((first + j as f64 * t_osc) * fs).round() as i64;
@@ -220,23 +222,42 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
             if start + n0 as i64 > x.len() as i64 {
                 break;
             }
-            if start < 0 {
-                continue;
+            if start >= 0 {
+                m.push((2 * j + side as i64, start));
             }
-            // Only this beat's own half-period around its centre, tapered (a cut edge would
-            // click): the frame (a power of two) is longer, and the beats on either side must not
-            // enter its template.
-            let (lo, hi) = (n0 / 2 - half as usize, n0 / 2 + half as usize);
-            frame.iter_mut().for_each(|v| *v = 0.0);
-            for (i, f) in frame[lo..hi].iter_mut().enumerate() {
-                let edge = i.min(hi - lo - 1 - i) as f64 / taper;
-                let w = if edge >= 1.0 { 1.0 } else { 0.5 - 0.5 * (std::f64::consts::PI * edge).cos() };
-                *f = x[start as usize + lo + i] * w as f32;
-            }
+        }
+    }
+    // Only each beat's own half-period around its centre, tapered (a cut edge would click): the
+    // frame (a power of two) is longer, and the beats on either side must not enter it.
+    let (lo, hi) = (n0 / 2 - half as usize, n0 / 2 + half as usize);
+    let fill = |frame: &mut [f32], start: i64| {
+        frame.iter_mut().for_each(|v| *v = 0.0);
+        for (i, f) in frame[lo..hi].iter_mut().enumerate() {
+            let edge = i.min(hi - lo - 1 - i) as f64 / taper;
+            let w = if edge >= 1.0 { 1.0 } else { 0.5 - 0.5 * (std::f64::consts::PI * edge).cos() };
+            *f = x[start as usize + lo + i] * w as f32;
+        }
+    };
+    // The resonances every beat shares (case, microphone, room) are whitened away first.
+    let mut power = vec![0.0f64; sp.bins()];
+    for &(_, start) in meta.iter().flatten() {
+        fill(&mut frame, start);
+        sp.forward_weighted(&frame, &mut spec);
+        power.iter_mut().zip(&spec).for_each(|(p, s)| *p += s.norm_sqr() as f64);
+    }
+    let whitening = Whitening::fit(&power, whiten::order_for(fs));
+    if let Some(w) = &whitening {
+        let mut h = vec![C32::default(); sp.bins()];
+        w.analysis_response_into(n0, fs, &mut h);
+        sp.shape(&h);
+    }
+    let mut rows: [Vec<f32>; 2] = [vec![], vec![]];
+    for side in 0..2 {
+        for &(_, start) in &meta[side] {
+            fill(&mut frame, start);
             sp.forward_weighted(&frame, &mut spec);
             sp.analytic(&spec, &mut analytic);
             rows[side].extend(analytic.iter().map(|a| a.norm()));
-            meta[side].push((2 * j + side as i64, start));
         }
     }
     if meta[0].len() < 3 || meta[1].len() < 3 {
@@ -317,6 +338,7 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         t_range,
         beats_used: rhos.len(),
         ticking_fraction: slots_ticking as f64 / slots_seen.max(1) as f64,
+        whitening,
     })
 }
 

@@ -181,6 +181,11 @@ impl BeatTimer {
         let fs = t.fs;
         let bins = n / 2 + 1;
         let mut sp = Spectral::new(n, fs, Band::ticks(fs));
+        if let Some(w) = &t.whitening {
+            let mut h = vec![C32::default(); bins];
+            w.analysis_response_into(n, fs, &mut h);
+            sp.shape(&h);
+        }
         let ref_t = t.first_origin;
         let ref_p = t.beat_period;
         let seed = (t.first_origin, t.beat_period, t.side_offset);

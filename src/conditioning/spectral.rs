@@ -76,7 +76,7 @@ pub struct Spectral {
     r2c_scratch: Vec<C32>,
     c2r_scratch: Vec<C32>,
     inv_scratch: Vec<C32>,
-    weights: Vec<f32>,
+    weights: Vec<C32>,
 }
 
 impl std::fmt::Debug for Spectral {
@@ -93,7 +93,8 @@ impl Spectral {
         let r2c = rp.plan_fft_forward(n);
         let c2r = rp.plan_fft_inverse(n);
         let inv = FftPlanner::<f32>::new().plan_fft_inverse(n);
-        let weights = (0..=n / 2).map(|k| band.weight(k as f64 * fs_hz / n as f64) as f32).collect();
+        let weights =
+            (0..=n / 2).map(|k| C32::new(band.weight(k as f64 * fs_hz / n as f64) as f32, 0.0)).collect();
         Spectral {
             n,
             real_buf: vec![0.0; n],
@@ -105,6 +106,15 @@ impl Spectral {
             c2r,
             inv,
             weights,
+        }
+    }
+
+    /// Applies a further response `h` (one value per bin, `n/2 + 1`) after the band weights in
+    /// every later [`Spectral::forward_weighted`]: a whitening filter, say.
+    pub fn shape(&mut self, h: &[C32]) {
+        assert_eq!(h.len(), self.weights.len(), "one value per bin");
+        for (w, h) in self.weights.iter_mut().zip(h) {
+            *w *= *h;
         }
     }
 
