@@ -341,6 +341,96 @@ fn flac_24_bit_is_lossless_across_odd_reads() {
     assert_eq!(got, want);
 }
 
+/// `flac` with a metadata block of `kind` holding `body` inserted after STREAMINFO.
+fn with_metadata_block(flac: &[u8], kind: u8, body: &[u8]) -> Vec<u8> {
+    // fLaC, then STREAMINFO: a 4-byte header and 34 bytes.
+    let (head, rest) = flac.split_at(4 + 4 + 34);
+    let mut out = head.to_vec();
+    let last = out[4] & 0x80;
+    out[4] &= 0x7f;
+    let n = body.len() as u32;
+    out.extend_from_slice(&[kind | last, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    out.extend_from_slice(body);
+    out.extend_from_slice(rest);
+    out
+}
+
+fn vorbis_comment(vendor: &[u8], comments: &[&[u8]], claimed_first_len: Option<u32>) -> Vec<u8> {
+    let mut b = (vendor.len() as u32).to_le_bytes().to_vec();
+    b.extend_from_slice(vendor);
+    b.extend_from_slice(&(comments.len() as u32).to_le_bytes());
+    for (i, c) in comments.iter().enumerate() {
+        let n = if i == 0 { claimed_first_len.unwrap_or(c.len() as u32) } else { c.len() as u32 };
+        b.extend_from_slice(&n.to_le_bytes());
+        b.extend_from_slice(c);
+    }
+    b
+}
+
+#[test]
+fn flac_with_comments_reads_like_the_same_flac_without() {
+    let ints = random_ints(12, 10_000, 16);
+    let plain = flac_bytes(&ints, 1, 16, 48_000, 4096);
+    let tagged = with_metadata_block(
+        &plain,
+        4,
+        &vorbis_comment(b"tickproof", &[b"TITLE=ticks", b"ARTIST=a watch"], None),
+    );
+    let limits = Limits::default();
+    let read = |b: &[u8]| {
+        let mut s = FlacSource::from_reader(Cursor::new(b.to_vec()), Path::new("t.flac"), &limits).unwrap();
+        read_all(&mut s, 1000)
+    };
+    assert_eq!(read(&tagged), read(&plain));
+}
+
+#[test]
+fn flac_lengths_in_metadata_are_bounded_by_the_file_before_anything_is_allocated() {
+    let ints = random_ints(13, 10_000, 16);
+    let plain = flac_bytes(&ints, 1, 16, 48_000, 4096);
+    let mut picture = Vec::new();
+    for v in [3u32, 9] {
+        picture.extend_from_slice(&v.to_be_bytes());
+    }
+    picture.extend_from_slice(b"image/png");
+    picture.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes()); // description "4 GB"
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        // A comment that says 2.3 GB in a block of a few bytes (the audit's 4 KB file).
+        ("comment", with_metadata_block(&plain, 4, &vorbis_comment(b"x", &[b"A=b"], Some(2_317_945_511)))),
+        (
+            "vendor",
+            with_metadata_block(&plain, 4, &{
+                let mut b = vorbis_comment(b"x", &[], None);
+                b[..4].copy_from_slice(&0xFFFF_0000u32.to_le_bytes());
+                b
+            }),
+        ),
+        (
+            "comments",
+            with_metadata_block(&plain, 4, &{
+                let mut b = vorbis_comment(b"x", &[], None);
+                b[5..9].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+                b
+            }),
+        ),
+        ("description", with_metadata_block(&plain, 6, &picture)),
+        ("past the end", {
+            let mut b = with_metadata_block(&plain, 4, &vorbis_comment(b"x", &[], None));
+            b.truncate(4 + 4 + 34 + 6);
+            b
+        }),
+    ];
+    for (what, bytes) in cases {
+        let err = FlacSource::from_reader(Cursor::new(bytes), Path::new("evil.flac"), &Limits::default())
+            .err()
+            .unwrap_or_else(|| panic!("{what}: accepted"));
+        assert!(matches!(err, Error::Malformed { .. }), "{what}: {err}");
+        let text = err.to_string();
+        assert!(text.contains("evil.flac") && text.contains("metadata block"), "{what}: {text}");
+        assert!(text.contains(what), "{what}: {text}");
+    }
+}
+
 #[test]
 fn truncated_flac_is_reported_not_shortened() {
     let dir = tempfile::tempdir().unwrap();

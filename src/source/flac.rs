@@ -112,6 +112,8 @@ impl FlacSource {
         let path = name;
         let len = reader.seek(SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
         reader.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
+        check_metadata(&mut reader, len, path)?;
+        reader.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
         let mss = MediaSourceStream::new(
             Box::new(Seekable { inner: reader, len: Some(len) }),
             MediaSourceStreamOptions::default(),
@@ -291,6 +293,116 @@ impl BlockSource for FlacSource {
         self.frames_read = 0;
         self.ended = false;
         Ok(())
+    }
+}
+
+/// Walks the metadata blocks before the decoder sees them and refuses any length that the file
+/// cannot hold: a block running past the end of the file, and inside a VORBIS_COMMENT or
+/// PICTURE block a vendor string, comment, MIME type, description or picture longer than what
+/// is left of its block. The decoder allocates what these lengths say, so they are bounded by
+/// the bytes actually present before anything is allocated for them. Reads only the length
+/// fields (nothing is buffered); a stream that does not start with `fLaC` is left to the
+/// decoder to refuse.
+fn check_metadata<R: Read + Seek>(r: &mut R, len: u64, path: &Path) -> Result<(), Error> {
+    let io = |e| Error::io(path, e);
+    let mut magic = [0u8; 4];
+    if r.read_exact(&mut magic).is_err() || &magic != b"fLaC" {
+        return Ok(());
+    }
+    let mut pos = 4u64;
+    loop {
+        let mut h = [0u8; 4];
+        r.read_exact(&mut h)
+            .map_err(|_| Error::malformed(path, "FLAC: the metadata ends inside a block header"))?;
+        let (last, kind) = (h[0] & 0x80 != 0, h[0] & 0x7f);
+        let size = u64::from(h[1]) << 16 | u64::from(h[2]) << 8 | u64::from(h[3]);
+        pos += 4;
+        if pos + size > len {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "FLAC: metadata block {kind} of {size} bytes at byte {} runs past the end of the file",
+                    pos - 4
+                ),
+            ));
+        }
+        let mut fields = BlockFields { r: &mut *r, left: size, kind, at: pos, path };
+        match kind {
+            4 => fields.vorbis_comment()?,
+            6 => fields.picture()?,
+            _ => {}
+        }
+        pos += size;
+        r.seek(SeekFrom::Start(pos)).map_err(io)?;
+        if last {
+            return Ok(());
+        }
+    }
+}
+
+/// The length fields of one metadata block, each checked against what is left of the block.
+struct BlockFields<'a, R> {
+    r: &'a mut R,
+    left: u64,
+    kind: u8,
+    at: u64,
+    path: &'a Path,
+}
+
+impl<R: Read + Seek> BlockFields<'_, R> {
+    fn u32(&mut self, big_endian: bool, what: &str) -> Result<u64, Error> {
+        let mut b = [0u8; 4];
+        if self.left < 4 || self.r.read_exact(&mut b).is_err() {
+            return Err(self.bad(format!("the block ends before its {what}")));
+        }
+        self.left -= 4;
+        Ok(u64::from(if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }))
+    }
+
+    /// Skips a field of `n` bytes that must fit in what is left of the block.
+    fn skip(&mut self, n: u64, what: &str) -> Result<(), Error> {
+        if n > self.left {
+            return Err(
+                self.bad(format!("its {what} says {n} bytes but only {} are left in the block", self.left))
+            );
+        }
+        self.left -= n;
+        self.r.seek(SeekFrom::Current(n as i64)).map_err(|e| Error::io(self.path, e))?;
+        Ok(())
+    }
+
+    fn vorbis_comment(&mut self) -> Result<(), Error> {
+        let vendor = self.u32(false, "vendor length")?;
+        self.skip(vendor, "vendor string")?;
+        let count = self.u32(false, "comment count")?;
+        if count.saturating_mul(4) > self.left {
+            return Err(self.bad(format!("it says {count} comments, more than the block can hold")));
+        }
+        for _ in 0..count {
+            let n = self.u32(false, "comment length")?;
+            self.skip(n, "comment")?;
+        }
+        Ok(())
+    }
+
+    fn picture(&mut self) -> Result<(), Error> {
+        self.u32(true, "picture type")?;
+        let mime = self.u32(true, "MIME type length")?;
+        self.skip(mime, "MIME type")?;
+        let desc = self.u32(true, "description length")?;
+        self.skip(desc, "description")?;
+        for what in ["width", "height", "colour depth", "colour count"] {
+            self.u32(true, what)?;
+        }
+        let data = self.u32(true, "picture length")?;
+        self.skip(data, "picture")
+    }
+
+    fn bad(&self, what: String) -> Error {
+        Error::malformed(
+            self.path,
+            format!("FLAC: metadata block {} at byte {}: {what}", self.kind, self.at - 4),
+        )
     }
 }
 
