@@ -101,9 +101,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             o.insert("steps_used".into(), q.steps_used.into());
             o.insert("needs_more_s".into(), q.needs_more_s.into());
         }
-        println!("{}", serde_json::to_string_pretty(&v).map_err(internal)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&v).map_err(internal)?);
     } else {
-        print!("{}", render(&args.file, &m));
+        crate::out!("{}", render(&args.file, &m));
     }
     Ok(exit_code(&m))
 }

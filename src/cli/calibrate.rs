@@ -213,9 +213,14 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let store = ProfileStore::open_default().map_err(failure)?;
             let path = store.save(&p, a.force).map_err(failure)?;
             if a.json {
-                println!("{}", profile_json(&p, &path, now));
+                crate::outln!("{}", profile_json(&p, &path, now));
             } else {
-                println!("saved {} for device {:?}: {}", path.display(), p.device, describe(p.recorder_ppm));
+                crate::outln!(
+                    "saved {} for device {:?}: {}",
+                    path.display(),
+                    p.device,
+                    describe(p.recorder_ppm)
+                );
             }
             Ok(ExitCode::Ok)
         }
@@ -225,7 +230,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let p = store.load(&device).map_err(failure)?;
             let path = store.path_for(&device);
             if a.json {
-                println!("{}", profile_json(&p, &path, now));
+                crate::outln!("{}", profile_json(&p, &path, now));
             } else {
                 print_profile(&p, &path, now);
             }
@@ -242,13 +247,13 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                         Err(e) => json!({"path": l.path, "error": e.to_string()}),
                     })
                     .collect();
-                println!("{}", json!({"directory": store.dir(), "profiles": items}));
+                crate::outln!("{}", json!({"directory": store.dir(), "profiles": items}));
             } else if list.is_empty() {
-                println!("no calibration profiles in {}", store.dir().display());
+                crate::outln!("no calibration profiles in {}", store.dir().display());
             } else {
                 for l in &list {
                     match &l.profile {
-                        Ok(p) => println!(
+                        Ok(p) => crate::outln!(
                             "{:<32} {:>+10.3} ± {:.3} ppm  {:<10} {}{}",
                             p.device,
                             p.recorder_ppm.value,
@@ -257,7 +262,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                             p.measured_at,
                             if p.is_stale(now) { "  STALE" } else { "" }
                         ),
-                        Err(e) => println!("BAD  {}", e),
+                        Err(e) => crate::outln!("BAD  {}", e),
                     }
                 }
             }
@@ -268,9 +273,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let store = ProfileStore::open_default().map_err(failure)?;
             let path = store.remove(&device).map_err(failure)?;
             if a.json {
-                println!("{}", json!({"removed": path, "device": device.as_str()}));
+                crate::outln!("{}", json!({"removed": path, "device": device.as_str()}));
             } else {
-                println!("removed {}", path.display());
+                crate::outln!("removed {}", path.display());
             }
             Ok(ExitCode::Ok)
         }
@@ -282,9 +287,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 HostSync::Unknown => "unknown",
             };
             if a.json {
-                println!("{}", json!({"host_clock": state, "source": s.source, "detail": s.detail}));
+                crate::outln!("{}", json!({"host_clock": state, "source": s.source, "detail": s.detail}));
             } else {
-                println!(
+                crate::outln!(
                     "host clock: {} ({}: {})",
                     state.replace('_', " "),
                     s.source,
@@ -354,15 +359,21 @@ fn finish(file: &Path, m: Measured, opts: &SaveOpts, now: UtcTime) -> Result<Exi
             "detail": m.detail,
             "saved": saved,
         });
-        println!("{}", out);
+        crate::outln!("{}", out);
     } else {
-        println!("{}: {}", file.display(), describe(m.recorder_ppm));
-        println!(
+        crate::outln!("{}: {}", file.display(), describe(m.recorder_ppm));
+        crate::outln!(
             "  method {} ({}), channel {}, {:.1} s at {} Hz, {} used, {} rejected",
-            m.method, reference, m.channel, m.duration_s, m.sample_rate_hz, m.used, m.rejected
+            m.method,
+            reference,
+            m.channel,
+            m.duration_s,
+            m.sample_rate_hz,
+            m.used,
+            m.rejected
         );
         if let Some(p) = saved.get("path").and_then(Value::as_str) {
-            println!("  saved as the profile of {:?}: {}", opts.save.as_deref().unwrap_or(""), p);
+            crate::outln!("  saved as the profile of {:?}: {}", opts.save.as_deref().unwrap_or(""), p);
         }
     }
     Ok(ExitCode::Ok)
@@ -391,28 +402,32 @@ fn profile_json(p: &Profile, path: &Path, now: UtcTime) -> Value {
 }
 
 fn print_profile(p: &Profile, path: &Path, now: UtcTime) {
-    println!("device:        {}", p.device);
+    crate::outln!("device:        {}", p.device);
     if let Some(id) = &p.device_identity {
-        println!("identity:      {}", id);
+        crate::outln!("identity:      {}", id);
     }
-    println!("recorder_ppm:  {:+.4} ± {:.4} (u95)", p.recorder_ppm.value, p.recorder_ppm.u95);
-    println!("method:        {}", p.method);
-    println!("reference:     {}", p.reference);
-    println!(
+    crate::outln!("recorder_ppm:  {:+.4} ± {:.4} (u95)", p.recorder_ppm.value, p.recorder_ppm.u95);
+    crate::outln!("method:        {}", p.method);
+    crate::outln!("reference:     {}", p.reference);
+    crate::outln!(
         "measured_at:   {} ({:.1} days ago, valid {} days{})",
         p.measured_at,
         p.age_days(now),
         p.valid_days,
         if p.is_stale(now) { ", STALE" } else { "" }
     );
-    println!("host:          {}", p.host);
+    crate::outln!("host:          {}", p.host);
     if !p.note.is_empty() {
-        println!("note:          {}", p.note.replace('\n', " / "));
+        crate::outln!("note:          {}", p.note.replace('\n', " / "));
     }
     if let Some(r) = &p.evidence.recording {
-        println!("recording:     {} (sha256 {})", r, p.evidence.recording_sha256.as_deref().unwrap_or("?"));
+        crate::outln!(
+            "recording:     {} (sha256 {})",
+            r,
+            p.evidence.recording_sha256.as_deref().unwrap_or("?")
+        );
     }
-    println!("file:          {}", path.display());
+    crate::outln!("file:          {}", path.display());
 }
 
 fn sha256_file(path: &Path) -> Result<String, Failure> {

@@ -266,9 +266,9 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                     "id": r.record.claim_id, "revision": r.record.revision, "sha256": r.sha256,
                     "signed": r.signature.is_some(), "created_utc": r.record.created_utc, "claim": r.record.claim,
                 });
-                println!("{v}");
+                crate::outln!("{v}");
             } else {
-                println!("opened {}", summary_line(&r));
+                crate::outln!("opened {}", summary_line(&r));
             }
             Ok(ExitCode::Ok)
         }
@@ -297,9 +297,9 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 let live = LiveMeasure { id, policy, technician, key, listen };
                 let r = measure_live(&mut s, live)?;
                 if json {
-                    println!("{}", r.to_json_pretty());
+                    crate::outln!("{}", r.to_json_pretty());
                 } else {
-                    println!("measured {}", summary_line(&r));
+                    crate::outln!("measured {}", summary_line(&r));
                 }
                 return Ok(ExitCode::Ok);
             }
@@ -330,9 +330,9 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             };
             let r = claim::measure_claim(&mut s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
             if json {
-                println!("{}", r.to_json_pretty());
+                crate::outln!("{}", r.to_json_pretty());
             } else {
-                println!("measured {}", summary_line(&r));
+                crate::outln!("measured {}", summary_line(&r));
             }
             Ok(ExitCode::Ok)
         }
@@ -341,7 +341,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             let s = open_store(store)?;
             let r = s.get(&id, revision).map_err(store_failure)?;
             if json {
-                println!("{}", r.to_json_pretty());
+                crate::outln!("{}", r.to_json_pretty());
             } else {
                 print_record(&r);
             }
@@ -358,10 +358,10 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             let s = open_store(store)?;
             let rows = s.list(&ListFilter { since, verdict, model }).map_err(store_failure)?;
             if json {
-                println!("{}", serde_json::to_string(&rows).expect("summaries serialise"));
+                crate::outln!("{}", serde_json::to_string(&rows).expect("summaries serialise"));
             } else {
                 for r in &rows {
-                    println!(
+                    crate::outln!(
                         "{}  r{}  {}  {} {} serial {}  {}",
                         r.id,
                         r.revision,
@@ -379,7 +379,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             let id = parse_id(&id)?;
             let s = open_store(store)?;
             let written = crate::store::export::export_claim(&s, &id, &out).map_err(store_failure)?;
-            println!("exported claim {id} to {}", written.display());
+            crate::outln!("exported claim {id} to {}", written.display());
             Ok(ExitCode::Ok)
         }
         Sub::Verify { target, trusted_key, json } => {
@@ -497,15 +497,15 @@ fn measure_live(s: &mut Store, mut m: LiveMeasure) -> Result<SealedRecord, Failu
 fn report_verification(name: &str, v: &Verification, json: bool) -> Result<ExitCode, Failure> {
     if json {
         let out = serde_json::json!({"target": name, "passed": v.passed(), "checked": v.checked, "problems": v.problems});
-        println!("{out}");
+        crate::outln!("{out}");
     } else {
         for c in &v.checked {
-            println!("checked: {c}");
+            crate::outln!("checked: {c}");
         }
     }
     if v.passed() {
         if !json {
-            println!("{name}: everything checks out");
+            crate::outln!("{name}: everything checks out");
         }
         return Ok(ExitCode::Ok);
     }
@@ -517,8 +517,8 @@ fn report_verification(name: &str, v: &Verification, json: bool) -> Result<ExitC
 
 fn print_record(r: &SealedRecord) {
     let rec = &r.record;
-    println!("{}", summary_line(r));
-    println!(
+    crate::outln!("{}", summary_line(r));
+    crate::outln!(
         "  opened/changed: {} ({}) on {} by {}",
         rec.created_utc,
         rec.change,
@@ -526,12 +526,12 @@ fn print_record(r: &SealedRecord) {
         rec.technician.as_deref().unwrap_or("-")
     );
     if let Some(c) = &rec.claim.complaint {
-        println!("  complaint: {c}");
+        crate::outln!("  complaint: {c}");
     }
     if let Some(v) = &rec.verdict {
-        println!("  verdict: {}", crate::report::verdict_in_words(Some(&v.verdict)));
+        crate::outln!("  verdict: {}", crate::report::verdict_in_words(Some(&v.verdict)));
         for reason in &v.reasons {
-            println!("    - {reason}");
+            crate::outln!("    - {reason}");
         }
     }
     for p in &rec.positions {
@@ -540,12 +540,12 @@ fn print_record(r: &SealedRecord) {
             .get("rate_s_per_day")
             .and_then(|f| Some((f.get("value")?.as_f64()?, f.get("u95")?.as_f64()?)));
         match rate {
-            Some((v, u)) => println!("  {}: rate {v:+.2} ± {u:.2} s/day ({})", p.position, p.audio),
-            None => println!("  {}: no rate ({})", p.position, p.audio),
+            Some((v, u)) => crate::outln!("  {}: rate {v:+.2} ± {u:.2} s/day ({})", p.position, p.audio),
+            None => crate::outln!("  {}: no rate ({})", p.position, p.audio),
         }
     }
     for e in &rec.evidence {
-        println!("  evidence {} {} ({} bytes)", e.sha256, e.name, e.size_bytes);
+        crate::outln!("  evidence {} {} ({} bytes)", e.sha256, e.name, e.size_bytes);
     }
-    println!("  record sha256 {}{}", r.sha256, if r.signature.is_some() { ", signed" } else { "" });
+    crate::outln!("  record sha256 {}{}", r.sha256, if r.signature.is_some() { ", signed" } else { "" });
 }

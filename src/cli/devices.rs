@@ -15,19 +15,19 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let list =
         crate::live::capture::list_inputs().map_err(|e| Failure::new(ExitCode::Device, e.to_string()))?;
     if args.json {
-        println!("{}", serde_json::json!({ "devices": list }));
+        crate::outln!("{}", serde_json::json!({ "devices": list }));
         return Ok(ExitCode::Ok);
     }
     if list.is_empty() {
-        println!("no audio input devices found (no microphone or sound card is visible to this system)");
+        crate::outln!("no audio input devices found (no microphone or sound card is visible to this system)");
         return Ok(ExitCode::Ok);
     }
     for d in &list {
-        println!("{:>3}  {}{}", d.id, d.name, if d.is_default { "  (default)" } else { "" });
+        crate::outln!("{:>3}  {}{}", d.id, d.name, if d.is_default { "  (default)" } else { "" });
         if let Some(e) = &d.error {
-            println!("       cannot ask what it supports: {e}");
+            crate::outln!("       cannot ask what it supports: {e}");
         } else if d.configs.is_empty() {
-            println!("       no supported input configuration");
+            crate::outln!("       no supported input configuration");
         }
         for c in &d.configs {
             let rate = if c.min_rate_hz == c.max_rate_hz {
@@ -35,7 +35,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             } else {
                 format!("{}..{} Hz", c.min_rate_hz, c.max_rate_hz)
             };
-            println!("       {} ch  {rate}  {}", c.channels, c.format);
+            crate::outln!("       {} ch  {rate}  {}", c.channels, c.format);
         }
     }
     Ok(ExitCode::Ok)

@@ -54,9 +54,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| Failure::new(ExitCode::Internal, format!("evaluate: cannot write JSON: {e}")))?;
-        println!("{text}");
+        crate::outln!("{text}");
     } else {
-        print!("{report}");
+        crate::out!("{report}");
     }
     Ok(ExitCode::Ok)
 }

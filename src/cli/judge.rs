@@ -5,7 +5,6 @@ use crate::measurement::{AnalysisConfig, Figure, Kind, KindChoice, Measurement, 
 use crate::verdict::{
     judge, judge_dial_log, side_file_position, DialLog, ModelSpec, Movement, Policy, Position,
 };
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Raw arguments of `judge`.
@@ -182,6 +181,6 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         verdict.to_text()
     };
     // A closed pipe is not an error of ours.
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    super::out::write_all(text.as_bytes());
     Ok(ExitCode::Ok)
 }

@@ -52,9 +52,12 @@ pub fn run(args: Args, _store: Option<PathBuf>) -> Result<ExitCode, Failure> {
         Sub::New { key } => {
             let path = key_path(key)?;
             let k = ServiceKey::create_file(&path).map_err(key_failure)?;
-            println!("new signing key {} written to {}", k.key_id(), path.display());
-            println!("public key: {}", k.public_key_hex());
-            println!("public key file (give it to whoever verifies): {}", public_key_path(&path).display());
+            crate::outln!("new signing key {} written to {}", k.key_id(), path.display());
+            crate::outln!("public key: {}", k.public_key_hex());
+            crate::outln!(
+                "public key file (give it to whoever verifies): {}",
+                public_key_path(&path).display()
+            );
             Ok(ExitCode::Ok)
         }
         Sub::Show { key, json } => {
@@ -71,10 +74,10 @@ pub fn run(args: Args, _store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                     "key_id": k.key_id(), "public_key": k.public_key_hex(), "algorithm": "ed25519",
                     "path": path.display().to_string()
                 });
-                println!("{v}");
+                crate::outln!("{v}");
             } else {
-                println!("key {} (ed25519) at {}", k.key_id(), path.display());
-                println!("public key: {}", k.public_key_hex());
+                crate::outln!("key {} (ed25519) at {}", k.key_id(), path.display());
+                crate::outln!("public key: {}", k.public_key_hex());
             }
             Ok(ExitCode::Ok)
         }

@@ -1,14 +1,5 @@
 //! `tickproof listen`: live readings from a microphone (or a replayed recording through the same
 //! path), shown in the terminal view, as lines, or as JSON lines.
-/// Prints a line to standard output without panicking when the reader has gone (a closed pipe,
-/// `| head`): the measurement and its recording go on regardless.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
-}
-
 use super::{ExitCode, Failure};
 use crate::live::protocol::{Guide, Plan, Step};
 use crate::live::recorder::{RecordingMeta, StoredFormat};
@@ -152,14 +143,16 @@ impl Frontend for Lines {
             return Ok(());
         }
         if self.json {
-            out!("{}", serde_json::to_string(r).expect("reading serialises"));
+            crate::outln!("{}", serde_json::to_string(r).expect("reading serialises"));
         } else {
-            out!("{}", format_line(r));
+            crate::outln!("{}", format_line(r));
         }
         Ok(())
     }
     fn poll(&mut self, _: &LiveSession, _: &LoopStatus) -> Result<Option<Command>, LiveError> {
-        Ok(None)
+        // Nobody reads the lines any more (`| head`, a closed pipe): stop and finalise the
+        // recording, which is kept.
+        Ok(super::out::failed().then_some(Command::Quit))
     }
     fn notice(&mut self, text: &str) {
         eprintln!("tickproof: {text}");
@@ -170,7 +163,7 @@ impl Frontend for Lines {
         if self.stderr {
             eprintln!("{text}");
         } else {
-            out!("{text}");
+            crate::outln!("{text}");
         }
     }
 }
@@ -268,11 +261,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         if args.json {
             let list: Vec<_> =
                 files.iter().map(|(p, f)| serde_json::json!({"position": p.code(), "file": f})).collect();
-            out!("{}", serde_json::json!({"event": "complete", "files": list}));
+            crate::outln!("{}", serde_json::json!({"event": "complete", "files": list}));
         } else {
-            out!("Protocol complete: {} recordings", files.len());
+            crate::outln!("Protocol complete: {} recordings", files.len());
             for (_, f) in &files {
-                out!("{}", f.display());
+                crate::outln!("{}", f.display());
             }
         }
         return Ok(ExitCode::Ok);

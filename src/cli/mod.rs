@@ -13,6 +13,7 @@ pub mod exit;
 pub mod judge;
 pub mod key;
 pub mod listen;
+pub mod out;
 pub mod policy;
 pub mod synth;
 
@@ -80,11 +81,13 @@ pub fn main() -> i32 {
         Command::Devices(a) => devices::run(a),
         Command::Evaluate(a) => evaluate::run(a),
     };
-    match outcome {
+    let code = match outcome {
         Ok(code) => code as i32,
         Err(f) => {
-            eprintln!("tickproof: {}", f.message);
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "tickproof: {}", f.message);
             f.code as i32
         }
-    }
+    };
+    out::finish(code)
 }

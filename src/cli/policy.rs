@@ -1,7 +1,6 @@
 //! `tickproof policy list|show|check`: the warranty policies a verdict can apply.
 use super::{ExitCode, Failure};
 use crate::verdict::{builtin, builtin_names, builtin_text, Policy};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Raw arguments of `policy`.
@@ -54,7 +53,7 @@ fn summary(p: &Policy) -> serde_json::Value {
 
 fn out(text: &str) {
     // A closed pipe (`| head`) is not an error of ours.
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    super::out::write_all(text.as_bytes());
 }
 
 /// Runs `policy`.

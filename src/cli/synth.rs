@@ -409,7 +409,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         &truth.to_json(),
     )?;
     if args.json {
-        print!("{}", truth.to_json());
+        crate::out!("{}", truth.to_json());
     } else {
         let clipped = s.clipped_samples();
         let what = match (truth.bph, truth.rate_s_per_day, truth.beat_error_ms, truth.amplitude_deg) {
@@ -424,7 +424,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             }
             _ => format!("no watch ({})", truth.scenario),
         };
-        println!(
+        crate::outln!(
             "wrote {shown} ({what}, {:.1} s at {} Hz, {}{}) and {}",
             truth.duration_s,
             truth.sample_rate_hz,
@@ -484,9 +484,9 @@ fn write_quartz(args: &Args, out: &Path, truth_out: &Path) -> Result<ExitCode, F
         &truth,
     )?;
     if args.json {
-        print!("{truth}");
+        crate::out!("{truth}");
     } else {
-        println!(
+        crate::outln!(
             "wrote {shown} (quartz, {:+.2} s/month, steps every {} s) and {}",
             p.rate_s_per_month,
             p.step_interval_s,
