@@ -9,7 +9,7 @@ use super::ExitCode;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
-static FAILED: Mutex<Option<(io::ErrorKind, String)>> = Mutex::new(None);
+static FAILED: Mutex<Option<(io::ErrorKind, Option<i32>, String)>> = Mutex::new(None);
 
 /// Writes formatted text to standard output, keeping the first failure.
 pub fn write_fmt(args: std::fmt::Arguments<'_>) {
@@ -39,7 +39,7 @@ pub fn failed() -> bool {
 
 fn keep(e: io::Error) {
     if let Ok(mut f) = FAILED.lock() {
-        f.get_or_insert((e.kind(), e.to_string()));
+        f.get_or_insert((e.kind(), e.raw_os_error(), e.to_string()));
     }
 }
 
@@ -53,9 +53,10 @@ pub fn finish(code: i32) -> i32 {
     let kept = FAILED.lock().ok().and_then(|f| f.clone());
     match kept {
         None => code,
-        Some((io::ErrorKind::BrokenPipe, _)) => BROKEN_PIPE,
-        Some((kind, text)) => {
-            let why = if kind == io::ErrorKind::StorageFull { "disk full".to_string() } else { text };
+        Some((io::ErrorKind::BrokenPipe, _, _)) => BROKEN_PIPE,
+        Some((_, os, text)) => {
+            // ENOSPC (ErrorKind::StorageFull is newer than the supported Rust).
+            let why = if os == Some(ENOSPC) { "disk full".to_string() } else { text };
             let _ = writeln!(io::stderr(), "tickproof: standard output could not be written: {why}");
             if code == 0 {
                 ExitCode::Storage as i32
@@ -65,6 +66,9 @@ pub fn finish(code: i32) -> i32 {
         }
     }
 }
+
+/// The "no space left on device" error number (Linux, the BSDs and macOS alike).
+const ENOSPC: i32 = 28;
 
 /// The exit status when standard output's reader has gone: 128 + SIGPIPE, as a shell reports a
 /// program that the signal ended.

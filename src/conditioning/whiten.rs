@@ -146,6 +146,7 @@ mod tests {
     use super::*;
 
     /// The normal equations solved by Gaussian elimination: the slow, obviously correct path.
+    #[allow(clippy::needless_range_loop)]
     fn normal_equations(r: &[f64]) -> Vec<f64> {
         let p = r.len() - 1;
         let mut m: Vec<Vec<f64>> =
