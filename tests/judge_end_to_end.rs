@@ -63,3 +63,45 @@ fn a_watch_gaining_40_s_a_day_is_a_defect_and_one_gaining_3_is_within_spec() {
     let v = judge(&near, &calibrated);
     assert_eq!(v["verdict"], "within_spec", "{v:#}");
 }
+
+/// A quartz watch at `rate` s/month, 120 s with a 60 s inhibition, through a recorder 12 ppm
+/// fast; the path of the recording.
+fn quartz(dir: &std::path::Path, rate: f64) -> String {
+    let path = dir.join(format!("quartz{rate}.wav"));
+    let o = Command::new(env!("CARGO_BIN_EXE_tickproof"))
+        .args(["synth", "--kind", "quartz", "--duration-s", "120", "--inhibition-period-s", "60"])
+        .args(["--inhibition-ppm", "25", "--recorder-ppm", "12", "--seed", "3", "--rate-s-per-month"])
+        .arg(rate.to_string())
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_quartz_watch_losing_35_s_a_month_over_120_s_is_a_defect_and_one_gaining_5_is_within_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |file: &str| {
+        let args = [
+            "judge",
+            "--policy",
+            "rankine-ro",
+            "--recorder-ppm",
+            "12",
+            "--recorder-ppm-u95",
+            "0.2",
+            "--json",
+        ];
+        let o = Command::new(env!("CARGO_BIN_EXE_tickproof")).args(args).arg(file).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let v = run(&quartz(dir.path(), -35.0));
+    assert_eq!(v["verdict"], "defect", "{v:#}");
+    let avg = &v["average_rate_s_per_month"];
+    assert!((avg["value"].as_f64().unwrap() + 35.0).abs() < 1.0, "{avg}");
+    assert!(avg["u95"].as_f64().unwrap() <= 1.0, "{avg}");
+    let v = run(&quartz(dir.path(), 5.0));
+    assert_eq!(v["verdict"], "within_spec", "{v:#}");
+}

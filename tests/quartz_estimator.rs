@@ -149,24 +149,62 @@ fn end_of_life_is_detected_every_time() {
 }
 
 #[test]
-fn too_short_recordings_give_needs_more_not_a_number() {
-    for (per, dur) in [(None, 60.0), (Some(60u32), 90.0), (Some(120), 150.0), (Some(10), 15.0), (None, 200.0)]
-    {
+fn short_recordings_give_a_rate_whose_u95_covers_the_truth() {
+    // (inhibition period, seconds recorded, the u95 target in s/month)
+    let cases = [
+        (None, 60.0, Some(2.0)),
+        (Some(10u32), 60.0, Some(2.0)),
+        (Some(60), 90.0, None),
+        (Some(60), 130.0, Some(1.0)),
+        (Some(60), 190.0, Some(1.0)),
+        (Some(120), 150.0, None),
+        (None, 200.0, None),
+    ];
+    for (i, (per, dur, target)) in cases.into_iter().enumerate() {
         let p = QuartzParams {
             sample_rate_hz: 22_050,
             duration_s: dur,
             inhibition_period_s: per,
             inhibition_ppm: 20.0,
-            seed: 9,
+            rate_s_per_month: -12.0,
+            seed: 9 + i as u64,
             ..Default::default()
         };
-        let (out, _) = run(&p);
-        let q = out.quartz.unwrap();
-        assert!(q.rate_s_per_month.is_none() && q.rate_s_per_day.is_none(), "{per:?} {dur}: {q:?}");
-        let more = q.needs_more_s.expect("needs_more_s");
-        assert!(more > 0.0 && more < 300.0, "needs {more} s more");
-        assert!(out.findings.iter().any(|f| f.code == "recording_too_short"));
+        let (out, truth) = run(&p);
+        let q = out.quartz.clone().unwrap();
+        let rate = q.rate_s_per_month.unwrap_or_else(|| panic!("{per:?} {dur}: no rate {q:?}"));
+        assert!(
+            rate.covers(truth.rate_s_per_month),
+            "{per:?} {dur}: {rate:?} vs {} {q:?} {:?}",
+            truth.rate_s_per_month,
+            out.findings
+        );
+        if let Some(t) = target {
+            assert!(rate.u95 <= t, "{per:?} {dur}: u95 {} over {t} s/month", rate.u95);
+        }
+        // Where two jumps are in the recording the period is named; never one that is not there.
+        let seen = per.is_some_and(|p| dur > 2.0 * p as f64 + 1.0);
+        if seen {
+            assert_eq!(q.inhibition_period_s, per.map(|v| v as f64), "{per:?} {dur}");
+        } else if per.is_none() {
+            assert_eq!(q.inhibition_period_s, None, "{per:?} {dur}");
+        }
+        // The precision reached is said, not used to refuse.
+        if rate.u95 > 1.0 {
+            assert!(has(&out, "recording_too_short") && q.needs_more_s.is_some(), "{:?}", out.findings);
+        }
     }
+}
+
+#[test]
+fn fewer_than_twenty_steps_give_needs_more_not_a_number() {
+    let p = QuartzParams { sample_rate_hz: 22_050, duration_s: 15.0, seed: 9, ..Default::default() };
+    let (out, _) = run(&p);
+    let q = out.quartz.clone().unwrap();
+    assert!(q.rate_s_per_month.is_none() && q.rate_s_per_day.is_none(), "{q:?}");
+    let more = q.needs_more_s.expect("needs_more_s");
+    assert!(more > 0.0 && more < 30.0, "needs {more} s more");
+    assert!(has(&out, "recording_too_short"));
 }
 
 #[test]

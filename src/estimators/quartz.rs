@@ -7,19 +7,23 @@
 //!    movements are numbered in watch seconds (`n`) by rounding their intervals.
 //! 2. A robust line `t = t0 + P n (+ class offset)` gives the residuals. Inhibition makes them a
 //!    sawtooth: within a period the seconds are short, then one interval is lengthened by the
-//!    dropped cycles. For every candidate period (5..600 s, see [`QuartzConfig`]) and phase the
-//!    model `t = a + b n + c J(n)` (J = corrections so far) is fitted; the best one is kept when
-//!    its correction `c` is positive and at least `min_inhibition_z` standard errors (a
-//!    look-elsewhere-safe margin over ~10^3 trials).
-//! 3. The rate is taken over whole inhibition periods only (start and end at the same phase):
-//!    the mean second over `K` whole periods is `b + c / P`. Its u95 comes from the fit's
-//!    covariance, the residual scatter, the lag-1 autocorrelation (effective N) and Student t.
-//!    Without detected inhibition, a recording shorter than two of the longest inhibition
-//!    periods considered cannot exclude one, so no rate is given (`needs_more_s`); otherwise the
-//!    largest undetectable sawtooth enters the u95.
+//!    dropped cycles. For every candidate period (every whole second from 5 to 240 s, and some
+//!    longer, see [`QuartzConfig`]) and phase the model `t = a + b n + c J(n)` (J = corrections
+//!    so far) is fitted over all steps, so a correction far below the per-step scatter still
+//!    shows; the best one is kept when its correction `c` is positive and at least
+//!    `min_inhibition_z` standard errors (a look-elsewhere-safe margin over ~10^4 trials).
+//! 3. The rate: with inhibition, over whole periods when there are two or more (start and end
+//!    at the same phase), else from the sawtooth fitted over every step; the mean second is
+//!    `b + c / P`. Without, the straight line, and the largest bias that a sawtooth just below
+//!    the detection threshold could cause, at any candidate period with a jump inside the span,
+//!    enters the u95 (an inhibition slower than the recording is named in a finding instead:
+//!    the data cannot see it). The u95 comes from the fit's covariance, the residual scatter,
+//!    the lag-1 autocorrelation (effective N) and Student t. A rate is refused only below
+//!    `min_steps` steps on the grid.
 //! 4. The rate is corrected for the recorder clock ([`correct_rate_s_per_day`]) whose u95 adds in
-//!    quadrature. When the watch timing alone cannot reach [`QuartzConfig::target_u95_s_per_month`]
-//!    the answer is how many more seconds are needed, not a number.
+//!    quadrature. When the watch timing alone is wider than
+//!    [`QuartzConfig::target_u95_s_per_month`], a `recording_too_short` finding says how many more
+//!    seconds would reach it; whether the figure is enough for a claim is the verdict's call.
 use std::fmt;
 
 use crate::beats::clicks::{self, fit_steps, lag1, median, t975, ClickConfig, ClickTrain, Normal};
@@ -32,15 +36,19 @@ use crate::source::{self, BlockSource};
 /// Settings of the quartz analysis. `Default` is what `tickproof analyze` uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuartzConfig {
-    /// Precision asked of the rate from the watch timing alone (u95, s/month); below it the
-    /// analysis reports `needs_more_s` instead of a rate.
+    /// Precision (u95, s/month) that the `recording_too_short` finding counts the seconds to:
+    /// the rate is given whatever its u95, and a verdict decides whether that is enough.
     pub target_u95_s_per_month: f64,
-    /// Longest inhibition period that must be excluded before a rate is given without one, s.
+    /// Longest inhibition period that the `inhibition_not_excluded` finding asks to exclude, s.
     pub max_inhibition_period_s: u32,
-    /// Inhibition periods searched, seconds.
+    /// Inhibition periods searched, seconds (every whole second from 5 to 240, then longer).
     pub candidate_periods_s: Vec<u32>,
-    /// Significance of an inhibition correction (correction / its standard error).
+    /// Significance of an inhibition correction (correction / its standard error). A
+    /// correction below it is not reported, and the largest one that could hide below it
+    /// enters the rate's u95.
     pub min_inhibition_z: f64,
+    /// Fewest steps on the time grid for a rate.
+    pub min_steps: usize,
     /// Settings of the click timer.
     pub clicks: ClickConfig,
 }
@@ -48,12 +56,11 @@ pub struct QuartzConfig {
 impl Default for QuartzConfig {
     fn default() -> Self {
         QuartzConfig {
-            target_u95_s_per_month: 0.5,
+            target_u95_s_per_month: 1.0,
             max_inhibition_period_s: 120,
-            candidate_periods_s: vec![
-                5, 10, 15, 20, 30, 40, 50, 60, 80, 90, 100, 120, 150, 180, 240, 300, 600,
-            ],
+            candidate_periods_s: (5..=240).chain([300, 360, 480, 600]).collect(),
             min_inhibition_z: 6.0,
+            min_steps: 20,
             clicks: ClickConfig::default(),
         }
     }
@@ -190,6 +197,13 @@ pub fn measure_with(
     Ok(analyse_train(&train, recorder, cfg))
 }
 
+/// Smallest inhibition correction reported, samples per period: the click timer's step times
+/// carry systematic errors of a few thousandths of a sample that depend on where a step falls
+/// between samples, and over hundreds of steps such an error is "significant" without being an
+/// inhibition. (The smallest real correction, one 32,768 Hz cycle, is 30 us: over a sample
+/// below 32 kHz.)
+const MIN_CORRECTION_SAMPLES: f64 = 0.05;
+
 /// Hand movements: clicks closer than this belong to one movement (an end-of-life burst).
 const BURST_GAP_S: f64 = 0.25;
 
@@ -294,6 +308,34 @@ fn fit_model(
     Some(InhFit { period, phase, beta, inv, rss, n: cnt, k, r1: lag1(&seq) })
 }
 
+/// Standard error of a rate whose coefficient variance (per unit residual variance) is `var`,
+/// from fit `g`: the residual scatter, inflated for lag-1 autocorrelation (effective N), at
+/// Student's t for the effective degrees of freedom (so that 1.96 x it is a u95).
+fn rate_se(g: &InhFit, var: f64) -> f64 {
+    let s2 = g.rss / (g.n - g.k).max(1) as f64;
+    let rp = g.r1.clamp(0.0, 0.95);
+    let infl = (1.0 + rp) / (1.0 - rp);
+    let n_eff = g.n as f64 / infl;
+    (s2 * var.max(0.0) * infl).sqrt() * t975((n_eff - g.k as f64).max(1.0)) / 1.959964
+}
+
+/// The rate bias (relative) that a sawtooth of fit `f`'s period and phase would cause in the
+/// straight-line rate if its correction were just below detection (`z` standard errors at the
+/// straight line's scatter `s2`, and no less than the reporting floor `c_floor`). Leaving the sawtooth out moves the slope by `c beta_J`
+/// (`beta_J` the slope of the jump counter on the line), and the true mean rate differs from
+/// the sawtooth's fast rate by `c / P`: the bias is `c |1/P - beta_J|`, with
+/// `beta_J = -inv[b][c] / inv[c][c]` from the fit's inverse normal matrix.
+fn hidden_bias(f: &InhFit, s2: f64, z: f64, c_floor: f64) -> f64 {
+    let kc = f.k - 1;
+    let icc = f.inv[kc][kc];
+    if icc <= 0.0 {
+        return 0.0;
+    }
+    let beta_j = -f.inv[1][kc] / icc;
+    let c_lim = (z * (s2 * icc).sqrt()).max(c_floor);
+    c_lim * (1.0 / f.period as f64 - beta_j).abs()
+}
+
 /// Analyses a click train already timed (the part of [`measure`] after the click timer).
 pub fn analyse_train(train: &ClickTrain, recorder: &RecorderClock, cfg: &QuartzConfig) -> QuartzOutcome {
     let mut out = QuartzOutcome {
@@ -351,8 +393,16 @@ pub fn analyse_train(train: &ClickTrain, recorder: &RecorderClock, cfg: &QuartzC
     let last_used = n[used.iter().rposition(|&u| u).unwrap_or(m - 1)];
     let span_s = (last_used - first_used) as f64;
 
-    // Inhibition search.
+    // Inhibition search: the sawtooth fitted at every candidate period and phase over all
+    // steps. `hidden` is the largest rate bias (relative) that a correction just below the
+    // detection threshold would cause at any candidate with at least one jump in the span.
     let mut best: Option<InhFit> = None;
+    // The best sawtooth with a single jump in the span: a correction seen once, whose period
+    // (and so whose share of the rate) one jump cannot tell.
+    let mut single: Option<InhFit> = None;
+    let mut hidden = 0.0f64;
+    let c_floor = MIN_CORRECTION_SAMPLES / train.sample_rate_hz as f64;
+    let s2_base = base.as_ref().map_or(0.0, |b| b.rss / (b.n - b.k).max(1) as f64);
     for &p in &cfg.candidate_periods_s {
         let p = p as i64;
         if p < 2 || span_s < p as f64 {
@@ -360,16 +410,23 @@ pub fn analyse_train(train: &ClickTrain, recorder: &RecorderClock, cfg: &QuartzC
         }
         for ph in 0..p {
             let nj = jumps(last_used, p, ph) - jumps(first_used, p, ph);
-            if nj < 2.0 {
+            if nj < 1.0 {
                 continue;
             }
-            if let Some(f) = fit_model(&x, &n, &y, &cls, &used, two, p, ph, &mut res) {
-                if f.beta[f.k - 1] > 0.0 && best.as_ref().is_none_or(|b| f.rss < b.rss) {
-                    best = Some(f);
-                }
+            let Some(f) = fit_model(&x, &n, &y, &cls, &used, two, p, ph, &mut res) else {
+                continue;
+            };
+            hidden = hidden.max(hidden_bias(&f, s2_base, cfg.min_inhibition_z, c_floor));
+            let slot = if nj >= 2.0 { &mut best } else { &mut single };
+            if f.beta[f.k - 1] > 0.0 && slot.as_ref().is_none_or(|b| f.rss < b.rss) {
+                *slot = Some(f);
             }
         }
     }
+    // A sawtooth of two or more jumps must fit better than the best single jump: one real jump
+    // and one put at an edge, where its few steps would then be thrown out as outliers, is not
+    // a period.
+    let best = best.filter(|b| single.as_ref().is_none_or(|s1| b.rss < s1.rss));
     let mut inh: Option<InhFit> = None;
     if let Some(b) = best {
         // Outlier rejection under the sawtooth model, then significance of the correction.
@@ -395,82 +452,117 @@ pub fn analyse_train(train: &ClickTrain, recorder: &RecorderClock, cfg: &QuartzC
         let s2 = fit.rss / (fit.n - fit.k) as f64;
         let se_c = (s2 * fit.inv[fit.k - 1][fit.k - 1]).sqrt();
         let c = fit.beta[fit.k - 1];
-        if c > 0.0 && c > cfg.min_inhibition_z * se_c {
+        if c > (cfg.min_inhibition_z * se_c).max(c_floor) {
             used = sel;
             inh = Some(fit);
         }
     }
 
-    // Rate over whole periods.
-    let mut needs_more: Option<f64> = None;
+    // A single clear jump: its period lies between the longer of the stretches either side of
+    // it and the longest candidate.
+    let one_jump = if inh.is_none() {
+        single.filter(|f| {
+            let c = f.beta[f.k - 1];
+            let se = (f.rss / (f.n - f.k).max(1) as f64 * f.inv[f.k - 1][f.k - 1]).sqrt();
+            c > (cfg.min_inhibition_z * se).max(c_floor)
+        })
+    } else {
+        None
+    };
+    // The rate: over whole inhibition periods when there are two or more, else from the
+    // sawtooth fitted over every step; without inhibition, the straight line with the hidden
+    // sawtooth's bias in the u95.
+    let steps_on_grid = used.iter().filter(|&&u| u).count();
     let mut period_fig: Option<(f64, f64)> = None; // mean seconds per watch second, and its SE
     let mut extra_u_rel = 0.0; // relative 95% bound from an undetectable inhibition
     let mut inh_report = None;
-    match &inh {
-        Some(f) => {
-            let p = f.period;
-            let k_whole = (last_used - first_used) / p;
-            inh_report = Some((p as f64, f.beta[f.k - 1] / p as f64 * 1e6));
-            if k_whole < 2 {
-                needs_more = Some((first_used + 2 * p - last_used) as f64 + s as f64);
-            } else {
-                let end = first_used + k_whole * p;
+    if steps_on_grid >= cfg.min_steps {
+        match &inh {
+            Some(f) => {
+                let p = f.period;
+                inh_report = Some((p as f64, f.beta[f.k - 1] / p as f64 * 1e6));
+                let k_whole = (last_used - first_used) / p;
+                let end = if k_whole >= 2 { first_used + k_whole * p } else { last_used };
                 let sel: Vec<bool> = (0..m).map(|i| used[i] && n[i] <= end).collect();
                 if let Some(g) = fit_model(&x, &n, &y, &cls, &sel, two, p, f.phase, &mut res) {
                     let kc = g.k - 1;
-                    let s2 = g.rss / (g.n - g.k) as f64;
                     let pf = p as f64;
                     let var = g.inv[1][1] + 2.0 * g.inv[1][kc] / pf + g.inv[kc][kc] / (pf * pf);
-                    let rp = g.r1.clamp(0.0, 0.95);
-                    let infl = (1.0 + rp) / (1.0 - rp);
-                    let n_eff = g.n as f64 / infl;
-                    let se =
-                        (s2 * var.max(0.0) * infl).sqrt() * t975((n_eff - g.k as f64).max(1.0)) / 1.959964;
-                    period_fig = Some((line.period_s.value + g.beta[1] + g.beta[kc] / pf, se));
+                    period_fig = Some((line.period_s.value + g.beta[1] + g.beta[kc] / pf, rate_se(&g, var)));
                 }
             }
-        }
-        None => {
-            let need = 2.0 * cfg.max_inhibition_period_s as f64;
-            if span_s < need {
-                needs_more = Some(need - span_s + s as f64);
-            } else if let Some(b) = &base {
-                let s2 = b.rss / (b.n - b.k) as f64;
-                let rp = b.r1.clamp(0.0, 0.95);
-                let infl = (1.0 + rp) / (1.0 - rp);
-                let n_eff = b.n as f64 / infl;
-                let se = (s2 * b.inv[1][1] * infl).sqrt() * t975((n_eff - b.k as f64).max(1.0)) / 1.959964;
-                period_fig = Some((line.period_s.value + b.beta[1], se));
-                // The largest sawtooth that could have escaped detection biases the rate by at
-                // most its size over the span.
-                let pmax = cfg.max_inhibition_period_s as f64;
-                let jumps_min = (span_s / pmax).floor().max(1.0);
-                let c_lim = cfg.min_inhibition_z * s2.sqrt() * (2.0 / jumps_min).sqrt();
-                extra_u_rel = c_lim / span_s;
-            }
+            None => match &one_jump {
+                Some(f) => {
+                    let kc = f.k - 1;
+                    let at = first_used + (f.period - (first_used + f.phase).rem_euclid(f.period));
+                    let p_lo = ((at - first_used).max(last_used - at) + 1) as f64;
+                    let p_hi = cfg.candidate_periods_s.iter().copied().max().unwrap_or(600) as f64;
+                    let (mid, half) = (0.5 * (1.0 / p_lo + 1.0 / p_hi), 0.5 * (1.0 / p_lo - 1.0 / p_hi));
+                    let c = f.beta[kc];
+                    let var = f.inv[1][1] + 2.0 * mid * f.inv[1][kc] + mid * mid * f.inv[kc][kc];
+                    period_fig = Some((line.period_s.value + f.beta[1] + c * mid, rate_se(f, var)));
+                    extra_u_rel = c * half;
+                    out.findings.push(Finding::new(
+                        "inhibition_period_unknown",
+                        format!(
+                            "one inhibition correction of {:.3} ms was seen (at {:.0} s) but a single one cannot tell its \
+                             period ({p_lo:.0} to {p_hi:.0} s), so its share of the rate is in the u95: record at least \
+                             {:.0} s more to see the next one",
+                            c * 1e3,
+                            at as f64 - first_used as f64,
+                            (p_lo - (last_used - at) as f64).max(1.0) + s as f64
+                        ),
+                    ));
+                }
+                None => {
+                    if let Some(b) = &base {
+                        period_fig = Some((line.period_s.value + b.beta[1], rate_se(b, b.inv[1][1])));
+                        extra_u_rel = hidden;
+                    }
+                }
+            },
         }
     }
+    let needs_more: Option<f64> = match period_fig {
+        None => Some(((cfg.min_steps.saturating_sub(steps_on_grid)) as f64 * s as f64).max(s as f64)),
+        Some((per, se)) => {
+            // The u95 shrinks about as T^-1.5 (a line timed at both ends over a longer span).
+            let u_month = (1.959964 * se / per).hypot(extra_u_rel) * SECONDS_PER_DAY * 30.0;
+            (u_month > cfg.target_u95_s_per_month).then(|| {
+                let mut need = span_s * (u_month / cfg.target_u95_s_per_month).powf(2.0 / 3.0);
+                if let Some((p, _)) = inh_report {
+                    need = (need / p).ceil() * p;
+                }
+                (need - span_s).max(1.0) + s as f64
+            })
+        }
+    };
 
     let mut rate_day = None;
     let mut rate_month = None;
     if let Some((per, se)) = period_fig {
         let u95_watch_rel = (1.959964 * se / per).hypot(extra_u_rel);
-        let u95_watch_month = u95_watch_rel * SECONDS_PER_DAY * 30.0;
-        if u95_watch_month > cfg.target_u95_s_per_month {
-            let grow = (u95_watch_month / cfg.target_u95_s_per_month).powf(2.0 / 3.0);
-            let mut need = span_s * grow;
-            if let Some((p, _)) = inh_report {
-                need = (need / p).ceil() * p;
-            }
-            needs_more = Some((need - span_s).max(1.0) + s as f64);
-        } else {
-            let apparent = (1.0 / per - 1.0) * SECONDS_PER_DAY;
-            let value = correct_rate_s_per_day(apparent, recorder.recorder_ppm.value);
-            let u_day =
-                (u95_watch_rel * SECONDS_PER_DAY).hypot(recorder.recorder_ppm.u95 * S_PER_DAY_PER_PPM);
-            rate_day = Some(Figure::new(value, u_day));
-            rate_month = Some(Figure::new(value * 30.0, u_day * 30.0));
-        }
+        let apparent = (1.0 / per - 1.0) * SECONDS_PER_DAY;
+        let value = correct_rate_s_per_day(apparent, recorder.recorder_ppm.value);
+        let u_day = (u95_watch_rel * SECONDS_PER_DAY).hypot(recorder.recorder_ppm.u95 * S_PER_DAY_PER_PPM);
+        rate_day = Some(Figure::new(value, u_day));
+        rate_month = Some(Figure::new(value * 30.0, u_day * 30.0));
+    }
+    if inh.is_none()
+        && one_jump.is_none()
+        && period_fig.is_some()
+        && span_s < 2.0 * cfg.max_inhibition_period_s as f64
+    {
+        out.findings.push(Finding::new(
+            "inhibition_not_excluded",
+            format!(
+                "no inhibition was seen in the {span_s:.0} s timed; one with a longer period (60 to 240 s are common) can \
+                 neither be seen nor ruled out in it, and its correction is not in the u95: record about {:.0} s more to \
+                 exclude periods up to {} s",
+                2.0 * cfg.max_inhibition_period_s as f64 - span_s,
+                cfg.max_inhibition_period_s
+            ),
+        ));
     }
 
     // Missing steps and a stopped motor.
@@ -523,13 +615,14 @@ pub fn analyse_train(train: &ClickTrain, recorder: &RecorderClock, cfg: &QuartzC
         ));
     }
     if let Some(more) = needs_more {
+        let what = if period_fig.is_some() {
+            format!("for a rate to +-{} s/month", cfg.target_u95_s_per_month)
+        } else {
+            format!("for a rate at all ({steps_on_grid} steps on the time grid, {} needed)", cfg.min_steps)
+        };
         out.findings.push(Finding::new(
             "recording_too_short",
-            format!(
-                "the recording is too short for a rate to +-{} s/month: record about {:.0} s more",
-                cfg.target_u95_s_per_month,
-                more.ceil()
-            ),
+            format!("the recording is too short {what}: record about {:.0} s more", more.ceil()),
         ));
     }
 
