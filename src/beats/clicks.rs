@@ -22,6 +22,11 @@
 //!    bias that depends on the fractional position. Detections whose normalised correlation is
 //!    below [`ClickConfig::min_corr`] are rejected (knocks, speech, noise bursts).
 //!
+//! 5. Every click is also timed on its smoothed power envelope ([`super::click_envelope`]); at
+//!    the end the timing that scatters less over the train is kept ([`ClickTrain::timing`]): the
+//!    waveform where the motor's sound repeats, the envelope where its ringing starts with a new
+//!    phase at every step.
+//!
 //! Times are on the recorder's timeline: `sample index / nominal sample rate`. They carry one
 //! constant offset per class (filter delay, template reference), so differences between clicks
 //! of the same class are exact; [`fit_period`] fits a per-class offset.
@@ -35,6 +40,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
+use super::click_envelope::{self, ClickTiming, EnvelopeTimer};
 use crate::measurement::Figure;
 use crate::source::{self, BlockSource};
 
@@ -117,6 +123,8 @@ pub struct ClickTrain {
     pub noise_rms: f64,
     /// Click power (averaged over the recording) over noise power, in the analysis band, dB.
     pub snr_db: Option<f64>,
+    /// Which timing the clicks carry: the waveform's, or the envelope's where it scatters less.
+    pub timing: ClickTiming,
 }
 
 /// Errors of the click timer.
@@ -250,6 +258,8 @@ pub struct ClickTimer {
     rejected: u64,
     dropped: u64,
     support_energy: f64,
+    envt: EnvelopeTimer,
+    env_times: Vec<f64>,
 }
 
 /// One second-order section (direct form I), f64.
@@ -376,6 +386,8 @@ impl ClickTimer {
             rejected: 0,
             dropped: 0,
             support_energy: 0.0,
+            envt: EnvelopeTimer::new(n, fs),
+            env_times: Vec::with_capacity(cap),
         })
     }
 
@@ -566,7 +578,19 @@ impl ClickTimer {
                     z *= step;
                 }
             }
-            self.make_template(&mut acc, c as usize);
+            let delta = self.make_template(&mut acc, c as usize);
+            // The envelope template: the members' envelopes, aligned as their waveforms were.
+            for &j in &members {
+                let t = if j == med { 0.0 } else { lag[j * m + med] } - delta;
+                let step = Complex::from_polar(1.0, 2.0 * std::f64::consts::PI * t / n as f64);
+                let mut z = Complex::new(1.0, 0.0);
+                for k in 0..nc {
+                    self.work[k] = self.learn_spec[j * nc + k] * z;
+                    z *= step;
+                }
+                self.envt.add_to_average(&self.work);
+            }
+            self.envt.set_template_from_average(c as usize, self.pre - self.guard, self.len);
         }
         // Time the stored detections with the templates.
         for j in 0..m {
@@ -614,8 +638,9 @@ impl ClickTimer {
         let _ = self.c2r.process_with_scratch(&mut self.work, &mut self.corr, &mut self.scratch_i);
     }
 
-    /// Turns an aligned sum of spectra into a unit-energy template with its onset at `pre`.
-    fn make_template(&mut self, acc: &mut [Complex<f64>], c: usize) {
+    /// Turns an aligned sum of spectra into a unit-energy template with its onset at `pre`;
+    /// returns the shift applied (samples).
+    fn make_template(&mut self, acc: &mut [Complex<f64>], c: usize) -> f64 {
         let n = self.n;
         let nc = n / 2 + 1;
         acc[0].im = 0.0;
@@ -655,6 +680,8 @@ impl ClickTimer {
         let e: f64 = self.fft_in.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300);
         self.fft_in.iter_mut().for_each(|v| *v /= e);
         let _ = self.r2c.process_with_scratch(&mut self.fft_in, &mut self.templates[c], &mut self.scratch_f);
+        self.envt.set_template_from_waveform(c, &self.templates[c], start, len);
+        delta
     }
 
     /// Times the segment in `self.seg` (starting at absolute sample `s0`) against the templates
@@ -688,19 +715,22 @@ impl ClickTimer {
             self.rejected += 1;
             return;
         }
+        // The same click on its envelope (kept beside the waveform time; see `finish`).
+        let tau_e = self.envt.time(&self.spec, c, self.lag_max);
         let t_s = (s0 as f64 + self.pre as f64 + tau) / self.fs;
+        let t_env = (s0 as f64 + self.pre as f64 + tau_e) / self.fs;
         // Keep time order: a stored click can only precede later detections.
-        if let Some(last) = self.clicks.last() {
-            if t_s <= last.t_s {
-                self.rejected += 1;
-                return;
-            }
+        let order = |a: Option<f64>, b: f64| a.is_some_and(|a| b <= a);
+        if order(self.clicks.last().map(|c| c.t_s), t_s) || order(self.env_times.last().copied(), t_env) {
+            self.rejected += 1;
+            return;
         }
         if self.clicks.len() >= self.cfg.max_clicks {
             self.dropped += 1;
             return;
         }
         self.support_energy += e;
+        self.env_times.push(t_env);
         self.clicks.push(Click {
             t_s,
             strength: (e / self.len as f64).sqrt() as f32,
@@ -727,7 +757,15 @@ impl ClickTimer {
         } else {
             Some(10.0 * (signal_p.max(1e-30) / noise_p.max(1e-300)).log10())
         };
+        let wave: Vec<f64> = self.clicks.iter().map(|c| c.t_s).collect();
+        let timing = click_envelope::choose(&wave, &self.env_times, self.cfg.nominal_period_s);
+        if timing == ClickTiming::Envelope {
+            for (c, &t) in self.clicks.iter_mut().zip(&self.env_times) {
+                c.t_s = t;
+            }
+        }
         ClickTrain {
+            timing,
             clicks: self.clicks,
             classes: self.n_classes,
             sample_rate_hz: self.fs as u32,
@@ -779,7 +817,7 @@ fn onset_of(x: &[f64], w: usize) -> f64 {
 /// Maximises the band-limited interpolation of a circular correlation given by its half
 /// spectrum `cross` (length `n/2+1`, unnormalised as from a real FFT), starting at lag `t0`.
 /// Returns the lag and the correlation value there (time-domain scale: sum of products).
-fn refine_peak(cross: &[Complex<f64>], n: usize, t0: f64) -> (f64, f64) {
+pub(crate) fn refine_peak(cross: &[Complex<f64>], n: usize, t0: f64) -> (f64, f64) {
     let half = n / 2;
     let w1 = 2.0 * std::f64::consts::PI / n as f64;
     let eval = |t: f64| -> (f64, f64, f64) {

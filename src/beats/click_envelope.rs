@@ -1,0 +1,290 @@
+//! Click timing on the envelope, for clicks whose fine waveform does not repeat.
+//!
+//! The click timer ([`super::clicks`]) correlates each click's waveform with a template: exact
+//! to nanoseconds when every step of a motor sounds the same, but a motor whose ringing starts
+//! with a new phase at every step (as real ones do) makes that correlation peak on a different
+//! carrier cycle from step to step, a scatter of a tenth of a millisecond or more. The
+//! band-limited amplitude envelope of a click repeats where its waveform does not, so every click
+//! is also timed by cross-correlating its envelope with the template's envelope (zero-mean over
+//! the support, refined to a fraction of a sample on the band-limited interpolation of the
+//! correlation), and [`choose`] keeps whichever of the two timings scatters less over the train.
+//!
+//! All plans and buffers are made once in [`EnvelopeTimer::new`]; timing a click allocates
+//! nothing.
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
+
+use super::clicks::refine_peak;
+
+/// Which timing a click train carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClickTiming {
+    /// The click's waveform correlated with its template's (the sound repeats).
+    Waveform,
+    /// The click's envelope correlated with its template's (the fine waveform changes).
+    Envelope,
+}
+
+impl ClickTiming {
+    /// The name used in reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClickTiming::Waveform => "waveform",
+            ClickTiming::Envelope => "envelope",
+        }
+    }
+}
+
+/// Envelope templates and the transforms to time clicks against them.
+pub struct EnvelopeTimer {
+    n: usize,
+    inv: Arc<dyn Fft<f64>>,
+    r2c: Arc<dyn RealToComplex<f64>>,
+    c2r: Arc<dyn ComplexToReal<f64>>,
+    analytic: Vec<Complex<f64>>,
+    inv_scratch: Vec<Complex<f64>>,
+    env: Vec<f64>,
+    spec: Vec<Complex<f64>>,
+    cross: Vec<Complex<f64>>,
+    work: Vec<Complex<f64>>,
+    corr: Vec<f64>,
+    scratch_f: Vec<Complex<f64>>,
+    scratch_i: Vec<Complex<f64>>,
+    templates: [Vec<Complex<f64>>; 2],
+    acc: Vec<f64>,
+    acc_count: usize,
+    lowpass: Vec<f64>,
+    margin: usize,
+}
+
+/// The smoothed power envelope keeps frequencies up to the first and none above the second,
+/// Hz (raised-cosine between): partials of a click closer than that still beat in it.
+pub const ENVELOPE_BAND_HZ: (f64, f64) = (150.0, 400.0);
+
+impl EnvelopeTimer {
+    /// Plans for segments of `n` samples (even) at `fs_hz`.
+    pub fn new(n: usize, fs_hz: f64) -> Self {
+        let mut rp = RealFftPlanner::<f64>::new();
+        let (r2c, c2r) = (rp.plan_fft_forward(n), rp.plan_fft_inverse(n));
+        let inv = FftPlanner::<f64>::new().plan_fft_inverse(n);
+        let nc = n / 2 + 1;
+        EnvelopeTimer {
+            n,
+            analytic: vec![Complex::default(); n],
+            inv_scratch: vec![Complex::default(); inv.get_inplace_scratch_len()],
+            env: vec![0.0; n],
+            spec: vec![Complex::default(); nc],
+            cross: vec![Complex::default(); nc],
+            work: vec![Complex::default(); nc],
+            corr: vec![0.0; n],
+            scratch_f: r2c.make_scratch_vec(),
+            scratch_i: c2r.make_scratch_vec(),
+            templates: [vec![Complex::default(); nc], vec![Complex::default(); nc]],
+            acc: vec![0.0; n],
+            acc_count: 0,
+            margin: (2.0 * fs_hz / ENVELOPE_BAND_HZ.1).ceil() as usize,
+            lowpass: (0..nc)
+                .map(|k| {
+                    let f = k as f64 * fs_hz / n as f64;
+                    let (lo, hi) = ENVELOPE_BAND_HZ;
+                    let x = ((f - lo) / (hi - lo)).clamp(0.0, 1.0);
+                    0.5 + 0.5 * (std::f64::consts::PI * x).cos()
+                })
+                .collect(),
+            inv,
+            r2c,
+            c2r,
+        }
+    }
+
+    /// The smoothed power envelope of the segment whose half spectrum is `spec`, into
+    /// `self.env`: the squared magnitude of its analytic signal, low-passed (see
+    /// [`ENVELOPE_BAND_HZ`]) so that the beating between the click's partials, whose phase
+    /// changes with theirs, is gone and only the sum of their energies is left.
+    fn envelope_of(&mut self, spec: &[Complex<f64>]) {
+        let nc = spec.len();
+        self.analytic.iter_mut().for_each(|v| *v = Complex::default());
+        self.analytic[0] = spec[0];
+        for k in 1..nc - 1 {
+            self.analytic[k] = spec[k] * 2.0;
+        }
+        self.analytic[nc - 1] = spec[nc - 1];
+        self.inv.process_with_scratch(&mut self.analytic, &mut self.inv_scratch);
+        let s = 1.0 / self.n as f64;
+        for (e, a) in self.env.iter_mut().zip(&self.analytic) {
+            *e = a.norm_sqr() * s * s;
+        }
+        let _ = self.r2c.process_with_scratch(&mut self.env, &mut self.spec, &mut self.scratch_f);
+        for (v, w) in self.spec.iter_mut().zip(&self.lowpass) {
+            *v *= *w / self.n as f64;
+        }
+        let _ = self.c2r.process_with_scratch(&mut self.spec, &mut self.env, &mut self.scratch_i);
+    }
+
+    /// Sets class `c`'s template to the envelope `env` (`n` samples) restricted to the support
+    /// `start..start + len`, zero-mean there and of unit energy.
+    pub fn set_template(&mut self, c: usize, env: &[f64], start: usize, len: usize) {
+        self.env.copy_from_slice(env);
+        self.load_template(c, start, len);
+    }
+
+    /// Sets class `c`'s template to the envelope of the waveform template whose half spectrum
+    /// is `wave` (see [`Self::set_template`] for the support).
+    pub fn set_template_from_waveform(&mut self, c: usize, wave: &[Complex<f64>], start: usize, len: usize) {
+        self.envelope_of(wave);
+        self.load_template(c, start, len);
+    }
+
+    /// Adds the envelope of a learnt click (half spectrum `spec`, aligned to the template) to
+    /// the template being averaged: the average of the envelopes, not the envelope of the
+    /// averaged waveform, which cancels where the clicks' phases differ.
+    pub fn add_to_average(&mut self, spec: &[Complex<f64>]) {
+        self.envelope_of(spec);
+        for (a, e) in self.acc.iter_mut().zip(&self.env) {
+            *a += e;
+        }
+        self.acc_count += 1;
+    }
+
+    /// Sets class `c`'s template to the average of the envelopes added since the last call
+    /// (see [`Self::set_template`] for the support); `false`, and nothing set, when none were.
+    pub fn set_template_from_average(&mut self, c: usize, start: usize, len: usize) -> bool {
+        if self.acc_count == 0 {
+            return false;
+        }
+        let k = 1.0 / self.acc_count as f64;
+        for (e, a) in self.env.iter_mut().zip(self.acc.iter_mut()) {
+            *e = *a * k;
+            *a = 0.0;
+        }
+        self.acc_count = 0;
+        self.load_template(c, start, len);
+        true
+    }
+
+    /// Class `c`'s template from the envelope in `self.env`, over the click's support widened
+    /// by the smoothing's reach on both sides (a support cut inside the smoothed rise would pull
+    /// the correlation's peak off the true lag).
+    fn load_template(&mut self, c: usize, start: usize, len: usize) {
+        let (start, end) = (start.saturating_sub(self.margin), (start + len + self.margin).min(self.n));
+        let mean = self.env[start..end].iter().sum::<f64>() / (end - start).max(1) as f64;
+        for (k, e) in self.env.iter_mut().enumerate() {
+            *e = if (start..end).contains(&k) { *e - mean } else { 0.0 };
+        }
+        let norm = self.env.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300);
+        self.env.iter_mut().for_each(|v| *v /= norm);
+        let _ = self.r2c.process_with_scratch(&mut self.env, &mut self.templates[c], &mut self.scratch_f);
+    }
+
+    /// Times the segment whose half spectrum is `spec` against class `c`'s envelope template:
+    /// the lag, samples, within `-lag_max..=lag_max`.
+    pub fn time(&mut self, spec: &[Complex<f64>], c: usize, lag_max: usize) -> f64 {
+        self.envelope_of(spec);
+        let n = self.n;
+        let _ = self.r2c.process_with_scratch(&mut self.env, &mut self.spec, &mut self.scratch_f);
+        for ((x, s), t) in self.cross.iter_mut().zip(&self.spec).zip(&self.templates[c]) {
+            *x = s * t.conj();
+        }
+        self.cross[0].im = 0.0;
+        self.cross[n / 2].im = 0.0;
+        self.work.copy_from_slice(&self.cross);
+        let _ = self.c2r.process_with_scratch(&mut self.work, &mut self.corr, &mut self.scratch_i);
+        let at = |t: i64| self.corr[t.rem_euclid(n as i64) as usize];
+        let mut best = (0i64, f64::NEG_INFINITY);
+        for t in -(lag_max as i64)..=(lag_max as i64) {
+            if at(t) > best.1 {
+                best = (t, at(t));
+            }
+        }
+        let (ym, y0, yp) = (at(best.0 - 1), best.1, at(best.0 + 1));
+        let den = ym - 2.0 * y0 + yp;
+        let frac = if den < 0.0 { (0.5 * (ym - yp) / den).clamp(-0.5, 0.5) } else { 0.0 };
+        refine_peak(&self.cross, n, best.0 as f64 + frac).0
+    }
+}
+
+/// Which timing scatters less over a train: the robust scatter of the second differences of
+/// the movements' times at lag 2 (same sound class on an alternating motor, straight lines and
+/// constant class offsets removed), for the waveform times `wave` and the envelope times `env`
+/// of the same clicks. Movements start after a gap of over half the nominal period `period_s`
+/// (the first click of an end-of-life burst). The waveform wins ties and trains too short to
+/// tell (fewer than 8 movements).
+pub fn choose(wave: &[f64], env: &[f64], period_s: f64) -> ClickTiming {
+    let starts: Vec<usize> =
+        (0..wave.len()).filter(|&i| i == 0 || wave[i] - wave[i - 1] > 0.5 * period_s).collect();
+    if starts.len() < 8 {
+        return ClickTiming::Waveform;
+    }
+    let scatter = |t: &[f64]| {
+        let mut d: Vec<f64> = starts.windows(5).map(|w| (t[w[4]] - 2.0 * t[w[2]] + t[w[0]]).abs()).collect();
+        let k = d.len() / 2;
+        *d.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+    };
+    if scatter(env) < scatter(wave) {
+        ClickTiming::Envelope
+    } else {
+        ClickTiming::Waveform
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_timing_wins_only_where_the_waveform_timing_scatters_more() {
+        let exact: Vec<f64> = (0..40).map(|k| k as f64).collect();
+        let mut rng = crate::synth::rng::Rng::new(3);
+        let noisy: Vec<f64> = exact.iter().map(|t| t + 2e-4 * rng.gauss()).collect();
+        let fine: Vec<f64> = exact.iter().map(|t| t + 1e-5 * rng.gauss()).collect();
+        assert_eq!(choose(&noisy, &fine, 1.0), ClickTiming::Envelope);
+        assert_eq!(choose(&fine, &noisy, 1.0), ClickTiming::Waveform);
+        assert_eq!(choose(&noisy[..5], &fine[..5], 1.0), ClickTiming::Waveform);
+    }
+
+    #[test]
+    fn a_delayed_envelope_is_timed_to_a_fraction_of_a_sample() {
+        // A click (decaying tone) and the same click 3.3 samples later. (A new phase moves the
+        // energy of its first cycle: see the click timer's tests for what that costs.)
+        let n = 512;
+        let click = |delay: f64, phase: f64| -> Vec<f64> {
+            (0..n)
+                .map(|k| {
+                    let t = k as f64 - 100.0 - delay;
+                    if t < 0.0 {
+                        0.0
+                    } else {
+                        (-t / 30.0).exp() * (1.0 - (-t / 6.0).exp()) * (0.9 * t + phase).sin()
+                    }
+                })
+                .collect()
+        };
+        let mut et = EnvelopeTimer::new(n, 8000.0);
+        let mut rp = RealFftPlanner::<f64>::new();
+        let r2c = rp.plan_fft_forward(n);
+        let spec_of = |x: Vec<f64>| {
+            let mut x = x;
+            let mut s = r2c.make_output_vec();
+            r2c.process(&mut x, &mut s).unwrap();
+            s
+        };
+        let t0 = spec_of(click(0.0, 0.0));
+        et.set_template_from_waveform(0, &t0, 90, 200);
+        // The delay applied exactly, as a phase ramp (a fractional delay of a sampled click).
+        let delayed: Vec<Complex<f64>> = t0
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                v * Complex::from_polar(1.0, -2.0 * std::f64::consts::PI * k as f64 * 3.3 / n as f64)
+            })
+            .collect();
+        let mut delayed = delayed;
+        delayed[n / 2].im = 0.0;
+        let tau = et.time(&delayed, 0, 20);
+        assert!((tau - 3.3).abs() < 0.01, "lag {tau}");
+    }
+}
