@@ -29,6 +29,7 @@ fn measured_claim(key: Option<&ServiceKey>) -> Fixture {
         recordings: ["DU", "DD", "CU"].iter().map(|p| p.to_string()).zip(files).collect(),
         policy: None,
         technician: Some("B. Petrov".into()),
+        recorder: None,
     };
     let record = measure_claim(&mut store, &StandIn { drift: 0.0 }, &req, key).unwrap();
     Fixture { _dir: dir, root, store, id, record }

@@ -97,7 +97,16 @@ pub fn resolve_recorder_in(
     let name = DeviceName::parse(d)?;
     let store = store.ok_or(CalibrationError::NoConfigDir)?;
     let p = store.load(&name)?;
-    Ok(RecorderClock { recorder_ppm: p.recorder_ppm, source: p.device.clone(), stale: p.is_stale(now) })
+    // Named with the profile's date and the hash of its file, so that a record says exactly
+    // which calibration it used.
+    let hash = std::fs::read(store.path_for(&name))
+        .map(|b| crate::record::canonical::sha256_hex(&b)[..16].to_string())
+        .unwrap_or_else(|_| "unreadable".into());
+    Ok(RecorderClock {
+        recorder_ppm: p.recorder_ppm,
+        source: format!("profile {} (measured {}, sha256 {hash})", p.device, p.measured_at),
+        stale: p.is_stale(now),
+    })
 }
 
 /// A manual entry: `ppm` and `u95` as read from elsewhere (a data sheet, another lab's

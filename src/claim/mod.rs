@@ -317,6 +317,9 @@ pub struct MeasureRequest {
     pub policy: Option<String>,
     /// Who measures.
     pub technician: Option<String>,
+    /// The recorder's clock as calibrated (a profile, the command line, the host clock);
+    /// `None`: uncalibrated, and the policy's assumed recorder error applies.
+    pub recorder: Option<RecorderClock>,
 }
 
 fn audio_name(position: &str, src: &Path) -> (String, &'static str) {
@@ -394,7 +397,11 @@ pub fn measure_claim(
         stored.push((pos.clone(), store.object_path(&obj.sha256)));
     }
     let policy = req.policy.clone().or_else(|| claim.policy.clone());
-    let configs = vec![analysis_config(&claim); stored.len()];
+    let mut config = analysis_config(&claim);
+    if let Some(r) = &req.recorder {
+        config.recorder = r.clone();
+    }
+    let configs = vec![config; stored.len()];
     // Errors name the technician's file, not the store's copy of it.
     let original = |file: &Path| -> PathBuf {
         stored

@@ -57,22 +57,7 @@ pub fn resolve(args: &Args) -> Result<AnalysisConfig, Failure> {
         "quartz" => KindChoice::Quartz,
         s => return Err(Failure::usage(format!("--kind {s}: expected auto, mechanical or quartz"))),
     };
-    let recorder = match (&args.device, args.recorder_ppm, args.recorder_ppm_u95) {
-        (None, None, None) => RecorderClock::uncalibrated(),
-        (None, None, Some(_)) => return Err(Failure::usage("--recorder-ppm-u95 needs --recorder-ppm")),
-        (None, Some(p), u) => RecorderClock {
-            recorder_ppm: Figure::new(p, u.unwrap_or(0.0)),
-            source: "command line".into(),
-            stale: false,
-        },
-        (Some(d), p, u) => crate::calibration::resolve_recorder(
-            Some(d.as_str()),
-            p,
-            u,
-            crate::calibration::time::UtcTime::now(),
-        )
-        .map_err(|e| Failure::usage(e.to_string()))?,
-    };
+    let recorder = recorder_of(args.device.as_deref(), args.recorder_ppm, args.recorder_ppm_u95)?;
     let cfg = AnalysisConfig {
         lift_angle_deg: args.lift_angle,
         bph,
@@ -82,6 +67,21 @@ pub fn resolve(args: &Args) -> Result<AnalysisConfig, Failure> {
     };
     cfg.validate().map_err(|e| Failure::usage(e.to_string()))?;
     Ok(cfg)
+}
+
+/// The recorder clock from `--device` (its calibration profile; an unknown device is bad
+/// input), `--recorder-ppm` and `--recorder-ppm-u95`, or uncalibrated when none is given.
+pub fn recorder_of(
+    device: Option<&str>,
+    ppm: Option<f64>,
+    u95: Option<f64>,
+) -> Result<RecorderClock, Failure> {
+    match (device, ppm, u95) {
+        (None, None, None) => Ok(RecorderClock::uncalibrated()),
+        (None, None, Some(_)) => Err(Failure::usage("--recorder-ppm-u95 needs --recorder-ppm")),
+        (d, p, u) => crate::calibration::resolve_recorder(d, p, u, crate::calibration::time::UtcTime::now())
+            .map_err(|e| Failure::usage(e.to_string())),
+    }
 }
 
 /// Runs `analyze`.

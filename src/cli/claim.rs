@@ -76,9 +76,16 @@ pub enum Sub {
         /// measure those recordings exactly as `--from` would.
         #[arg(long, conflicts_with_all = ["from", "positions"])]
         live: bool,
-        /// Input device for `--live` (default input if absent).
-        #[arg(long, value_name = "NAME|ID", requires = "live", conflicts_with = "replay")]
+        /// Input device: for `--live` the one recorded from (default input if absent), and in
+        /// every case the device whose calibration profile is applied (`tickproof calibrate`).
+        #[arg(long, value_name = "NAME|ID", conflicts_with = "replay")]
         device: Option<String>,
+        /// The recorder's clock error, ppm (+ = fast), instead of a profile.
+        #[arg(long, value_name = "P", allow_negative_numbers = true)]
+        recorder_ppm: Option<f64>,
+        /// 95% uncertainty of `--recorder-ppm`, ppm.
+        #[arg(long, value_name = "U")]
+        recorder_ppm_u95: Option<f64>,
         /// Feed a recording through the live path instead of a device (`--live`).
         #[arg(long, value_name = "FILE", requires = "live")]
         replay: Option<PathBuf>,
@@ -277,6 +284,8 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             from,
             live,
             device,
+            recorder_ppm,
+            recorder_ppm_u95,
             replay,
             speed,
             settle_s,
@@ -288,13 +297,14 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             sign,
         } => {
             let id = parse_id(&id)?;
+            let recorder = measure_recorder(device.as_deref(), recorder_ppm, recorder_ppm_u95, live)?;
             if live {
                 let key = signing_key(&sign)?;
                 let mut s = open_store(store)?;
                 let mut listen = super::listen::Args::new(device, replay, speed);
                 listen.settle_s = settle_s;
                 listen.seconds_per_position = seconds_per_position;
-                let live = LiveMeasure { id, policy, technician, key, listen };
+                let live = LiveMeasure { id, policy, technician, key, listen, recorder };
                 let r = measure_live(&mut s, live)?;
                 if json {
                     crate::outln!("{}", r.to_json_pretty());
@@ -327,6 +337,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 recordings: positions.into_iter().zip(from).collect(),
                 policy,
                 technician,
+                recorder,
             };
             let r = claim::measure_claim(&mut s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
             if json {
@@ -441,6 +452,30 @@ struct LiveMeasure {
     technician: Option<String>,
     key: Option<ServiceKey>,
     listen: super::listen::Args,
+    recorder: Option<crate::measurement::RecorderClock>,
+}
+
+/// The recorder clock a measurement applies: `--recorder-ppm` (and its u95), else the
+/// calibration profile of `--device` (bad input when there is none, except for a live capture,
+/// which records from a device whether or not it was ever calibrated), else none.
+fn measure_recorder(
+    device: Option<&str>,
+    ppm: Option<f64>,
+    u95: Option<f64>,
+    live: bool,
+) -> Result<Option<crate::measurement::RecorderClock>, Failure> {
+    if device.is_none() && ppm.is_none() && u95.is_none() {
+        return Ok(None);
+    }
+    if live && ppm.is_none() && u95.is_none() {
+        let now = crate::calibration::time::UtcTime::now();
+        return match crate::calibration::resolve_recorder(device, None, None, now) {
+            Ok(r) => Ok(Some(r)),
+            Err(crate::calibration::CalibrationError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Failure::usage(e.to_string())),
+        };
+    }
+    super::analyze::recorder_of(device, ppm, u95).map(Some)
 }
 
 /// `claim measure ID --live`: the claim's (or `--policy`) protocol through the live path into
@@ -481,6 +516,7 @@ fn measure_live(s: &mut Store, mut m: LiveMeasure) -> Result<SealedRecord, Failu
         recordings: files.iter().map(|(p, f)| (p.code().to_string(), f.clone())).collect(),
         policy: Some(name),
         technician: m.technician,
+        recorder: m.recorder,
     };
     match claim::measure_claim(s, &Pipeline, &req, m.key.as_ref()) {
         Ok(r) => {

@@ -1,0 +1,166 @@
+//! A claim measured through a calibrated recorder (issue 12): the device's profile (or the
+//! command line) reaches `claim measure`, decides a claim the assumed +-100 ppm cannot, and the
+//! record names the calibration it used; an unknown device is bad input and records nothing.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tickproof::synth::{write_wav, MechanicalParams, SampleFormat, Synth};
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tickproof"))
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("TICKPROOF_CONFIG_DIR", home.join("config/tickproof"))
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> serde_json::Value {
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Six positions of a watch gaining 21 s/day, 60 s each, recorded through a recorder 12 ppm
+/// fast (it reads every rate 1.04 s/day slow).
+fn positions(dir: &Path) -> Vec<PathBuf> {
+    (0..6)
+        .map(|i| {
+            let p = MechanicalParams {
+                bph: 28800,
+                rate_s_per_day: 21.0 + [0.0, 1.0, -1.5, -0.5, 1.5, 0.5][i],
+                duration_s: 61.0,
+                sample_rate_hz: 22_050,
+                snr_db: Some(25.0),
+                recorder_ppm: 12.0,
+                seed: 70 + i as u64,
+                ..Default::default()
+            };
+            let path = dir.join(format!("p{i}.wav"));
+            let mut s = Synth::mechanical(&p).unwrap();
+            write_wav(&mut s, SampleFormat::I16, std::fs::File::create(&path).unwrap()).unwrap();
+            path
+        })
+        .collect()
+}
+
+fn open_claim(home: &Path, store: &str) -> String {
+    let v = ok(&run(
+        home,
+        &[
+            "--store",
+            store,
+            "claim",
+            "new",
+            "--brand",
+            "Orient",
+            "--model",
+            "RA-AA0",
+            "--serial",
+            "X9",
+            "--movement",
+            "mechanical",
+            "--policy",
+            "bultime-bg",
+            "--json",
+        ],
+    ));
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_claim_measured_through_a_calibrated_device_is_decided_and_names_its_calibration() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let store = h.join("store");
+    let store = store.to_str().unwrap();
+    let files = positions(h);
+    let from: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    let o = run(
+        h,
+        &[
+            "calibrate",
+            "manual",
+            "--ppm",
+            "12",
+            "--u95",
+            "0.5",
+            "--note",
+            "lab certificate 42",
+            "--save",
+            "bench mic",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let measure = |id: &str, extra: &[&str]| {
+        let mut args =
+            vec!["--store", store, "claim", "measure", id, "--positions", "DU,DD,CD,CL,CU,CR", "--json"];
+        args.extend_from_slice(extra);
+        args.push("--from");
+        args.extend(from.iter().copied());
+        run(h, &args)
+    };
+    // Uncalibrated: +-100 ppm assumed, and +21 s/day cannot be told from +15.
+    let id = open_claim(h, store);
+    let v = ok(&measure(&id, &[]));
+    assert_eq!(v["record"]["verdict"]["verdict"], "inconclusive", "{v:#}");
+    // Through the device's profile: a defect, and the record says which calibration.
+    let id = open_claim(h, store);
+    let v = ok(&measure(&id, &["--device", "bench mic"]));
+    assert_eq!(v["record"]["verdict"]["verdict"], "defect", "{v:#}");
+    let cal = &v["record"]["calibration"];
+    assert_eq!(cal["recorder_ppm"]["value"].as_f64(), Some(12.0), "{cal:#}");
+    assert!(cal["profile"].as_str().unwrap().starts_with("profile bench mic"), "{cal:#}");
+    for p in v["record"]["positions"].as_array().unwrap() {
+        let m = &p["measurement"];
+        assert_eq!(m["recorder_ppm"]["value"].as_f64(), Some(12.0), "{m:#}");
+        assert_eq!(m["recorder_ppm"]["u95"].as_f64(), Some(0.5), "{m:#}");
+        let cal = m["calibration"].as_str().unwrap();
+        assert!(cal.starts_with("profile bench mic (measured ") && cal.contains("sha256 "), "{cal}");
+    }
+    let avg = v["record"]["verdict"]["detail"]["average_rate_s_per_day"]["value"].as_f64().unwrap();
+    assert!((avg - 21.0).abs() < 0.3, "average {avg}");
+    // The command line does the same; verify re-applies the recorded calibration.
+    let id = open_claim(h, store);
+    let v = ok(&measure(&id, &["--recorder-ppm", "12", "--recorder-ppm-u95", "0.5"]));
+    assert_eq!(v["record"]["verdict"]["verdict"], "defect", "{v:#}");
+    let o = run(h, &["--store", store, "claim", "verify", &id]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn an_unknown_device_is_bad_input_and_records_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let store = h.join("store");
+    let store = store.to_str().unwrap();
+    let files = positions(h);
+    let id = open_claim(h, store);
+    let before = run(h, &["--store", store, "claim", "show", &id, "--json"]);
+    let o = run(
+        h,
+        &[
+            "--store",
+            store,
+            "claim",
+            "measure",
+            &id,
+            "--device",
+            "no such mic",
+            "--from",
+            files[0].to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("no such mic"), "{e}");
+    let after = run(h, &["--store", store, "claim", "show", &id, "--json"]);
+    assert_eq!(before.stdout, after.stdout);
+}
