@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_FIXTURE ?= fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav
 
-.PHONY: demo test bench deps build fmt
+.PHONY: demo test bench deps build fmt man completions
 
 deps:
 	@scripts/ensure-deps.sh
@@ -28,3 +28,12 @@ bench: deps
 
 fmt:
 	$(CARGO) fmt
+
+# Manual pages (target/man/tickproof.1 and one per subcommand) and shell completions
+# (target/completions/), generated from the command-line definitions.
+man: build
+	target/release/tickproof man --out target/man
+
+completions: build
+	mkdir -p target/completions
+	for s in bash zsh fish; do target/release/tickproof completions $$s > target/completions/tickproof.$$s; done

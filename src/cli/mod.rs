@@ -8,6 +8,7 @@ pub mod analyze;
 pub mod calibrate;
 pub mod claim;
 pub mod devices;
+pub mod docs;
 pub mod evaluate;
 pub mod exit;
 pub mod judge;
@@ -23,8 +24,8 @@ pub use exit::{ExitCode, Failure};
 #[derive(Debug, Parser)]
 #[command(name = "tickproof", version, about, long_about = None)]
 pub struct Cli {
-    /// Store for claim records (default: the per-user data directory).
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Store for claim records (default: the per-user data directory); for `claim` and `key`.
+    #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
     /// The subcommand.
     #[command(subcommand)]
@@ -54,6 +55,10 @@ pub enum Command {
     Devices(devices::Args),
     /// Benchmark the pipeline against known truth: a seeded synthetic sweep or a folder.
     Evaluate(evaluate::Args),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionArgs),
+    /// Print the manual page, or write every page into a folder (`--out DIR`).
+    Man(docs::ManArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and returns the exit code.
@@ -69,6 +74,11 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    if cli.store.is_some() && !matches!(cli.command, Command::Claim(_) | Command::Key(_)) {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "tickproof: --store applies to `claim` and `key` only");
+        return ExitCode::Usage as i32;
+    }
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
         Command::Calibrate(a) => calibrate::run(a),
@@ -80,6 +90,8 @@ pub fn main() -> i32 {
         Command::Listen(a) => listen::run(a),
         Command::Devices(a) => devices::run(a),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::Completions(a) => docs::completions(a),
+        Command::Man(a) => docs::man(a),
     };
     let code = match outcome {
         Ok(code) => code as i32,
