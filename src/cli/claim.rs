@@ -359,6 +359,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             Ok(ExitCode::Ok)
         }
         Sub::List { since, verdict, model, json } => {
+            let filtered = verdict.is_some() || model.is_some();
             let since = match since {
                 Some(d) => Some(
                     Date::parse(&d)
@@ -366,10 +367,19 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 ),
                 None => None,
             };
+            let names = crate::verdict::Outcome::ALL.map(|o| o.name());
+            if let Some(v) = verdict.as_deref().filter(|v| !names.contains(v)) {
+                return Err(Failure::usage(format!(
+                    "--verdict {v}: not a verdict (one of {})",
+                    names.join(", ")
+                )));
+            }
             let s = open_store(store)?;
             let rows = s.list(&ListFilter { since, verdict, model }).map_err(store_failure)?;
             if json {
                 crate::outln!("{}", serde_json::to_string(&rows).expect("summaries serialise"));
+            } else if rows.is_empty() {
+                crate::outln!("no claims{}", if since.is_some() || filtered { " match" } else { "" });
             } else {
                 for r in &rows {
                     crate::outln!(

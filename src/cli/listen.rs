@@ -276,14 +276,28 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     match outcome.ended {
         run::Ended::DeviceError(m) => Err(Failure::new(ExitCode::Device, format!("audio device: {m}{kept}"))),
         ended => {
+            let why = match ended {
+                run::Ended::Quit => "stopped by the user",
+                run::Ended::Interrupted => "interrupted",
+                run::Ended::Duration => "the duration asked for was reached",
+                run::Ended::EndOfStream => "the recording ended",
+                run::Ended::Completed => "the protocol is complete",
+                run::Ended::DeviceError(_) => "the audio device failed",
+            };
             if !args.json {
                 let last = outcome.last.as_ref().map(format_line).unwrap_or_else(|| "no reading".into());
                 eprintln!(
-                    "tickproof: stopped ({ended:?}) after {:.1} s, {} over-run samples{kept}\ntickproof: last reading: {}",
+                    "tickproof: {why} after {:.1} s, {} over-run samples{kept}\ntickproof: last reading: {}",
                     outcome.samples as f64 / fs as f64,
                     outcome.overrun_samples,
                     last.trim_start()
                 );
+            }
+            // A replayed recording in which no watch was ever read is what `analyze` calls no
+            // watch signal (exit 3).
+            let heard = outcome.last.as_ref().is_some_and(|r| r.bph.is_some() && r.rate_s_per_day.is_some());
+            if ended == run::Ended::EndOfStream && !heard {
+                return Ok(ExitCode::NoSignal);
             }
             Ok(ExitCode::Ok)
         }

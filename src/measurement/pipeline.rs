@@ -470,6 +470,8 @@ pub fn analyze_source_detailed(
             frames += b.len() as u64;
             scan.push(b);
         }
+        // A forced rate the ticks do not fit: say which rate they do fit.
+        let auto = cfg.bph.map(|_| scan.clone());
         outcome = match scan.finish(cfg.bph) {
             Err(e) => MechanicalOutcome::NoWatch(e.reason),
             Ok(rate) => {
@@ -485,6 +487,13 @@ pub fn analyze_source_detailed(
                 an.finish()
             }
         };
+        if let (MechanicalOutcome::NoWatch(r), Some(Ok(fit)), Some(forced)) =
+            (&mut outcome, auto.map(|a| a.finish(None)), cfg.bph)
+        {
+            if fit.bph != forced {
+                r.push_str(&format!("; the ticks fit {} bph: use --bph auto", fit.bph));
+            }
+        }
     }
     // A file read only in part (no watch found early) still reports its whole length.
     let duration_s = info.frames.unwrap_or(frames).max(frames) as f64 / info.sample_rate_hz as f64;

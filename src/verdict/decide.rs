@@ -29,6 +29,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Defect,
+        Outcome::WithinSpec,
+        Outcome::Inconclusive,
+        Outcome::NeedsModelSpec,
+        Outcome::NotADefect,
+        Outcome::Excluded,
+    ];
+
     /// The machine name (`defect`, `within_spec`, ...).
     pub fn name(self) -> &'static str {
         match self {
