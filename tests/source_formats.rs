@@ -778,3 +778,29 @@ fn rewind_restarts_at_frame_zero() {
         assert_eq!(first, want);
     }
 }
+
+#[test]
+fn a_wav_with_a_second_data_or_fmt_chunk_is_refused_naming_it() {
+    let fmt = pcm_fmt(1, 1, 48_000, 16, 2);
+    let data = vec![0u8; 200];
+    let one = wav_bytes(&fmt, &data, data.len() as u32);
+    assert!(WavSource::from_reader(Cursor::new(one.clone()), Path::new("ok.wav"), &Limits::default()).is_ok());
+    // A second data chunk after the first (a recording appended by a careless tool).
+    let mut two_data = one.clone();
+    two_data.extend_from_slice(b"data");
+    two_data.extend_from_slice(&100u32.to_le_bytes());
+    two_data.extend_from_slice(&[0u8; 100]);
+    // A second fmt chunk after the data.
+    let mut two_fmt = one;
+    two_fmt.extend_from_slice(b"fmt ");
+    two_fmt.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
+    two_fmt.extend_from_slice(&fmt);
+    for (what, bytes) in [("data", two_data), ("fmt ", two_fmt)] {
+        let err = WavSource::from_reader(Cursor::new(bytes), Path::new("twice.wav"), &Limits::default())
+            .err()
+            .unwrap_or_else(|| panic!("a second {what} chunk was accepted"));
+        assert!(matches!(err, Error::Malformed { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("twice.wav") && text.contains(&format!("second '{what}' chunk")), "{text}");
+    }
+}

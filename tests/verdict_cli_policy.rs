@@ -46,6 +46,16 @@ fn policy_check_accepts_a_good_file_and_names_the_line_of_a_bad_one() {
     assert!(out.is_empty());
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("bad.toml:25: field `quartz.plus_minus`: must be a number above 0"), "{err}");
+    // A tolerance no measurement could resolve (the audit's 5e-324 s/day).
+    let tiny = dir.path().join("tiny.toml");
+    std::fs::write(
+        &tiny,
+        builtin_text("rankine-ro").unwrap().replace("plus_minus = 20.0", "plus_minus = 5e-324"),
+    )
+    .unwrap();
+    let (code, _, err) = tickproof(&["policy", "check", tiny.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("tiny.toml:25: field `quartz.plus_minus`") && err.contains("below 0.01"), "{err}");
     let (code, _, err) = tickproof(&["policy", "check", dir.path().join("missing.toml").to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("missing.toml: cannot read policy"), "{err}");

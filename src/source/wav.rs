@@ -186,6 +186,7 @@ impl WavSource {
             }
             return Err(Error::malformed(path, what));
         }
+        check_single_chunks(&mut reader, file_len, path)?;
         reader.seek(SeekFrom::Start(data_start)).map_err(|e| Error::io(path, e))?;
 
         let chunk = (CHUNK_BYTES / block_align).max(1) * block_align;
@@ -265,6 +266,38 @@ fn read_full<R: Read + ?Sized>(r: &mut R, mut buf: &mut [u8]) -> std::io::Result
 
 /// Converts raw little-endian samples to `f32` in `[-1, 1]`; `out.len()` samples.
 ///
+/// Walks the RIFF chunks (8-byte headers only, each step at least 8 bytes on, so at most
+/// `file_len / 8` reads) and refuses a file with a second `fmt ` or `data` chunk: which of them
+/// describes or holds the recording is ambiguous, and a reader taking the first would silently
+/// drop the rest. A chunk running past the end of the file ends the walk (truncation is
+/// reported where the data is read).
+fn check_single_chunks<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<(), Error> {
+    let (mut pos, mut fmt, mut data) = (12u64, 0u32, 0u32);
+    while pos + 8 <= file_len {
+        r.seek(SeekFrom::Start(pos)).map_err(|e| Error::io(path, e))?;
+        let mut h = [0u8; 8];
+        read_full(r, &mut h).map_err(|e| Error::io(path, e))?;
+        let size = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as u64;
+        let count = match &h[..4] {
+            b"fmt " => &mut fmt,
+            b"data" => &mut data,
+            _ => &mut 0,
+        };
+        *count += 1;
+        if *count > 1 {
+            let id = String::from_utf8_lossy(&h[..4]).into_owned();
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "WAV: a second '{id}' chunk at byte {pos}; which one holds the recording is ambiguous"
+                ),
+            ));
+        }
+        pos = pos.saturating_add(8 + size + (size & 1));
+    }
+    Ok(())
+}
+
 /// Each arm is a simple loop over fixed-size chunks that the compiler vectorises.
 fn convert(encoding: Encoding, bytes: &[u8], out: &mut [f32]) {
     match encoding {

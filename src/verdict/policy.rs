@@ -130,6 +130,10 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
+/// Smallest tolerance a policy may state, in its unit (s/day or s/month): far below any
+/// warranty term and any figure a recording gives.
+pub const MIN_TOLERANCE: f64 = 0.01;
+
 /// How a measured interval is compared with a limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -754,6 +758,14 @@ impl Ctx<'_> {
                 }
                 if !v.get_ref().is_finite() || v.get_ref().abs() > 100_000.0 {
                     return Err(self.err(v.span(), &f(k), "must be a finite number of at most 100000"));
+                }
+                let x = v.get_ref().abs();
+                if x > 0.0 && x < MIN_TOLERANCE {
+                    return Err(self.err(
+                        v.span(),
+                        &f(k),
+                        format!("{x:e} is below {MIN_TOLERANCE}: no measurement resolves a tighter limit"),
+                    ));
                 }
             }
         }
