@@ -65,3 +65,30 @@ fn text_output_states_figures_with_units_and_the_recorder() {
         assert!(s.contains(want), "missing {want} in\n{s}");
     }
 }
+
+#[test]
+fn nan_and_infinite_samples_are_replaced_and_reported_in_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("damaged.wav");
+    let mut r = hound::WavReader::open(FIXTURE).unwrap();
+    let spec = hound::WavSpec { bits_per_sample: 32, sample_format: hound::SampleFormat::Float, ..r.spec() };
+    let mut w = hound::WavWriter::create(&bad, spec).unwrap();
+    for (i, s) in r.samples::<i16>().enumerate() {
+        let x = s.unwrap() as f32 / 32_768.0;
+        let x = match i % 50_000 {
+            7 => f32::NAN,
+            9 => f32::INFINITY,
+            _ => x,
+        };
+        w.write_sample(x).unwrap();
+    }
+    w.finalize().unwrap();
+    let o = tickproof(&["analyze", bad.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "mechanical");
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "samples_not_finite");
+    let f = f.unwrap_or_else(|| panic!("no finding: {}", v["findings"]));
+    // 20 s at 48 kHz: 960,000 samples, two of every 50,000 damaged.
+    assert!(f["message"].as_str().unwrap().starts_with("40 samples"), "{f}");
+}

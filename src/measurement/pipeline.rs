@@ -425,6 +425,19 @@ fn none(reason: String) -> (Kind, Option<String>) {
     (Kind::None, Some(reason))
 }
 
+/// The finding for `n` samples that were not numbers (NaN, infinite) and were replaced.
+fn nonfinite_finding(n: u64) -> Option<Finding> {
+    (n > 0).then(|| {
+        Finding::new(
+            "samples_not_finite",
+            format!(
+                "{n} samples of the recording were not finite numbers (NaN or infinite) and were replaced by 0 or \
+                 full scale: the file is damaged or was written by a faulty program"
+            ),
+        )
+    })
+}
+
 /// Analyses a source (any [`BlockSource`]): picks the channel, runs the pipeline, and returns
 /// the measurement (of kind `none` with a reason when there is no watch).
 pub fn analyze_source(src: Box<dyn BlockSource>, cfg: &AnalysisConfig) -> Result<Measurement, AnalyzeError> {
@@ -463,6 +476,8 @@ pub fn analyze_source_detailed(
     let mut blocks = source::channel::MonoBlocks::new(src, channel, BLOCK_FRAMES);
     let mut frames = 0u64;
     let mut outcome = MechanicalOutcome::NoWatch("not analysed as mechanical (quartz was asked for)".into());
+    // Samples that were not numbers, replaced by the source (counted over the whole file).
+    let mut nonfinite = 0u64;
     if cfg.kind != KindChoice::Quartz {
         // First pass: the beat rate, from all of the recording.
         let mut scan = RateScan::new(info.sample_rate_hz as f64);
@@ -472,6 +487,7 @@ pub fn analyze_source_detailed(
         }
         // A forced rate the ticks do not fit: say which rate they do fit.
         let auto = cfg.bph.map(|_| scan.clone());
+        nonfinite = blocks.nonfinite_samples();
         outcome = match scan.finish(cfg.bph) {
             Err(e) => MechanicalOutcome::NoWatch(e.reason),
             Ok(rate) => {
@@ -511,8 +527,10 @@ pub fn analyze_source_detailed(
                 other => AnalyzeError::Config(other.to_string()),
             },
         )?;
+        let nonfinite = nonfinite.max(src.nonfinite_samples());
         if q.quartz.is_some() || cfg.kind == KindChoice::Quartz {
             let mut m = q.to_measurement(info.channels, channel);
+            m.findings.extend(nonfinite_finding(nonfinite));
             m.lift_angle_deg = cfg.lift_angle_deg;
             m.calibration = cfg.recorder.source.clone();
             m.calibration_stale = cfg.recorder.stale;
@@ -548,7 +566,7 @@ pub fn analyze_source_detailed(
         mechanical: None,
         quartz: None,
         rate_s_per_month: None,
-        findings: vec![],
+        findings: nonfinite_finding(nonfinite).into_iter().collect(),
         software: software_id(),
     };
     match outcome {

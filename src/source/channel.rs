@@ -243,6 +243,12 @@ impl MonoBlocks {
         self.src
     }
 
+    /// Non-finite samples the underlying source replaced (see
+    /// [`BlockSource::nonfinite_samples`]).
+    pub fn nonfinite_samples(&self) -> u64 {
+        self.src.nonfinite_samples()
+    }
+
     /// The underlying source's format, rate and length.
     pub fn info(&self) -> &AudioInfo {
         self.src.info()

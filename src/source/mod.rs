@@ -46,6 +46,11 @@ pub trait BlockSource {
     fn read_frames(&mut self, out: &mut [f32]) -> Result<usize, Error>;
     /// Goes back to the first frame (for a second pass over a file).
     fn rewind(&mut self) -> Result<(), Error>;
+    /// Samples read so far (since the last rewind) that were not finite numbers (NaN or
+    /// infinite 32-bit floats) and were replaced: NaN by 0, infinities by full scale.
+    fn nonfinite_samples(&self) -> u64 {
+        0
+    }
 }
 
 /// Limits applied to untrusted audio files.

@@ -75,6 +75,8 @@ pub struct WavSource {
     frames_read: u64,
     /// Raw bytes, allocated once at open.
     buf: Vec<u8>,
+    /// Non-finite float samples replaced since the last rewind.
+    nonfinite: u64,
 }
 
 impl std::fmt::Debug for WavSource {
@@ -199,6 +201,7 @@ impl WavSource {
             data_start,
             frames_total,
             frames_read: 0,
+            nonfinite: 0,
             buf: vec![0u8; chunk],
         })
     }
@@ -237,7 +240,7 @@ impl BlockSource for WavSource {
                     Error::io(&self.path, e)
                 });
             }
-            convert(self.encoding, bytes, &mut out[done * ch..(done + n) * ch]);
+            self.nonfinite += convert(self.encoding, bytes, &mut out[done * ch..(done + n) * ch]);
             done += n;
         }
         self.frames_read += want as u64;
@@ -247,7 +250,12 @@ impl BlockSource for WavSource {
     fn rewind(&mut self) -> Result<(), Error> {
         self.reader.seek(SeekFrom::Start(self.data_start)).map_err(|e| Error::io(&self.path, e))?;
         self.frames_read = 0;
+        self.nonfinite = 0;
         Ok(())
+    }
+
+    fn nonfinite_samples(&self) -> u64 {
+        self.nonfinite
     }
 }
 
@@ -298,8 +306,9 @@ fn check_single_chunks<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) ->
     Ok(())
 }
 
-/// Each arm is a simple loop over fixed-size chunks that the compiler vectorises.
-fn convert(encoding: Encoding, bytes: &[u8], out: &mut [f32]) {
+/// Each arm is a simple loop over fixed-size chunks that the compiler vectorises. Returns the
+/// number of non-finite float samples replaced.
+fn convert(encoding: Encoding, bytes: &[u8], out: &mut [f32]) -> u64 {
     match encoding {
         Encoding::U8 => {
             for (o, &b) in out.iter_mut().zip(bytes) {
@@ -325,12 +334,16 @@ fn convert(encoding: Encoding, bytes: &[u8], out: &mut [f32]) {
         Encoding::F32 => {
             // Untrusted floats: NaN becomes 0 and anything beyond full scale is clipped, so the
             // `[-1, 1]` promise holds and no NaN reaches the filters.
+            let mut bad = 0u64;
             for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
                 let x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                bad += !x.is_finite() as u64;
                 *o = if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) };
             }
+            return bad;
         }
     }
+    0
 }
 
 fn describe(encoding: Encoding, bits: u16) -> String {
