@@ -45,3 +45,42 @@ fn a_replay_without_a_watch_exits_3_like_analyze() {
     let o = tickproof(&["listen", "--replay", FIXTURE, "--speed", "0", "--no-tui"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn verify_of_a_file_that_is_no_export_is_bad_input_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("passwd");
+    std::fs::write(&f, "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+        .unwrap();
+    let store = dir.path().join("store");
+    let o = tickproof(&["--store", store.to_str().unwrap(), "claim", "verify", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("not a claim export") && !e.contains("root:x"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_as_input_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.wav");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tickproof"))
+        .args(["analyze", fifo.to_str().unwrap()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = c.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = c.kill();
+            panic!("analyze blocked on a named pipe");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(2));
+}

@@ -421,6 +421,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                     (format!("claim {id}"), v)
                 }
                 Err(_) if Path::new(&target).exists() => {
+                    not_an_export(Path::new(&target))?;
                     let v = claim::verify_export(
                         Path::new(&target),
                         &Pipeline,
@@ -453,6 +454,28 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             report_verification(&name, &v, json)
         }
     }
+}
+
+/// Bad input (exit 2) when `path` cannot be a claim export at all: neither a folder holding a
+/// `record.json` nor a tar archive (the `ustar` mark at byte 257). A damaged export of the
+/// right kind is left to verification, which names what is wrong (exit 5).
+fn not_an_export(path: &Path) -> Result<(), Failure> {
+    let bad = |why: &str| Err(Failure::usage(format!("{}: not a claim export: {why}", path.display())));
+    if path.is_dir() {
+        return if path.join("record.json").is_file() { Ok(()) } else { bad("a folder without record.json") };
+    }
+    if !path.is_file() {
+        return bad("neither a folder nor a regular file");
+    }
+    use std::io::Read;
+    let mut head = [0u8; 262];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
+    if n < 262 || &head[257..262] != b"ustar" {
+        return bad("not a tar archive");
+    }
+    Ok(())
 }
 
 /// What `claim measure --live` needs.

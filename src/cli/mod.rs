@@ -61,6 +61,16 @@ pub enum Command {
     Man(docs::ManArgs),
 }
 
+/// An error message as one line of at most 400 characters: control characters (a parser
+/// quoting the bytes of a hostile file, say) become spaces.
+fn one_line(message: &str) -> String {
+    let mut s: String = message.chars().map(|c| if c.is_control() { ' ' } else { c }).take(400).collect();
+    if message.chars().count() > 400 {
+        s.push_str("...");
+    }
+    s
+}
+
 /// Parses the process arguments, runs the subcommand and returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -97,7 +107,7 @@ pub fn main() -> i32 {
         Ok(code) => code as i32,
         Err(f) => {
             use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "tickproof: {}", f.message);
+            let _ = writeln!(std::io::stderr(), "tickproof: {}", one_line(&f.message));
             f.code as i32
         }
     };

@@ -197,6 +197,14 @@ pub fn open(path: &Path) -> Result<Box<dyn BlockSource>, Error> {
 pub fn open_with_limits(path: &Path, limits: &Limits) -> Result<Box<dyn BlockSource>, Error> {
     use std::io::Read;
     let mut magic = [0u8; 12];
+    // A named pipe or a device would block the open or the read (or never end): only regular
+    // files are recordings.
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        let what =
+            if meta.is_dir() { "a folder" } else { "not a regular file (a pipe, a socket or a device)" };
+        return Err(Error::unsupported(path, format!("{what}: give a recording file")));
+    }
     let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let n = f.read(&mut magic).map_err(|e| Error::io(path, e))?;
     drop(f);
