@@ -390,11 +390,36 @@ impl EchoState {
     }
 }
 
+/// The recording chain's filter on the watch sound (from the [`Voicing`]).
 #[derive(Debug, Clone)]
 enum Post {
     Dry,
     Contact(ContactState),
     Echo(EchoState),
+}
+
+impl Post {
+    fn new(voicing: &Voicing, tl: &Timeline) -> Self {
+        match (&voicing.contact, voicing.echo.is_empty()) {
+            (Some(c), _) => Post::Contact(ContactState::new(c, tl)),
+            (None, false) => Post::Echo(EchoState::new(&voicing.echo, tl)),
+            (None, true) => Post::Dry,
+        }
+    }
+    fn reset(&mut self) {
+        match self {
+            Post::Dry => {}
+            Post::Contact(c) => c.reset(),
+            Post::Echo(e) => e.reset(),
+        }
+    }
+    fn process(&mut self, buf: &mut [f64]) {
+        match self {
+            Post::Dry => {}
+            Post::Contact(c) => c.process(buf),
+            Post::Echo(e) => e.process(buf),
+        }
+    }
 }
 
 /// The faults a watch generator applies (the clipping is the recorder's, in `Synth`).
@@ -406,18 +431,101 @@ pub(crate) struct GeneratorFaults {
     pub(crate) gap: Option<(u64, u64)>,
 }
 
+/// The sounding half of a watch generator, whatever schedules its sounds: the damped
+/// resonances ringing now, the recording chain's filter of the family (contact response or room
+/// echo) and the noise gap. Shared by the mechanical [`WatchGenerator`] and the quartz motor
+/// ([`super::quartz`]). Its buffers are allocated once; rendering allocates nothing.
+pub(crate) struct Sounding {
+    timeline: Timeline,
+    active: Vec<Ringing>,
+    post: Post,
+    gap: Option<(u64, u64)>,
+    scratch: Vec<f64>,
+}
+
+impl Sounding {
+    /// A chain for `voicing`'s family on `timeline`, silencing the samples `gap` = `[from, to)`,
+    /// rendering `block` samples at a time.
+    pub(crate) fn new(voicing: &Voicing, timeline: Timeline, gap: Option<(u64, u64)>, block: usize) -> Self {
+        Sounding {
+            timeline,
+            active: Vec::with_capacity(256),
+            post: Post::new(voicing, &timeline),
+            gap,
+            scratch: vec![0.0; block.max(1)],
+        }
+    }
+
+    /// Silence: nothing ringing, the filters at rest.
+    pub(crate) fn reset(&mut self) {
+        self.active.clear();
+        self.post.reset();
+    }
+
+    /// The sample instants.
+    pub(crate) fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// Starts `sound` with `gain` at `onset_s` true seconds.
+    pub(crate) fn start(&mut self, sound: &Resonance, gain: f64, onset_s: f64) {
+        self.active.push(Ringing::start(sound, gain, onset_s, &self.timeline));
+    }
+
+    /// Adds `gain` times the samples `start .. start + out.len()` to `out`. Before each internal
+    /// block ending at sample `end` is rendered, `schedule(self, end)` starts (with
+    /// [`Sounding::start`]) every sound whose first sample falls before `end`.
+    pub(crate) fn render_add(
+        &mut self,
+        start: u64,
+        gain: f64,
+        out: &mut [f64],
+        mut schedule: impl FnMut(&mut Sounding, u64),
+    ) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut done = 0;
+        while done < out.len() {
+            let m = (out.len() - done).min(scratch.len());
+            let buf = &mut scratch[..m];
+            buf.fill(0.0);
+            let s = start + done as u64;
+            schedule(self, s + m as u64);
+            self.render_block(s, gain, buf);
+            for (o, x) in out[done..done + m].iter_mut().zip(buf.iter()) {
+                *o += x;
+            }
+            done += m;
+        }
+        self.scratch = scratch;
+    }
+
+    fn render_block(&mut self, start: u64, gain: f64, buf: &mut [f64]) {
+        let end = start + buf.len() as u64;
+        let tl = self.timeline;
+        for ev in self.active.iter_mut() {
+            if ev.next_sample() < end {
+                ev.render_add(start, gain, buf, &tl);
+            }
+        }
+        self.active.retain(|e| !e.finished());
+        self.post.process(buf);
+        if let Some((from, to)) = self.gap {
+            let a = from.clamp(start, end);
+            let b = to.clamp(start, end);
+            buf[(a - start) as usize..(b - start) as usize].fill(0.0);
+        }
+    }
+}
+
 /// The generator of a mechanical watch's sound, any family (no noise).
 pub(crate) struct WatchGenerator {
     clock: BeatClock,
     voicing: Voicing,
     seed: u64,
-    timeline: Timeline,
     faults: GeneratorFaults,
-    active: Vec<Ringing>,
     /// The next beat, drawn but not yet started.
     pending: Option<(u64, Side, [f64; 3], f64)>,
-    post: Post,
-    scratch: Vec<f64>,
+    sounding: Sounding,
 }
 
 impl WatchGenerator {
@@ -429,97 +537,54 @@ impl WatchGenerator {
         faults: GeneratorFaults,
         block: usize,
     ) -> Self {
-        let post = match (&voicing.contact, voicing.echo.is_empty()) {
-            (Some(c), _) => Post::Contact(ContactState::new(c, &timeline)),
-            (None, false) => Post::Echo(EchoState::new(&voicing.echo, &timeline)),
-            (None, true) => Post::Dry,
-        };
-        let mut g = WatchGenerator {
-            clock,
-            voicing,
-            seed,
-            timeline,
-            faults,
-            active: Vec::with_capacity(256),
-            pending: None,
-            post,
-            scratch: vec![0.0; block.max(1)],
-        };
+        let sounding = Sounding::new(&voicing, timeline, faults.gap, block);
+        let mut g = WatchGenerator { clock, voicing, seed, faults, pending: None, sounding };
         g.reset();
         g
     }
+}
 
-    /// The sounds one beat starts: (sound, gain, onset true seconds), in a fixed order.
-    fn voices(
-        &self,
-        index: u64,
-        side: Side,
-        t: [f64; 3],
-        g: f64,
-    ) -> ([(Resonance, f64, f64); MAX_VOICES], usize) {
-        let v = &self.voicing;
-        let s = side as usize;
-        let mut out = [(v.sound.events[s][0], 0.0, 0.0); MAX_VOICES];
-        let mut n = 0;
-        let mut push = |res: Resonance, gain: f64, onset: f64| {
-            out[n] = (res, gain, onset);
-            n += 1;
-        };
-        let mut beat_rng = (v.family == SoundFamily::Resonant)
-            .then(|| Rng::new(self.seed ^ BEAT_SALT ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-        let mut sound = v.sound.events[s];
-        if let Some(r) = &mut beat_rng {
-            for res in sound.iter_mut() {
-                perturb(res, r);
-            }
-        }
-        if let Some((from, to, level)) = self.faults.weak {
-            if t[0] >= from && t[0] < to {
-                push(sound[0], g * (level * v.loudest_gain()), t[0]);
-                return (out, n);
-            }
-        }
-        for ((res, gain), onset) in sound.iter().zip(v.event_gains).zip(t) {
-            push(*res, g * gain, onset);
-        }
-        if let Some(c) = &v.secondary {
-            push(c.sound[s], g * v.event_gains[0] * c.unlock_gain, t[0] + c.after_unlock_ms * 1e-3);
-            push(c.sound[s], g * v.event_gains[2] * c.drop_gain, t[2] + c.after_drop_ms * 1e-3);
-        }
-        (out, n)
-    }
-
-    fn render_block(&mut self, start: u64, gain: f64, buf: &mut [f64]) {
-        let end = start + buf.len() as u64;
-        // Start every beat whose unlock falls before the end of this block.
-        while let Some((index, side, times, g)) = self.pending {
-            if self.timeline.first_sample_at_or_after(times[0]) >= end {
-                break;
-            }
-            let (voices, n) = self.voices(index, side, times, g);
-            for (sound, gain, t) in &voices[..n] {
-                self.active.push(Ringing::start(sound, *gain, *t, &self.timeline));
-            }
-            self.pending = Some(self.clock.next_beat());
-        }
-        let tl = self.timeline;
-        for ev in self.active.iter_mut() {
-            if ev.next_sample() < end {
-                ev.render_add(start, gain, buf, &tl);
-            }
-        }
-        self.active.retain(|e| !e.finished());
-        match &mut self.post {
-            Post::Dry => {}
-            Post::Contact(c) => c.process(buf),
-            Post::Echo(e) => e.process(buf),
-        }
-        if let Some((from, to)) = self.faults.gap {
-            let a = from.clamp(start, end);
-            let b = to.clamp(start, end);
-            buf[(a - start) as usize..(b - start) as usize].fill(0.0);
+/// The sounds one beat starts: (sound, gain, onset true seconds), in a fixed order.
+fn voices(
+    v: &Voicing,
+    seed: u64,
+    faults: &GeneratorFaults,
+    (index, side, t, g): (u64, Side, [f64; 3], f64),
+) -> ([(Resonance, f64, f64); MAX_VOICES], usize) {
+    let s = side as usize;
+    let mut out = [(v.sound.events[s][0], 0.0, 0.0); MAX_VOICES];
+    let mut n = 0;
+    let mut push = |res: Resonance, gain: f64, onset: f64| {
+        out[n] = (res, gain, onset);
+        n += 1;
+    };
+    let mut beat_rng = (v.family == SoundFamily::Resonant).then(|| beat_rng(seed, index));
+    let mut sound = v.sound.events[s];
+    if let Some(r) = &mut beat_rng {
+        for res in sound.iter_mut() {
+            perturb(res, r);
         }
     }
+    if let Some((from, to, level)) = faults.weak {
+        if t[0] >= from && t[0] < to {
+            push(sound[0], g * (level * v.loudest_gain()), t[0]);
+            return (out, n);
+        }
+    }
+    for ((res, gain), onset) in sound.iter().zip(v.event_gains).zip(t) {
+        push(*res, g * gain, onset);
+    }
+    if let Some(c) = &v.secondary {
+        push(c.sound[s], g * v.event_gains[0] * c.unlock_gain, t[0] + c.after_unlock_ms * 1e-3);
+        push(c.sound[s], g * v.event_gains[2] * c.drop_gain, t[2] + c.after_drop_ms * 1e-3);
+    }
+    (out, n)
+}
+
+/// The random stream of one beat (or quartz step) `index` of the resonant family: the same
+/// for the same recording seed and index, whatever was read before.
+pub(crate) fn beat_rng(seed: u64, index: u64) -> Rng {
+    Rng::new(seed ^ BEAT_SALT ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 /// Scales a resonance's partial gains so its largest value (on a 1 us grid) is 1.
@@ -533,13 +598,19 @@ fn normalise_peak(res: &mut Resonance) {
     }
 }
 
-/// Jitters a resonance for one beat: new phases, frequencies, decays and gains a few % off.
+/// Jitters a resonance for one beat: new phases, frequencies, decays and gains a few % off
+/// (frequencies kept in 2-9 kHz, decays in 0.08-0.8 ms).
 fn perturb(res: &mut Resonance, r: &mut Rng) {
+    perturb_within(res, r, (2000.0, 9000.0), (0.08, 0.8));
+}
+
+/// [`perturb`] with the frequencies (Hz) and decay times (ms) kept within the given ranges.
+pub(crate) fn perturb_within(res: &mut Resonance, r: &mut Rng, freq_hz: (f64, f64), decay_ms: (f64, f64)) {
     let [jf, jd, jg] = RESONANT_JITTER;
     for p in res.partials.iter_mut() {
         p.phase_rad = r.range(0.0, 2.0 * PI);
-        p.freq_hz = (p.freq_hz * (1.0 + jf * r.gauss())).clamp(2000.0, 9000.0);
-        p.decay_ms = (p.decay_ms * (1.0 + jd * r.gauss())).clamp(0.08, 0.8);
+        p.freq_hz = (p.freq_hz * (1.0 + jf * r.gauss())).clamp(freq_hz.0, freq_hz.1);
+        p.decay_ms = (p.decay_ms * (1.0 + jd * r.gauss())).clamp(decay_ms.0, decay_ms.1);
         p.gain = (p.gain * (1.0 + jg * r.gauss())).max(0.0);
     }
 }
@@ -547,28 +618,24 @@ fn perturb(res: &mut Resonance, r: &mut Rng) {
 impl Generator for WatchGenerator {
     fn reset(&mut self) {
         self.clock.reset();
-        self.active.clear();
+        self.sounding.reset();
         self.pending = Some(self.clock.next_beat());
-        match &mut self.post {
-            Post::Dry => {}
-            Post::Contact(c) => c.reset(),
-            Post::Echo(e) => e.reset(),
-        }
     }
 
     fn render_add(&mut self, start: u64, gain: f64, out: &mut [f64]) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let mut done = 0;
-        while done < out.len() {
-            let m = (out.len() - done).min(scratch.len());
-            let buf = &mut scratch[..m];
-            buf.fill(0.0);
-            self.render_block(start + done as u64, gain, buf);
-            for (o, x) in out[done..done + m].iter_mut().zip(buf.iter()) {
-                *o += x;
+        let WatchGenerator { clock, voicing, seed, faults, pending, sounding } = self;
+        sounding.render_add(start, gain, out, |snd, end| {
+            // Start every beat whose unlock falls before the end of this block.
+            while let Some(beat) = *pending {
+                if snd.timeline().first_sample_at_or_after(beat.2[0]) >= end {
+                    break;
+                }
+                let (v, n) = voices(voicing, *seed, faults, beat);
+                for (sound, gain, t) in &v[..n] {
+                    snd.start(sound, *gain, *t);
+                }
+                *pending = Some(clock.next_beat());
             }
-            done += m;
-        }
-        self.scratch = scratch;
+        });
     }
 }

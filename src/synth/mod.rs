@@ -58,7 +58,7 @@ pub const MODEL_VERSION: u32 = 3;
 pub const WATCH_LEVEL: f64 = 0.2;
 
 /// Frames rendered at a time inside [`Synth::read_frames`] (the size of the internal scratch).
-const CHUNK: usize = 1024;
+pub(crate) const CHUNK: usize = 1024;
 
 /// Errors of the synthesis layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -452,12 +452,33 @@ impl Common {
     }
 }
 
-fn check_range(name: &str, v: f64, lo: f64, hi: f64) -> Result<(), Error> {
+pub(crate) fn check_range(name: &str, v: f64, lo: f64, hi: f64) -> Result<(), Error> {
     if v.is_finite() && v >= lo && v <= hi {
         Ok(())
     } else {
         Err(Error::invalid(format!("{name} {v} is outside {lo}..={hi}")))
     }
+}
+
+/// Checks the faults of a watch recording `duration_s` long (the [`family`] docs), naming the
+/// flag that is out of range.
+pub(crate) fn check_faults(
+    clip_level: Option<f64>,
+    weak_stretch: Option<WeakStretch>,
+    noise_gap: Option<Span>,
+    duration_s: f64,
+) -> Result<(), Error> {
+    if let Some(c) = clip_level {
+        check_range("--clip", c, 0.1, 1.0)?;
+    }
+    if let Some(w) = weak_stretch {
+        check_span("--weak-stretch", w.start_s, w.end_s, duration_s)?;
+        check_range("--weak-stretch level", w.level, 0.0, 1.0)?;
+    }
+    if let Some(g) = noise_gap {
+        check_span("--noise-gap", g.start_s, g.end_s, duration_s)?;
+    }
+    Ok(())
 }
 
 fn check_span(name: &str, start_s: f64, end_s: f64, duration_s: f64) -> Result<(), Error> {
@@ -503,16 +524,7 @@ impl MechanicalParams {
         check_range("--jitter-us", self.jitter_us, 0.0, 1000.0)?;
         check_range("--amplitude-wobble", self.amplitude_wobble, 0.0, 0.5)?;
         self.common().validate()?;
-        if let Some(c) = self.clip_level {
-            check_range("--clip", c, 0.1, 1.0)?;
-        }
-        if let Some(w) = self.weak_stretch {
-            check_span("--weak-stretch", w.start_s, w.end_s, self.duration_s)?;
-            check_range("--weak-stretch level", w.level, 0.0, 1.0)?;
-        }
-        if let Some(g) = self.noise_gap {
-            check_span("--noise-gap", g.start_s, g.end_s, self.duration_s)?;
-        }
+        check_faults(self.clip_level, self.weak_stretch, self.noise_gap, self.duration_s)?;
         Escapement::solve(
             self.bph,
             self.rate_s_per_day,
@@ -743,7 +755,7 @@ fn mean_power(g: &mut dyn Generator, frames: u64, scratch: &mut [f64]) -> f64 {
 }
 
 /// Mean power and largest absolute sample of a generator over a whole timeline.
-fn power_and_peak(g: &mut dyn Generator, frames: u64, scratch: &mut [f64]) -> (f64, f64) {
+pub(crate) fn power_and_peak(g: &mut dyn Generator, frames: u64, scratch: &mut [f64]) -> (f64, f64) {
     g.reset();
     let mut sum = 0.0;
     let mut peak = 0.0f64;
