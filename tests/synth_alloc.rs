@@ -3,6 +3,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use tickproof::source::BlockSource;
+use tickproof::synth::quartz::{QuartzParams, QuartzSynth};
 use tickproof::synth::{MechanicalParams, Negative, NegativeParams, SoundFamily, Span, Synth, WeakStretch};
 
 struct Counting;
@@ -33,7 +34,7 @@ fn allocations() -> u64 {
 }
 
 /// Reads everything in blocks of `block` frames; returns (frames, allocations while reading).
-fn stream(s: &mut Synth, block: usize) -> (u64, u64) {
+fn stream(s: &mut dyn BlockSource, block: usize) -> (u64, u64) {
     let mut buf = vec![0.0f32; block * s.info().channels as usize];
     let before = allocations();
     let mut frames = 0u64;
@@ -45,6 +46,16 @@ fn stream(s: &mut Synth, block: usize) -> (u64, u64) {
         frames += n as u64;
     }
     (frames, allocations() - before)
+}
+
+/// Allocations while streaming, rewinding and streaming again in another block size.
+fn allocations_streaming_twice(s: &mut dyn BlockSource) -> (u64, u64, u64) {
+    let (_, first) = stream(s, 4096);
+    let before = allocations();
+    s.rewind().unwrap();
+    let rewind = allocations() - before;
+    let (_, second) = stream(s, 777);
+    (first, rewind, second)
 }
 
 #[test]
@@ -95,11 +106,24 @@ fn every_sound_family_with_every_fault_streams_and_rewinds_without_allocating() 
             ..MechanicalParams::default()
         };
         let mut s = Synth::mechanical(&p).unwrap();
-        let (_, first) = stream(&mut s, 4096);
-        let before = allocations();
-        s.rewind().unwrap();
-        let rewind = allocations() - before;
-        let (_, second) = stream(&mut s, 777);
-        assert_eq!((first, rewind, second), (0, 0, 0), "{family}");
+        assert_eq!(allocations_streaming_twice(&mut s), (0, 0, 0), "{family}");
+    }
+}
+
+#[test]
+fn every_quartz_family_with_faults_and_jitter_streams_and_rewinds_without_allocating() {
+    for family in SoundFamily::ALL {
+        let p = QuartzParams {
+            duration_s: 120.0,
+            step_interval_s: 4,
+            family,
+            jitter_us: 50.0,
+            clip_level: Some(0.5),
+            weak_stretch: Some(WeakStretch { start_s: 10.0, end_s: 30.0, level: 0.1 }),
+            noise_gap: Some(Span { start_s: 40.0, end_s: 45.0 }),
+            ..QuartzParams::default()
+        };
+        let mut s = QuartzSynth::new(&p).unwrap();
+        assert_eq!(allocations_streaming_twice(&mut s), (0, 0, 0), "{family}");
     }
 }

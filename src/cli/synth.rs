@@ -38,7 +38,8 @@ pub enum FamilyArg {
     Classic,
     /// Damped resonances with new phases and jittered partials at every beat.
     Resonant,
-    /// The unlock loudest, with a close secondary click after the unlock and the drop.
+    /// The unlock loudest, with a close secondary click after the unlock and the drop (quartz:
+    /// a double click, a weaker click 0.2-0.8 ms after each step).
     UnlockLoud,
     /// A contact microphone: band-limited (1-4 kHz) with a long case ringing (3-15 ms).
     Contact,
@@ -112,7 +113,8 @@ pub struct Args {
     /// Fraction of the lift angle from unlock to impulse.
     #[arg(long, default_value_t = 0.15)]
     pub impulse_fraction: f64,
-    /// RMS beat-to-beat timing jitter, microseconds.
+    /// RMS beat-to-beat timing jitter, microseconds (quartz: step to step, zero-mean Gaussian,
+    /// the offsets in the truth).
     #[arg(long, default_value_t = 0.0)]
     pub jitter_us: f64,
     /// RMS beat-to-beat loudness variation (relative).
@@ -148,7 +150,7 @@ pub struct Args {
     /// Dropouts (silenced spans) a minute.
     #[arg(long, default_value_t = 0.0)]
     pub dropouts_per_min: f64,
-    /// How the watch's beats sound (--kind mechanical).
+    /// How the watch's beats sound (--kind mechanical or quartz).
     #[arg(long, value_enum, default_value = "classic")]
     pub family: FamilyArg,
     /// Fault: clip the recording hard at LEVEL times the clean watch's peak (0.1..1).
@@ -382,9 +384,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         || args.clip.is_some()
         || args.weak_stretch.is_some()
         || args.noise_gap.is_some();
-    if watch_only && args.kind != KindArg::Mechanical {
+    if watch_only && !matches!(args.kind, KindArg::Mechanical | KindArg::Quartz) {
         return Err(Failure::usage(format!(
-            "{shown}: --family, --clip, --weak-stretch and --noise-gap need --kind mechanical"
+            "{shown}: --family, --clip, --weak-stretch and --noise-gap need --kind mechanical or quartz"
         )));
     }
     args.stretches().map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
@@ -442,6 +444,7 @@ fn write_quartz(args: &Args, out: &Path, truth_out: &Path) -> Result<ExitCode, F
     use crate::source::BlockSource;
     use synth::quartz::{QuartzParams, QuartzSynth};
     let shown = out.display().to_string();
+    let (weak_stretch, noise_gap) = args.stretches().map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
     let p = QuartzParams {
         sample_rate_hz: args.sample_rate_hz,
         duration_s: args.duration_s.unwrap_or(130.0),
@@ -452,6 +455,11 @@ fn write_quartz(args: &Args, out: &Path, truth_out: &Path) -> Result<ExitCode, F
         snr_db: args.snr_db.unwrap_or(30.0),
         recorder_ppm: args.recorder_ppm,
         seed: args.seed,
+        family: args.family.family(),
+        jitter_us: args.jitter_us,
+        clip_level: args.clip,
+        weak_stretch,
+        noise_gap,
         ..QuartzParams::default()
     };
     let mut q = QuartzSynth::new(&p).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
@@ -486,10 +494,13 @@ fn write_quartz(args: &Args, out: &Path, truth_out: &Path) -> Result<ExitCode, F
     if args.json {
         crate::out!("{truth}");
     } else {
+        let clipped = q.clipped_samples();
         crate::outln!(
-            "wrote {shown} (quartz, {:+.2} s/month, steps every {} s) and {}",
+            "wrote {shown} (quartz, {:+.2} s/month, steps every {} s, {} sound{}) and {}",
             p.rate_s_per_month,
             p.step_interval_s,
+            p.family,
+            if clipped > 0 { format!(", {clipped} samples clipped") } else { String::new() },
             truth_out.display()
         );
     }

@@ -17,13 +17,66 @@
 //! (class 1 vs class 0). A sample `n` of the recording is taken at true time
 //! `n / (fs (1 + recorder_ppm 1e-6))`.
 //!
+//! With `jitter_us` > 0 every motor step (burst steps included) is moved by its own offset,
+//! drawn from a zero-mean Gaussian of RMS `jitter_us` (a seeded stream of its own, so no other
+//! choice changes with it). The offsets are part of the truth: [`QuartzSynth::steps`] gives each
+//! step's time with its offset in it (and the offset as `jitter_s`), and the truth JSON gives
+//! `jitter_us` and the RMS of the offsets realised (`jitter_realised_rms_us`). The truth's rate
+//! stays the model's: the offsets do not accumulate, so over a long recording they average out.
+//!
+//! ## Sound families
+//! The timing model alone decides *when* a step happens; the family
+//! ([`SoundFamily`], the same families as the mechanical synthesiser's, [`super::family`]) decides
+//! only what the step sounds like and what the recording chain does to it. Step times, the
+//! step list and every truth figure are the same for every family.
+//!
+//! * `classic`: the original model. Every even step is the same two damped resonances of
+//!   [`MotorSound`] (odd steps per `odd_even_contrast`), 10 ms long, sample for sample. Its
+//!   samples are exactly what they were before the families existed.
+//! * `resonant`: the motor's two resonances (with a raised-cosine attack of 0.3 ms) get a new
+//!   random phase, and frequencies (RMS 2%), decays (5%) and gains (5%) jittered, at every step
+//!   ([`super::family::RESONANT_JITTER`]), as a real rotor never strikes its stator twice in the
+//!   same way. No two steps are alike sample for sample; their envelopes nearly are.
+//! * `unlock-loud`: a stepper motor has no unlock, so for quartz this family is a *double
+//!   click*: each step is followed 0.2-0.8 ms later by a weaker secondary click (0.25-0.45 of
+//!   the step's level, a resonance of its own at 3-8 kHz), as a rotor bouncing back off its
+//!   detent. Delays and gains are drawn per recording; even and odd steps have their own. It is
+//!   the mechanical unlock-loud family's secondary click ([`super::SecondaryClicks`]).
+//! * `contact`: a contact microphone on the case: the mechanical family's response (a band-pass
+//!   at 1-4 kHz, Q 1.5-3, and a case ringing at 1.5-5 kHz decaying in 3-15 ms) on the motor's
+//!   resonances.
+//! * `echo`: a microphone in a room: the steps plus 3-6 delayed, attenuated copies (2-40 ms),
+//!   which at end of life land near the next step of a burst.
+//!
+//! Every family but `classic` is scaled so that the clean recording's largest sample is exactly
+//! `motor.level` (the filters change the level a lot); `classic` keeps its gain. Per-recording
+//! choices come from the seed ([`Voicing`]); per-step draws (resonant) from a stream seeded by
+//! the step's index, so rewinding or reading in any block size gives the same samples.
+//!
+//! ## Faults
+//! All off by default; they change what is heard, never the truth (the motor keeps stepping):
+//! * `clip_level` (0.1..=1): the recorder clips hard at this fraction of the clean sound's
+//!   largest sample; the noise is clipped with it.
+//! * `weak_stretch`: every step that starts between `start_s` and `end_s` (recorder seconds)
+//!   sounds at `level` (0..=1) times its normal level (secondary click too). The steps still
+//!   count in the truth.
+//! * `noise_gap`: between `start_s` and `end_s` the watch is not heard (echoes and ringing
+//!   included); the noise goes on.
+//!
+//! The SNR's signal power is the watch as rendered (weak stretch and noise gap included,
+//! clipping not).
+//!
 //! [`QuartzSynth`] renders the audio on the fly as a [`BlockSource`] (rewindable, no allocation
 //! per read); the step list is computed once at construction (a few bytes per second of audio).
 use serde::{Deserialize, Serialize};
 
 use crate::measurement::{SECONDS_PER_DAY, SECONDS_PER_MONTH};
 use crate::source::{AudioInfo, BlockSource, Error};
+use crate::synth::family::{beat_rng, perturb_within, Sounding};
+use crate::synth::resonance::{Partial, Resonance, MAX_PARTIALS};
 use crate::synth::rng::Rng;
+use crate::synth::{check_faults, check_range, power_and_peak, Generator, Timeline, CHUNK};
+use crate::synth::{SoundFamily, Span, Voicing, WeakStretch};
 
 /// The sound of the stepper motor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +139,22 @@ pub struct QuartzParams {
     pub seed: u64,
     /// The motor's sound.
     pub motor: MotorSound,
+    /// How the steps sound (see the module docs); absent from older files, which are `classic`.
+    #[serde(default)]
+    pub family: SoundFamily,
+    /// RMS step-to-step timing jitter, microseconds, 0..=1000: each step moved by a zero-mean
+    /// Gaussian offset (in the step times; see the module docs). Absent from older files: 0.
+    #[serde(default)]
+    pub jitter_us: f64,
+    /// Fault: hard clipping at this fraction of the clean sound's peak, 0.1..=1, or `None`.
+    #[serde(default)]
+    pub clip_level: Option<f64>,
+    /// Fault: a stretch where every step sounds at `level` times its normal level, or `None`.
+    #[serde(default)]
+    pub weak_stretch: Option<WeakStretch>,
+    /// Fault: a stretch where the watch is not heard (noise only), or `None`.
+    #[serde(default)]
+    pub noise_gap: Option<Span>,
 }
 
 impl Default for QuartzParams {
@@ -104,6 +173,11 @@ impl Default for QuartzParams {
             recorder_ppm: 0.0,
             seed: 1,
             motor: MotorSound::default(),
+            family: SoundFamily::Classic,
+            jitter_us: 0.0,
+            clip_level: None,
+            weak_stretch: None,
+            noise_gap: None,
         }
     }
 }
@@ -147,6 +221,24 @@ pub struct QuartzTruth {
     pub seed: u64,
     /// The motor's sound.
     pub motor: MotorSound,
+    /// How the steps sound; older truth files without it are `classic`.
+    #[serde(default)]
+    pub family: SoundFamily,
+    /// RMS step timing jitter asked for, microseconds (zero-mean Gaussian, one offset a step).
+    #[serde(default)]
+    pub jitter_us: f64,
+    /// RMS of the timing offsets realised on the steps that sound, microseconds.
+    #[serde(default)]
+    pub jitter_realised_rms_us: f64,
+    /// Fault: clipping level, fraction of the clean peak, or null.
+    #[serde(default)]
+    pub clip_level: Option<f64>,
+    /// Fault: the weak stretch, or null.
+    #[serde(default)]
+    pub weak_stretch: Option<WeakStretch>,
+    /// Fault: the noise gap, or null.
+    #[serde(default)]
+    pub noise_gap: Option<Span>,
 }
 
 /// One motor step of the synthetic recording.
@@ -158,22 +250,30 @@ pub struct SynthStep {
     pub t_true_s: f64,
     /// Polarity class (0 even, 1 odd).
     pub class: u8,
-    /// Level factor of this step.
+    /// Level factor of this step (a weak stretch's level included).
     pub level: f64,
+    /// Timing jitter of this step, seconds (already in `t_true_s` and `t_recorder_s`).
+    pub jitter_s: f64,
 }
 
 /// A synthetic quartz recording, rendered on the fly.
 pub struct QuartzSynth {
     params: QuartzParams,
     info: AudioInfo,
-    steps: Vec<SynthStep>,
+    motor: Motor,
     missed: usize,
     first_inhibition_s: Option<f64>,
     noise_sigma: f64,
     rng: Rng,
     pos: u64,
-    first: usize,
-    support: f64,
+    /// Gain of the motor's sound (1 for classic).
+    gain: f64,
+    /// Largest sample of the clean sound, as scaled.
+    clean_peak: f64,
+    /// The recorder's hard clipping level (infinite when off).
+    clip_limit: f64,
+    clipped: u64,
+    scratch: Vec<f64>,
 }
 
 /// Bad synthesis parameters (one line, naming the parameter).
@@ -189,7 +289,10 @@ impl std::fmt::Display for ParamError {
 impl std::error::Error for ParamError {}
 
 const NOISE_SALT: u64 = 0x5EED_0F_401_5E;
+const JITTER_SALT: u64 = 0x0717_7E40_0000_0009;
 const CLICK_S: f64 = 0.010;
+/// Raised-cosine attack of the motor's resonances in every family but classic, ms.
+const ATTACK_MS: f64 = 0.3;
 
 impl QuartzSynth {
     /// Plans the recording: checks the parameters and computes every step time.
@@ -234,6 +337,9 @@ impl QuartzSynth {
         {
             return bad("motor resonances must lie below 0.45 fs, decay 0.01..3 ms, level in (0, 1]");
         }
+        check_range("--jitter-us", p.jitter_us, 0.0, 1000.0)
+            .and_then(|()| check_faults(p.clip_level, p.weak_stretch, p.noise_gap, p.duration_s))
+            .map_err(|e| ParamError(e.to_string()))?;
 
         let mut rng = Rng::new(p.seed);
         let r = p.rate_s_per_month / SECONDS_PER_MONTH;
@@ -262,6 +368,7 @@ impl QuartzSynth {
         let mut missed = 0;
         let mut pulse = 0u64;
         let mut k = 0i64;
+        let mut jitter = Rng::new(p.seed ^ JITTER_SALT);
         loop {
             let tk = k_of(k);
             if tk >= end_true {
@@ -269,12 +376,15 @@ impl QuartzSynth {
             }
             if (k + burst_phase) % s == 0 {
                 for j in 0..s {
-                    let t = tk + j as f64 * p.burst_gap_s;
-                    let stopped = p.stop_at_s.is_some_and(|ts| t >= ts);
+                    let t_model = tk + j as f64 * p.burst_gap_s;
+                    let stopped = p.stop_at_s.is_some_and(|ts| t_model >= ts);
                     let class = (pulse % 2) as u8;
                     pulse += 1;
                     let level = (1.0 + m.level_jitter * rng.gauss()).max(0.1);
                     let miss = rng.uniform() < p.missing_step_prob;
+                    // One draw for every step, so the offsets do not depend on the other settings.
+                    let jitter_s = p.jitter_us * 1e-6 * jitter.gauss();
+                    let t = t_model + jitter_s;
                     if stopped || t >= end_true {
                         continue;
                     }
@@ -282,25 +392,53 @@ impl QuartzSynth {
                         missed += 1;
                         continue;
                     }
-                    steps.push(SynthStep { t_recorder_s: t * scale, t_true_s: t, class, level });
+                    steps.push(SynthStep { t_recorder_s: t * scale, t_true_s: t, class, level, jitter_s });
                 }
             }
             k += 1;
         }
-        let fs = p.sample_rate_hz as f64;
-        let frames = (p.duration_s * fs).round() as u64;
-        // Clean power: exact sum of the rendered click energies over the recording.
-        let mut energy = 0.0;
-        for st in &steps {
-            let start = st.t_recorder_s * fs;
-            let a = start.ceil() as u64;
-            let b = ((start + CLICK_S * fs).ceil() as u64).min(frames);
-            for n in a..b {
-                let v = m.level * st.level * click_shape((n as f64 - start) / fs, st.class, m);
-                energy += v * v;
+        if let Some(w) = p.weak_stretch {
+            for st in steps.iter_mut().filter(|st| st.t_recorder_s >= w.start_s && st.t_recorder_s < w.end_s)
+            {
+                st.level *= w.level;
             }
         }
-        let power = energy / frames.max(1) as f64;
+        let fs = p.sample_rate_hz as f64;
+        let frames = (p.duration_s * fs).round() as u64;
+        let gap = p.noise_gap.map(|g| ((g.start_s * fs).ceil() as u64, (g.end_s * fs).ceil() as u64));
+        let timeline = Timeline::new(p.sample_rate_hz, p.recorder_ppm, frames);
+        let family = (!p.family.is_classic()).then(|| {
+            let voicing = Voicing::draw(p.family, p.seed, ATTACK_MS, [1.0; 3]);
+            FamilySound {
+                sounding: Sounding::new(&voicing, timeline, gap, CHUNK),
+                base: [motor_resonance(m, 0), motor_resonance(m, 1)],
+                voicing,
+                seed: p.seed,
+                max_freq_hz: 0.45 * fs,
+            }
+        });
+        let mut motor = Motor { steps, sound: m.clone(), fs, gap, next: 0, family };
+        let mut scratch = vec![0.0; CHUNK];
+        let (power, clean_peak, gain) = if motor.family.is_none() {
+            // Clean power: exact sum of the rendered click energies over the recording.
+            let mut energy = 0.0;
+            let mut peak = 0.0f64;
+            for st in &motor.steps {
+                let start = st.t_recorder_s * fs;
+                let a = start.ceil() as u64;
+                let b = ((start + CLICK_S * fs).ceil() as u64).min(frames);
+                for n in (a..b).filter(|&n| !in_gap(gap, n)) {
+                    let v = m.level * st.level * click_shape((n as f64 - start) / fs, st.class, m);
+                    energy += v * v;
+                    peak = peak.max(v.abs());
+                }
+            }
+            (energy / frames.max(1) as f64, peak, 1.0)
+        } else {
+            let (power, peak) = power_and_peak(&mut motor, frames, &mut scratch);
+            let gain = if peak > 0.0 { m.level / peak } else { 1.0 };
+            (power * gain * gain, peak * gain, gain)
+        };
         let noise_sigma = (power / 10f64.powf(p.snr_db / 10.0)).sqrt();
         Ok(QuartzSynth {
             params: p.clone(),
@@ -310,20 +448,38 @@ impl QuartzSynth {
                 frames: Some(frames),
                 encoding: "synthetic quartz f32".into(),
             },
-            steps,
+            motor,
             missed,
             first_inhibition_s,
             noise_sigma,
             rng: Rng::new(p.seed ^ NOISE_SALT),
             pos: 0,
-            first: 0,
-            support: CLICK_S * fs,
+            gain,
+            clean_peak,
+            clip_limit: p.clip_level.map_or(f64::INFINITY, |c| c * clean_peak),
+            clipped: 0,
+            scratch,
         })
+    }
+
+    /// Largest sample of the clean watch sound as scaled, before noise and clipping.
+    pub fn clean_peak(&self) -> f64 {
+        self.clean_peak
+    }
+
+    /// The per-recording sound choices of the family (`None` for classic).
+    pub fn voicing(&self) -> Option<&Voicing> {
+        self.motor.family.as_ref().map(|f| &f.voicing)
+    }
+
+    /// Samples clamped to [-1, 1] so far (since the last rewind).
+    pub fn clipped_samples(&self) -> u64 {
+        self.clipped
     }
 
     /// The motor steps that sound in the recording, in time order.
     pub fn steps(&self) -> &[SynthStep] {
-        &self.steps
+        &self.motor.steps
     }
 
     /// The truth to write beside the recording.
@@ -340,7 +496,7 @@ impl QuartzSynth {
             burst_gap_s: p.burst_gap_s,
             missing_step_prob: p.missing_step_prob,
             stop_at_s: p.stop_at_s,
-            steps: self.steps.len(),
+            steps: self.motor.steps.len(),
             missed_steps: self.missed,
             recorder_ppm: p.recorder_ppm,
             snr_db: p.snr_db,
@@ -348,20 +504,38 @@ impl QuartzSynth {
             duration_s: p.duration_s,
             seed: p.seed,
             motor: p.motor.clone(),
+            family: p.family,
+            jitter_us: p.jitter_us,
+            jitter_realised_rms_us: {
+                let steps = &self.motor.steps;
+                let ss: f64 = steps.iter().map(|st| st.jitter_s * st.jitter_s).sum();
+                (ss / steps.len().max(1) as f64).sqrt() * 1e6
+            },
+            clip_level: p.clip_level,
+            weak_stretch: p.weak_stretch,
+            noise_gap: p.noise_gap,
         }
     }
 }
 
-/// The click of one step at `t` seconds after its start (0 outside the click).
-fn click_shape(t: f64, class: u8, m: &MotorSound) -> f64 {
-    if !(0.0..CLICK_S).contains(&t) {
-        return 0.0;
-    }
+/// How a step of `class` differs from an even one: (frequency scale, sign, mix of the two
+/// resonances).
+fn class_voicing(m: &MotorSound, class: u8) -> (f64, f64, [f64; 2]) {
     let odd = class == 1;
     let k = if odd { m.odd_even_contrast } else { 0.0 };
     let fscale = 1.0 + 0.25 * k;
     let sign = if odd && m.odd_even_contrast >= 0.5 { -1.0 } else { 1.0 };
     let (w0, w1) = (m.mix[0] + k * (m.mix[1] - m.mix[0]), m.mix[1] + k * (m.mix[0] - m.mix[1]));
+    (fscale, sign, [w0, w1])
+}
+
+/// The click of one step at `t` seconds after its start (0 outside the click): the classic
+/// family.
+fn click_shape(t: f64, class: u8, m: &MotorSound) -> f64 {
+    if !(0.0..CLICK_S).contains(&t) {
+        return 0.0;
+    }
+    let (fscale, sign, [w0, w1]) = class_voicing(m, class);
     let attack = 1.0 - (-t / 1.5e-4).exp();
     // Fade the last millisecond so the click ends at zero.
     let fade = ((CLICK_S - t) / 0.001).min(1.0);
@@ -372,6 +546,105 @@ fn click_shape(t: f64, class: u8, m: &MotorSound) -> f64 {
             + w1 * (-t / (m.decay_ms[1] * 1e-3)).exp() * (tau * m.freq_hz[1] * fscale * t).sin())
 }
 
+/// The motor's two resonances for a step of `class`, as the other families render them.
+fn motor_resonance(m: &MotorSound, class: u8) -> Resonance {
+    let (fscale, sign, w) = class_voicing(m, class);
+    let phase_rad = if sign < 0.0 { std::f64::consts::PI } else { 0.0 };
+    let mut partials = [Partial { freq_hz: 1000.0, gain: 0.0, decay_ms: 0.1, phase_rad: 0.0 }; MAX_PARTIALS];
+    for (i, p) in partials.iter_mut().take(2).enumerate() {
+        *p = Partial { freq_hz: m.freq_hz[i] * fscale, gain: w[i], decay_ms: m.decay_ms[i], phase_rad };
+    }
+    Resonance { partials, count: 2, attack_ms: ATTACK_MS }
+}
+
+fn in_gap(gap: Option<(u64, u64)>, n: u64) -> bool {
+    gap.is_some_and(|(a, b)| n >= a && n < b)
+}
+
+/// What the families other than classic need to render the steps.
+struct FamilySound {
+    voicing: Voicing,
+    /// The motor's resonances, even and odd step.
+    base: [Resonance; 2],
+    seed: u64,
+    max_freq_hz: f64,
+    sounding: Sounding,
+}
+
+/// The clean sound of the motor steps (no noise), any family.
+struct Motor {
+    steps: Vec<SynthStep>,
+    sound: MotorSound,
+    fs: f64,
+    /// The noise gap, sample indices `[from, to)`.
+    gap: Option<(u64, u64)>,
+    /// Classic: the first step that may still sound; other families: the next step to start.
+    next: usize,
+    /// `None` for classic.
+    family: Option<FamilySound>,
+}
+
+impl Generator for Motor {
+    fn reset(&mut self) {
+        self.next = 0;
+        if let Some(f) = &mut self.family {
+            f.sounding.reset();
+        }
+    }
+
+    fn render_add(&mut self, start: u64, gain: f64, out: &mut [f64]) {
+        let Motor { steps, sound: m, fs, gap, next, family } = self;
+        let fs = *fs;
+        let Some(f) = family else {
+            // Classic: the closed-form clicks, sample by sample.
+            let support = CLICK_S * fs;
+            for (i, o) in out.iter_mut().enumerate() {
+                let n = start + i as u64;
+                let s = n as f64;
+                while *next < steps.len() && steps[*next].t_recorder_s * fs + support < s {
+                    *next += 1;
+                }
+                let mut v = 0.0;
+                if !in_gap(*gap, n) {
+                    for st in &steps[*next..] {
+                        let start = st.t_recorder_s * fs;
+                        if start > s {
+                            break;
+                        }
+                        v += m.level * st.level * click_shape((s - start) / fs, st.class, m);
+                    }
+                }
+                *o += gain * v;
+            }
+            return;
+        };
+        let FamilySound { voicing, base, seed, max_freq_hz, sounding } = f;
+        sounding.render_add(start, gain, out, |snd, end| {
+            while let Some(st) = steps.get(*next) {
+                if snd.timeline().first_sample_at_or_after(st.t_true_s) >= end {
+                    break;
+                }
+                let class = st.class as usize;
+                let mut res = base[class];
+                if voicing.family == SoundFamily::Resonant {
+                    let mut r = beat_rng(*seed, *next as u64);
+                    perturb_within(&mut res, &mut r, (20.0, *max_freq_hz), (0.01, 3.0));
+                }
+                snd.start(&res, st.level, st.t_true_s);
+                if let Some(c) = &voicing.secondary {
+                    let (delay_ms, g) = if class == 0 {
+                        (c.after_unlock_ms, c.unlock_gain)
+                    } else {
+                        (c.after_drop_ms, c.drop_gain)
+                    };
+                    snd.start(&c.sound[class], st.level * g, st.t_true_s + delay_ms * 1e-3);
+                }
+                *next += 1;
+            }
+        });
+    }
+}
+
 impl BlockSource for QuartzSynth {
     fn info(&self) -> &AudioInfo {
         &self.info
@@ -380,24 +653,19 @@ impl BlockSource for QuartzSynth {
     fn read_frames(&mut self, out: &mut [f32]) -> Result<usize, Error> {
         let total = self.info.frames.unwrap_or(0);
         let n = (out.len() as u64).min(total - self.pos) as usize;
-        let fs = self.params.sample_rate_hz as f64;
-        let m = &self.params.motor;
-        for (i, o) in out[..n].iter_mut().enumerate() {
-            let s = (self.pos + i as u64) as f64;
-            while self.first < self.steps.len() && self.steps[self.first].t_recorder_s * fs + self.support < s
-            {
-                self.first += 1;
+        let lim = self.clip_limit;
+        let mut done = 0;
+        while done < n {
+            let m = (n - done).min(self.scratch.len());
+            let buf = &mut self.scratch[..m];
+            buf.fill(0.0);
+            self.motor.render_add(self.pos + done as u64, self.gain, buf);
+            for (o, x) in out[done..done + m].iter_mut().zip(buf.iter()) {
+                let v = (x + self.noise_sigma * self.rng.gauss()).clamp(-lim, lim);
+                self.clipped += (v.abs() > 1.0) as u64;
+                *o = v.clamp(-1.0, 1.0) as f32;
             }
-            let mut v = 0.0;
-            for st in &self.steps[self.first..] {
-                let start = st.t_recorder_s * fs;
-                if start > s {
-                    break;
-                }
-                v += m.level * st.level * click_shape((s - start) / fs, st.class, m);
-            }
-            v += self.noise_sigma * self.rng.gauss();
-            *o = v.clamp(-1.0, 1.0) as f32;
+            done += m;
         }
         self.pos += n as u64;
         Ok(n)
@@ -405,7 +673,8 @@ impl BlockSource for QuartzSynth {
 
     fn rewind(&mut self) -> Result<(), Error> {
         self.pos = 0;
-        self.first = 0;
+        self.clipped = 0;
+        self.motor.reset();
         self.rng = Rng::new(self.params.seed ^ NOISE_SALT);
         Ok(())
     }
