@@ -84,3 +84,53 @@ fn a_named_pipe_as_input_is_refused_at_once() {
     };
     assert_eq!(status.code(), Some(2));
 }
+
+#[test]
+fn verify_of_an_archive_with_a_bad_record_leaves_no_copy_in_the_temporary_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, tmp) = (dir.path().join("store"), dir.path().join("tmp"));
+    std::fs::create_dir(&tmp).unwrap();
+    let store = store.to_str().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tickproof")).args(args).env("TMPDIR", &tmp).output().unwrap()
+    };
+    let o = run(&["--store", store, "claim", "new", "--brand", "A", "--model", "B", "--serial", "C"]);
+    assert_eq!(o.status.code(), Some(2)); // --movement is required
+    let o = run(&[
+        "--store",
+        store,
+        "claim",
+        "new",
+        "--brand",
+        "A",
+        "--model",
+        "B",
+        "--serial",
+        "C",
+        "--movement",
+        "mechanical",
+        "--policy",
+        "bultime-bg",
+        "--json",
+    ]);
+    let id =
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["id"].as_str().unwrap().to_string();
+    let o = run(&["--store", store, "claim", "measure", &id, "--positions", "DU", "--from", FIXTURE]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let folder = dir.path().join("export");
+    assert_eq!(
+        run(&["--store", store, "claim", "export", &id, "--out", folder.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    // The record damaged, then archived.
+    std::fs::write(folder.join("record.json"), b"{ not a record").unwrap();
+    let archive = dir.path().join("bad.tar");
+    let mut t = tar::Builder::new(std::fs::File::create(&archive).unwrap());
+    t.append_dir_all("export", &folder).unwrap();
+    t.finish().unwrap();
+    drop(t);
+    let o = run(&["--store", store, "claim", "verify", archive.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "left in the temporary folder: {left:?}");
+}

@@ -415,3 +415,23 @@ fn malformed_claims_are_rejected_before_anything_is_written() {
     assert!(s.append(d, None).is_err());
     assert_eq!(s.check_chain().unwrap().records, 0);
 }
+
+#[test]
+fn temporaries_of_a_writer_that_is_gone_are_removed_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    drop(Store::open(&root).unwrap());
+    // A process id that is not running (Linux: no /proc entry), and one that is (this one).
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let dead =
+        (100_000u32..4_000_000).find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()).unwrap();
+    let gone = root.join("tmp").join(format!("{dead}-1700000000-0.part"));
+    let alive = root.join("tmp").join(format!("{}-1700000000-1.part", std::process::id()));
+    std::fs::write(&gone, b"half an evidence file").unwrap();
+    std::fs::write(&alive, b"being written").unwrap();
+    drop(Store::open(&root).unwrap());
+    assert!(!gone.exists(), "a killed writer's temporary was kept");
+    assert!(alive.exists(), "a running writer's temporary was removed");
+}

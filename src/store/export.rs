@@ -171,7 +171,11 @@ impl Exported {
         ));
         let unpacked = unpack(path, &temp, limits);
         match unpacked {
-            Ok(root) => Exported::read(root, Some(temp)),
+            // A record that does not read removes the unpacked copy too: no evidence is left
+            // behind in the temporary folder.
+            Ok(root) => Exported::read(root, Some(temp.clone())).inspect_err(|_| {
+                let _ = fs::remove_dir_all(&temp);
+            }),
             Err(e) => {
                 let _ = fs::remove_dir_all(&temp);
                 Err(e)

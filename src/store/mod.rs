@@ -813,8 +813,12 @@ impl Store {
     }
 
     /// Removes temporary files older than a day (left by a crash; never referenced by a record).
+    /// Removes temporaries a writer left behind: those over a day old, and those of a writer
+    /// that is no longer running (the process id leads each name; on a system with `/proc`, a
+    /// missing `/proc/PID` means it was killed before it could rename or remove its file).
     fn remove_stale_temporaries(&self) {
         let Ok(entries) = fs::read_dir(self.dir.join("tmp")) else { return };
+        let proc_fs = Path::new("/proc/self").exists();
         for e in entries.flatten() {
             let old = e
                 .metadata()
@@ -822,7 +826,11 @@ impl Store {
                 .ok()
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age > Duration::from_secs(86_400));
-            if old {
+            let name = e.file_name();
+            let pid = name.to_str().and_then(|n| n.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+            let orphan = proc_fs
+                && pid.is_some_and(|p| p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists());
+            if old || orphan {
                 let _ = fs::remove_file(e.path());
             }
         }
