@@ -239,6 +239,23 @@ fn step_interval(mv: &[Movement]) -> Option<(i64, usize)> {
     (s >= 1).then_some((s, burst))
 }
 
+/// The sound class of each movement for the timing fit (a constant offset per class). The
+/// click timer's classes when it told two sounds apart; otherwise the polarity of the
+/// movement's first motor step (the motor alternates its drive, so odd and even steps may
+/// sound, and time, differently even where the timer heard one sound: a contact microphone's
+/// ringing, say, makes them alike in waveform but not in envelope). A parity that never
+/// changes (end-of-life bursts of an even number of steps) leaves one class.
+fn step_classes(train: &ClickTrain, mv: &[Movement], n: &[i64], s: i64, burst: usize) -> Vec<u8> {
+    if train.classes >= 2 {
+        return mv.iter().map(|v| v.class).collect();
+    }
+    // A motor stepping every second steps once per movement (more clicks within it are its
+    // ringing or an echo heard again); at end of life a movement is a burst of steps.
+    let per_movement = if s == 1 { 1 } else { burst.max(1) as i64 };
+    let steps_before = |n: i64| (n / s) * per_movement;
+    n.iter().map(|&k| (steps_before(k).rem_euclid(2)) as u8).collect()
+}
+
 /// Result of the inhibition model fit on a set of movements.
 struct InhFit {
     period: i64,
@@ -320,8 +337,9 @@ fn rate_se(g: &InhFit, var: f64) -> f64 {
 }
 
 /// The rate bias (relative) that a sawtooth of fit `f`'s period and phase would cause in the
-/// straight-line rate if its correction were just below detection (`z` standard errors at the
-/// straight line's scatter `s2`, and no less than the reporting floor `c_floor`). Leaving the sawtooth out moves the slope by `c beta_J`
+/// straight-line rate at the largest correction the data allow for it: its estimate (at least
+/// 0) plus `z` standard errors at the straight line's scatter `s2`, and no less than the
+/// reporting floor `c_floor`. Leaving the sawtooth out moves the slope by `c beta_J`
 /// (`beta_J` the slope of the jump counter on the line), and the true mean rate differs from
 /// the sawtooth's fast rate by `c / P`: the bias is `c |1/P - beta_J|`, with
 /// `beta_J = -inv[b][c] / inv[c][c]` from the fit's inverse normal matrix.
@@ -332,7 +350,7 @@ fn hidden_bias(f: &InhFit, s2: f64, z: f64, c_floor: f64) -> f64 {
         return 0.0;
     }
     let beta_j = -f.inv[1][kc] / icc;
-    let c_lim = (z * (s2 * icc).sqrt()).max(c_floor);
+    let c_lim = (f.beta[kc].max(0.0) + z * (s2 * icc).sqrt()).max(c_floor);
     c_lim * (1.0 / f.period as f64 - beta_j).abs()
 }
 
@@ -365,7 +383,7 @@ pub fn analyse_train(train: &ClickTrain, recorder: &RecorderClock, cfg: &QuartzC
         n.push(acc);
     }
     let t: Vec<f64> = mv.iter().map(|v| v.t_s).collect();
-    let cls: Vec<u8> = mv.iter().map(|v| v.class).collect();
+    let cls = step_classes(train, &mv, &n, s, burst);
     let mut used = Vec::new();
     let Some(line) = fit_steps(&n, &t, &cls, &mut used) else {
         out.reason = Some("no regular motor steps: too few steps on a common time grid".into());
@@ -416,7 +434,7 @@ pub fn analyse_train(train: &ClickTrain, recorder: &RecorderClock, cfg: &QuartzC
             let Some(f) = fit_model(&x, &n, &y, &cls, &used, two, p, ph, &mut res) else {
                 continue;
             };
-            hidden = hidden.max(hidden_bias(&f, s2_base, cfg.min_inhibition_z, c_floor));
+            hidden = hidden.max(hidden_bias(&f, s2_base, 1.959964, c_floor));
             let slot = if nj >= 2.0 { &mut best } else { &mut single };
             if f.beta[f.k - 1] > 0.0 && slot.as_ref().is_none_or(|b| f.rss < b.rss) {
                 *slot = Some(f);
