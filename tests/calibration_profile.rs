@@ -97,7 +97,11 @@ fn resolve_recorder_applies_profile_and_marks_it_stale() {
     s.save(&sample("mic"), false).unwrap();
     let fresh = resolve_recorder_in(Some(&s), Some("mic"), None, None, t("2026-11-10T00:00:00Z")).unwrap();
     assert_eq!(fresh.recorder_ppm, sample("mic").recorder_ppm);
-    assert_eq!(fresh.source, "mic");
+    // Named with its date and the hash of its file, so a record says which calibration it used.
+    let hash = tickproof::record::canonical::sha256_hex(
+        &std::fs::read(s.path_for(&DeviceName::parse("mic").unwrap())).unwrap(),
+    );
+    assert_eq!(fresh.source, format!("profile mic (measured 2026-11-01T10:00:00Z, sha256 {})", &hash[..16]));
     assert!(!fresh.stale);
     let old = resolve_recorder_in(Some(&s), Some("mic"), None, None, t("2027-01-10T00:00:00Z")).unwrap();
     assert!(old.stale);
