@@ -17,7 +17,7 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
-use super::clicks::refine_peak;
+use super::clicks::peak_within;
 
 /// Which timing a click train carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,17 +193,7 @@ impl EnvelopeTimer {
         self.cross[n / 2].im = 0.0;
         self.work.copy_from_slice(&self.cross);
         let _ = self.c2r.process_with_scratch(&mut self.work, &mut self.corr, &mut self.scratch_i);
-        let at = |t: i64| self.corr[t.rem_euclid(n as i64) as usize];
-        let mut best = (0i64, f64::NEG_INFINITY);
-        for t in -(lag_max as i64)..=(lag_max as i64) {
-            if at(t) > best.1 {
-                best = (t, at(t));
-            }
-        }
-        let (ym, y0, yp) = (at(best.0 - 1), best.1, at(best.0 + 1));
-        let den = ym - 2.0 * y0 + yp;
-        let frac = if den < 0.0 { (0.5 * (ym - yp) / den).clamp(-0.5, 0.5) } else { 0.0 };
-        refine_peak(&self.cross, n, best.0 as f64 + frac).0
+        peak_within(&self.corr, &self.cross, lag_max).0
     }
 }
 

@@ -618,18 +618,7 @@ impl ClickTimer {
         self.cross[0].im = 0.0;
         self.cross[n / 2].im = 0.0;
         self.spec_tmp_to_corr();
-        let mut best = (0i64, f64::NEG_INFINITY);
-        for t in -(lag as i64)..=(lag as i64) {
-            let v = self.corr[t.rem_euclid(n as i64) as usize];
-            if v > best.1 {
-                best = (t, v);
-            }
-        }
-        let at = |t: i64| self.corr[t.rem_euclid(n as i64) as usize];
-        let (ym, y0, yp) = (at(best.0 - 1), best.1, at(best.0 + 1));
-        let den = ym - 2.0 * y0 + yp;
-        let frac = if den < 0.0 { (0.5 * (ym - yp) / den).clamp(-0.5, 0.5) } else { 0.0 };
-        refine_peak(&self.cross, n, best.0 as f64 + frac)
+        peak_within(&self.corr, &self.cross, lag)
     }
 
     fn spec_tmp_to_corr(&mut self) {
@@ -812,6 +801,24 @@ fn onset_of(x: &[f64], w: usize) -> f64 {
     // env[k-1] <= thr < env[k]
     let (a, b) = (env[k - 1], env[k]);
     (k - 1) as f64 + if b > a { (thr - a) / (b - a) } else { 0.0 }
+}
+
+/// The peak of the circular correlation `corr` (its half spectrum `cross`) within lags
+/// `-lag..=lag`: the largest sample, a parabola through it and its neighbours, then
+/// [`refine_peak`] on the band-limited interpolation. Returns the lag and the value there.
+pub(crate) fn peak_within(corr: &[f64], cross: &[Complex<f64>], lag: usize) -> (f64, f64) {
+    let n = corr.len();
+    let at = |t: i64| corr[t.rem_euclid(n as i64) as usize];
+    let mut best = (0i64, f64::NEG_INFINITY);
+    for t in -(lag as i64)..=(lag as i64) {
+        if at(t) > best.1 {
+            best = (t, at(t));
+        }
+    }
+    let (ym, y0, yp) = (at(best.0 - 1), best.1, at(best.0 + 1));
+    let den = ym - 2.0 * y0 + yp;
+    let frac = if den < 0.0 { (0.5 * (ym - yp) / den).clamp(-0.5, 0.5) } else { 0.0 };
+    refine_peak(cross, n, best.0 as f64 + frac)
 }
 
 /// Maximises the band-limited interpolation of a circular correlation given by its half
