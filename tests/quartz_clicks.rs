@@ -190,7 +190,8 @@ fn clicks_with_a_new_phase_every_step_are_timed_on_their_envelopes() {
     let n = (61.0 * fs) as usize;
     let mut x = vec![0.0f64; n];
     for &t0 in &times {
-        let ph = [rng.range(0.0, 6.283), rng.range(0.0, 6.283)];
+        let tau = std::f64::consts::TAU;
+        let ph = [rng.range(0.0, tau), rng.range(0.0, tau)];
         let a = (t0 * fs).floor() as usize;
         for i in a..(a + (0.009 * fs) as usize).min(n) {
             x[i] += 0.5 * click_phased(i as f64 / fs - t0, ph);

@@ -109,8 +109,8 @@ impl EnvelopeTimer {
         let nc = spec.len();
         self.analytic.iter_mut().for_each(|v| *v = Complex::default());
         self.analytic[0] = spec[0];
-        for k in 1..nc - 1 {
-            self.analytic[k] = spec[k] * 2.0;
+        for (a, s) in self.analytic[1..nc - 1].iter_mut().zip(&spec[1..nc - 1]) {
+            *a = s * 2.0;
         }
         self.analytic[nc - 1] = spec[nc - 1];
         self.inv.process_with_scratch(&mut self.analytic, &mut self.inv_scratch);
