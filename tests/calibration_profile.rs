@@ -342,3 +342,19 @@ fn mutated_profiles_never_panic_and_errors_stay_one_line() {
         }
     }
 }
+
+#[test]
+fn names_that_differ_only_in_case_or_spacing_do_not_share_a_profile() {
+    let (_d, s) = store();
+    s.save(&sample("Bench Mic"), false).unwrap();
+    let other = DeviceName::parse("bench  mic").unwrap();
+    assert_eq!(s.path_for(&other), s.path_for(&DeviceName::parse("Bench Mic").unwrap()));
+    // Neither read nor removed through the other name; saving under it does not replace it.
+    let e = s.load(&other).unwrap_err();
+    assert!(matches!(e, CalibrationError::OtherDevice { .. }), "{e}");
+    assert!(e.to_string().contains("\"Bench Mic\""), "{e}");
+    assert!(matches!(s.remove(&other), Err(CalibrationError::OtherDevice { .. })));
+    assert!(matches!(s.save(&sample("bench  mic"), false), Err(CalibrationError::Exists { .. })));
+    assert_eq!(s.load(&DeviceName::parse("Bench Mic").unwrap()).unwrap().device, "Bench Mic");
+    s.remove(&DeviceName::parse("Bench Mic").unwrap()).unwrap();
+}

@@ -24,6 +24,16 @@ pub enum CalibrationError {
         /// Where the profile would be.
         path: PathBuf,
     },
+    /// The file a device's name maps to holds the profile of another device whose name
+    /// differs only in case, spaces or punctuation: it is not this device's profile.
+    OtherDevice {
+        /// The device asked for.
+        device: String,
+        /// The device the file belongs to.
+        owner: String,
+        /// The file.
+        path: PathBuf,
+    },
     /// A profile already exists and `force` was not given.
     Exists {
         /// The device.
@@ -131,6 +141,13 @@ impl fmt::Display for CalibrationError {
                     path.display()
                 )
             }
+            OtherDevice { device, owner, path } => write!(
+                f,
+                "no calibration profile for device {:?}: {} holds the profile of {:?}, a name that differs only in case, spaces or punctuation",
+                one_line(device),
+                path.display(),
+                one_line(owner)
+            ),
             Exists { device, path } => write!(
                 f,
                 "{}: a calibration profile for device {:?} already exists; not overwritten (use --force)",

@@ -62,7 +62,11 @@ impl ProfileStore {
         if !path.exists() {
             return Err(CalibrationError::NotFound { device: device.to_string(), path });
         }
-        read_profile(&path)
+        let p = read_profile(&path)?;
+        if p.device != device.as_str() {
+            return Err(CalibrationError::OtherDevice { device: device.to_string(), owner: p.device, path });
+        }
+        Ok(p)
     }
 
     /// Saves a profile atomically and returns its path. Without `force`, an existing profile
@@ -142,6 +146,18 @@ impl ProfileStore {
     /// Removes the device's profile and returns the path it had.
     pub fn remove(&self, device: &DeviceName) -> Result<PathBuf, CalibrationError> {
         let path = self.path_for(device);
+        // Only this device's own profile: not another device's whose name maps to the same
+        // file. (A file that does not read is still removed when its name is this device's.)
+        match read_profile(&path) {
+            Ok(p) if p.device != device.as_str() => {
+                return Err(CalibrationError::OtherDevice {
+                    device: device.to_string(),
+                    owner: p.device,
+                    path,
+                })
+            }
+            _ => {}
+        }
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
