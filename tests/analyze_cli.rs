@@ -92,3 +92,20 @@ fn nan_and_infinite_samples_are_replaced_and_reported_in_a_finding() {
     // 20 s at 48 kHz: 960,000 samples, two of every 50,000 damaged.
     assert!(f["message"].as_str().unwrap().starts_with("40 samples"), "{f}");
 }
+
+#[test]
+fn a_truncated_wav_is_analysed_as_far_as_it_goes_with_a_finding_naming_the_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(FIXTURE).unwrap();
+    let cut = dir.path().join("cut.wav");
+    let keep = bytes.len() * 3 / 4 + 1;
+    std::fs::write(&cut, &bytes[..keep]).unwrap();
+    let o = tickproof(&["analyze", cut.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "mechanical");
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "recording_truncated").cloned();
+    let f = f.unwrap_or_else(|| panic!("no finding: {}", v["findings"]));
+    assert!(f["message"].as_str().unwrap().contains(&format!("ends at byte {keep}")), "{f}");
+    assert!((v["duration_s"].as_f64().unwrap() - 15.0).abs() < 0.1, "{}", v["duration_s"]);
+}

@@ -453,7 +453,7 @@ fn truncated_flac_is_reported_not_shortened() {
 // ---------------------------------------------------------------- damage and limits
 
 #[test]
-fn truncated_wav_is_reported_not_panicked() {
+fn a_truncated_wav_is_read_as_far_as_it_goes_and_says_where_it_ends() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full.wav");
     let s: Vec<i16> = (0..2 * 1000).map(|i| i as i16).collect();
@@ -461,12 +461,16 @@ fn truncated_wav_is_reported_not_panicked() {
     let bytes = std::fs::read(&full).unwrap();
     // Cut 1001 of the 4000 data bytes: 749 whole frames remain, plus 3 bytes of the next.
     let p = write_file(dir.path(), "cut.wav", &bytes[..bytes.len() - 1001]);
-    let err = open(&p).err().expect("a truncated WAV must be refused");
-    assert!(matches!(err, Error::Malformed { .. }), "{err}");
-    assert_names_file(&err, &p);
-    let msg = err.to_string();
-    assert!(msg.contains("claims 1000 frames") && msg.contains("after frame 749"), "{msg}");
-    assert!(msg.contains("3 stray bytes"), "{msg}");
+    let mut src = open(&p).unwrap();
+    assert_eq!(src.info().frames, Some(749));
+    let got = read_all(src.as_mut(), 300);
+    let want: Vec<f32> = s[..2 * 749].iter().map(|&v| v as f32 / 32_768.0).collect();
+    assert_eq!(got, want);
+    let t = src.truncation().expect("the cut is reported");
+    assert!(t.contains(&format!("ends at byte {}", bytes.len() - 1001)), "{t}");
+    assert!(t.contains("749 of the 1000 frames") && t.contains("3 stray bytes"), "{t}");
+    let whole = open(&full).unwrap();
+    assert_eq!(whole.truncation(), None);
 }
 
 #[test]

@@ -425,17 +425,23 @@ fn none(reason: String) -> (Kind, Option<String>) {
     (Kind::None, Some(reason))
 }
 
-/// The finding for `n` samples that were not numbers (NaN, infinite) and were replaced.
-fn nonfinite_finding(n: u64) -> Option<Finding> {
-    (n > 0).then(|| {
-        Finding::new(
+/// Findings about the file itself: `nonfinite` samples that were not numbers (NaN, infinite)
+/// and were replaced, and what a cut file lacks.
+fn source_findings(nonfinite: u64, truncation: Option<String>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if nonfinite > 0 {
+        out.push(Finding::new(
             "samples_not_finite",
             format!(
-                "{n} samples of the recording were not finite numbers (NaN or infinite) and were replaced by 0 or \
-                 full scale: the file is damaged or was written by a faulty program"
+                "{nonfinite} samples of the recording were not finite numbers (NaN or infinite) and were replaced by \
+                 0 or full scale: the file is damaged or was written by a faulty program"
             ),
-        )
-    })
+        ));
+    }
+    if let Some(t) = truncation {
+        out.push(Finding::new("recording_truncated", format!("{t}; the figures are from what is there")));
+    }
+    out
 }
 
 /// Analyses a source (any [`BlockSource`]): picks the channel, runs the pipeline, and returns
@@ -478,6 +484,7 @@ pub fn analyze_source_detailed(
     let mut outcome = MechanicalOutcome::NoWatch("not analysed as mechanical (quartz was asked for)".into());
     // Samples that were not numbers, replaced by the source (counted over the whole file).
     let mut nonfinite = 0u64;
+    let mut truncation: Option<String> = None;
     if cfg.kind != KindChoice::Quartz {
         // First pass: the beat rate, from all of the recording.
         let mut scan = RateScan::new(info.sample_rate_hz as f64);
@@ -488,6 +495,7 @@ pub fn analyze_source_detailed(
         // A forced rate the ticks do not fit: say which rate they do fit.
         let auto = cfg.bph.map(|_| scan.clone());
         nonfinite = blocks.nonfinite_samples();
+        truncation = blocks.truncation();
         outcome = match scan.finish(cfg.bph) {
             Err(e) => MechanicalOutcome::NoWatch(e.reason),
             Ok(rate) => {
@@ -528,9 +536,10 @@ pub fn analyze_source_detailed(
             },
         )?;
         let nonfinite = nonfinite.max(src.nonfinite_samples());
+        let truncation = truncation.clone().or_else(|| src.truncation());
         if q.quartz.is_some() || cfg.kind == KindChoice::Quartz {
             let mut m = q.to_measurement(info.channels, channel);
-            m.findings.extend(nonfinite_finding(nonfinite));
+            m.findings.extend(source_findings(nonfinite, truncation));
             m.lift_angle_deg = cfg.lift_angle_deg;
             m.calibration = cfg.recorder.source.clone();
             m.calibration_stale = cfg.recorder.stale;
@@ -566,7 +575,7 @@ pub fn analyze_source_detailed(
         mechanical: None,
         quartz: None,
         rate_s_per_month: None,
-        findings: nonfinite_finding(nonfinite).into_iter().collect(),
+        findings: source_findings(nonfinite, truncation),
         software: software_id(),
     };
     match outcome {

@@ -249,6 +249,11 @@ impl MonoBlocks {
         self.src.nonfinite_samples()
     }
 
+    /// What the underlying source lacks, when it was cut (see [`BlockSource::truncation`]).
+    pub fn truncation(&self) -> Option<String> {
+        self.src.truncation()
+    }
+
     /// The underlying source's format, rate and length.
     pub fn info(&self) -> &AudioInfo {
         self.src.info()

@@ -51,6 +51,11 @@ pub trait BlockSource {
     fn nonfinite_samples(&self) -> u64 {
         0
     }
+    /// What is missing from a recording read only as far as it goes (a file cut inside its
+    /// data), in words naming the byte offset; `None` for a whole recording.
+    fn truncation(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Limits applied to untrusted audio files.

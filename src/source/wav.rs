@@ -18,10 +18,11 @@
 //! container's full scale. (hound itself reads 24 valid bits in 4-byte containers as
 //! right-justified; files written that way would read 48 dB quiet here, but keep their timing.)
 //!
-//! Truncated files: when the file ends before the data chunk does, [`WavSource`] refuses it
-//! at open with [`Error::Malformed`] naming the frame where the data ends, rather than
-//! analysing part of the recording silently. A file that shrinks while it is read gives the
-//! same error from [`BlockSource::read_frames`].
+//! Truncated files: when the file ends before the data chunk does (a recorder that crashed, a
+//! copy cut short), [`WavSource`] reads the whole frames that are there and says what is
+//! missing, naming the byte offset, through [`BlockSource::truncation`]; the analysis reports
+//! it as a finding. Nothing is read silently short. A file that shrinks while it is read gives
+//! [`Error::Malformed`] from [`BlockSource::read_frames`].
 use super::{AudioInfo, BlockSource, Error, Limits};
 use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -77,6 +78,8 @@ pub struct WavSource {
     buf: Vec<u8>,
     /// Non-finite float samples replaced since the last rewind.
     nonfinite: u64,
+    /// What a cut file lacks (see [`BlockSource::truncation`]).
+    truncation: Option<String>,
 }
 
 impl std::fmt::Debug for WavSource {
@@ -174,20 +177,26 @@ impl WavSource {
         // Refuse before reading or allocating anything that scales with the header.
         limits.check(path, &info)?;
 
-        // Truncation: the file must hold every byte the data chunk claims.
+        // Truncation: a file cut inside its data chunk is read as far as it goes, whole frames
+        // only, and says so (BlockSource::truncation).
         let file_len = reader.seek(SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
         let available = file_len.saturating_sub(data_start);
-        if available < data_len {
+        let mut truncation = None;
+        let frames_total = if available < data_len {
             let whole = available / block_align as u64;
             let stray = available % block_align as u64;
             let mut what = format!(
-                "truncated: the data chunk claims {frames_total} frames but the file ends after frame {whole}"
+                "the file ends at byte {file_len}, inside its data chunk: {whole} of the {frames_total} frames it claims are there"
             );
             if stray > 0 {
-                what.push_str(&format!(" (plus {stray} stray bytes of a partial frame)"));
+                what.push_str(&format!(" (and {stray} stray bytes of a partial frame, not read)"));
             }
-            return Err(Error::malformed(path, what));
-        }
+            truncation = Some(what);
+            whole
+        } else {
+            frames_total
+        };
+        let info = AudioInfo { frames: Some(frames_total), ..info };
         check_single_chunks(&mut reader, file_len, path)?;
         reader.seek(SeekFrom::Start(data_start)).map_err(|e| Error::io(path, e))?;
 
@@ -202,6 +211,7 @@ impl WavSource {
             frames_total,
             frames_read: 0,
             nonfinite: 0,
+            truncation,
             buf: vec![0u8; chunk],
         })
     }
@@ -256,6 +266,10 @@ impl BlockSource for WavSource {
 
     fn nonfinite_samples(&self) -> u64 {
         self.nonfinite
+    }
+
+    fn truncation(&self) -> Option<String> {
+        self.truncation.clone()
     }
 }
 
