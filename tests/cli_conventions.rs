@@ -134,3 +134,26 @@ fn verify_of_an_archive_with_a_bad_record_leaves_no_copy_in_the_temporary_folder
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "left in the temporary folder: {left:?}");
 }
+
+#[test]
+fn a_trusted_key_that_is_neither_a_file_nor_hex_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    for k in ["zz", "0123", &"g".repeat(64)] {
+        let o = tickproof(&[
+            "--store",
+            store.to_str().unwrap(),
+            "claim",
+            "verify",
+            "C-20260101-0001",
+            "--trusted-key",
+            k,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{k}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains("--trusted-key") && e.contains("64 hex digits") && e.trim().lines().count() == 1,
+            "{e}"
+        );
+    }
+}

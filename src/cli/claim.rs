@@ -414,6 +414,15 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 ),
                 Some(k) => Some(k),
             };
+            // An Ed25519 public key is 32 bytes: 64 hex digits, from the command line or a file.
+            if let Some(k) =
+                trusted.as_deref().filter(|k| !(k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit())))
+            {
+                let shown: String = k.chars().take(80).collect();
+                return Err(Failure::usage(format!(
+                    "--trusted-key {shown:?}: neither a public key file nor 64 hex digits of an Ed25519 public key"
+                )));
+            }
             let (name, v) = match ClaimId::parse(&target) {
                 Ok(id) => {
                     let s = open_store(store)?;
