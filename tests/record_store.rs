@@ -435,3 +435,24 @@ fn temporaries_of_a_writer_that_is_gone_are_removed_when_the_store_opens() {
     assert!(!gone.exists(), "a killed writer's temporary was kept");
     assert!(alive.exists(), "a running writer's temporary was removed");
 }
+
+#[test]
+fn an_index_row_changed_behind_the_record_is_named_by_the_chain_check() {
+    // What `claim list` shows and filters on (brand, serial, created_utc, model, verdict) comes
+    // from the index; a forged index row must not pass verification.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path()).unwrap();
+    let a = open_claim(&mut s, "111");
+    measured(&mut s, &a.record.claim_id, b"audio");
+    drop(s);
+    assert!(problems(dir.path()).is_empty());
+    tamper_sql(
+        dir.path(),
+        "UPDATE records SET brand = 'Forged', serial = 'X', created_utc = '2020-01-01T00:00:00Z' WHERE seq = 1;",
+    );
+    let p = problems(dir.path());
+    let hit = p.iter().find(|m| m.starts_with("record 1 (") && m.contains("index does not match")).cloned();
+    let hit = hit.unwrap_or_else(|| panic!("{p:?}"));
+    assert!(hit.contains("brand") && hit.contains("serial") && hit.contains("created_utc"), "{hit}");
+    assert!(!hit.contains("model"), "{hit}");
+}

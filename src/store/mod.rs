@@ -707,7 +707,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT seq, sha256, prev_sha256, claim_id, revision, body, signature, verdict, model
+                "SELECT seq, sha256, prev_sha256, claim_id, revision, body, signature, verdict, model,
+                        brand, serial, created_utc
                  FROM records ORDER BY seq",
             )
             .map_err(sql)?;
@@ -726,6 +727,9 @@ impl Store {
             let sig: Option<String> = row.get(6).map_err(sql)?;
             let verdict: Option<String> = row.get(7).map_err(sql)?;
             let model: String = row.get(8).map_err(sql)?;
+            let brand: String = row.get(9).map_err(sql)?;
+            let serial: String = row.get(10).map_err(sql)?;
+            let created: String = row.get(11).map_err(sql)?;
             let name = format!("record {seq} ({claim_id} revision {revision})");
             check.records += 1;
             if seq != expected_seq {
@@ -760,12 +764,25 @@ impl Store {
                             r.seq, r.prev_sha256
                         ));
                     }
-                    if r.claim_id.as_str() != claim_id
-                        || r.revision != revision
-                        || r.claim.model != model
-                        || r.verdict.as_ref().map(|v| &v.verdict) != verdict.as_ref()
-                    {
-                        check.problems.push(format!("{name}: the index does not match the record's content"));
+                    // Every column that `claim list` shows or filters on, against the hashed record.
+                    let differ: Vec<&str> = [
+                        ("claim id", r.claim_id.as_str() == claim_id),
+                        ("revision", r.revision == revision),
+                        ("brand", r.claim.brand == brand),
+                        ("model", r.claim.model == model),
+                        ("serial", r.claim.serial == serial),
+                        ("created_utc", r.created_utc == created),
+                        ("verdict", r.verdict.as_ref().map(|v| &v.verdict) == verdict.as_ref()),
+                    ]
+                    .iter()
+                    .filter(|(_, same)| !same)
+                    .map(|(what, _)| *what)
+                    .collect();
+                    if !differ.is_empty() {
+                        check.problems.push(format!(
+                            "{name}: the index does not match the record's content ({} changed in the index)",
+                            differ.join(", ")
+                        ));
                     }
                     let expect = claims.get(&claim_id).map_or((1, None), |(r, h)| (r + 1, Some(h.clone())));
                     let links = r.supersedes.as_ref().map(|s| s.sha256.clone());
