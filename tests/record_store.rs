@@ -456,3 +456,18 @@ fn an_index_row_changed_behind_the_record_is_named_by_the_chain_check() {
     assert!(hit.contains("brand") && hit.contains("serial") && hit.contains("created_utc"), "{hit}");
     assert!(!hit.contains("model"), "{hit}");
 }
+
+#[test]
+fn a_signature_stripped_from_a_later_revision_of_a_signed_claim_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path()).unwrap();
+    let key = ServiceKey::from_seed([42; 32]);
+    let a = s.append(Draft::open(claim("1")), Some(&key)).unwrap();
+    let d = Draft::revise(&a.record, "corrected");
+    s.append(d, Some(&key)).unwrap();
+    drop(s);
+    assert!(problems(dir.path()).is_empty());
+    tamper_sql(dir.path(), "UPDATE records SET signature = NULL WHERE seq = 2;");
+    let p = problems(dir.path());
+    assert!(p.iter().any(|m| m.starts_with("record 2 (") && m.contains("a signature was removed")), "{p:?}");
+}

@@ -717,6 +717,10 @@ impl Store {
         let mut expected_seq = 1u64;
         let mut prev = GENESIS_SHA256.to_string();
         let mut claims: std::collections::HashMap<String, (u32, String)> = Default::default();
+        // The key that signed each claim's first signed revision: once a claim is signed, its
+        // later revisions must be too, by the same key (a stripped or swapped signature is not
+        // a lesser record, it is a changed one).
+        let mut signers: std::collections::HashMap<String, (u32, String, String)> = Default::default();
         while let Some(row) = rows.next().map_err(sql)? {
             let seq = row.get::<_, i64>(0).map_err(sql)? as u64;
             let sha: String = row.get(1).map_err(sql)?;
@@ -791,6 +795,26 @@ impl Store {
                             "{name}: does not follow revision {} of its claim (a revision was deleted or reordered)",
                             expect.0 - 1
                         ));
+                    }
+                    match (signers.get(&claim_id), &sealed.signature) {
+                        (Some((rev, key_id, _)), None) => check.problems.push(format!(
+                            "{name}: unsigned, but revision {rev} of its claim is signed by key {key_id} \
+                             (a signature was removed)"
+                        )),
+                        (Some((rev, key_id, public)), Some(sig)) if &sig.public_key != public => {
+                            check.problems.push(format!(
+                                "{name}: signed by key {}, but revision {rev} of its claim by key {key_id} \
+                                 (re-signed with another key)",
+                                sig.key_id
+                            ))
+                        }
+                        (None, Some(sig)) => {
+                            signers.insert(
+                                claim_id.clone(),
+                                (revision, sig.key_id.clone(), sig.public_key.clone()),
+                            );
+                        }
+                        _ => {}
                     }
                     claims.insert(claim_id.clone(), (revision, sha.clone()));
                 }
