@@ -157,3 +157,41 @@ fn a_trusted_key_that_is_neither_a_file_nor_hex_is_bad_input() {
         );
     }
 }
+
+/// A FLAC of the fixture's first 10 s (16-bit mono, 4096-frame blocks).
+fn fixture_flac() -> Vec<u8> {
+    use flacenc::component::BitRepr;
+    use flacenc::error::Verify;
+    let mut r = hound::WavReader::open(FIXTURE).unwrap();
+    let fs = r.spec().sample_rate as usize;
+    let samples: Vec<i32> = r.samples::<i16>().take(10 * fs).map(|s| s.unwrap() as i32).collect();
+    let mut config = flacenc::config::Encoder::default();
+    config.block_size = 4096;
+    let config = config.into_verified().expect("flacenc config");
+    let src = flacenc::source::MemSource::from_samples(&samples, 1, 16, fs);
+    let stream = flacenc::encode_with_fixed_block_size(&config, src, 4096).expect("flac encode");
+    let mut sink = flacenc::bitsink::ByteSink::new();
+    stream.write(&mut sink).expect("flac write");
+    let mut b = sink.as_slice().to_vec();
+    let max = [b[10], b[11]];
+    b[8..10].copy_from_slice(&max); // min block = max block, as libFLAC writes fixed blocking
+    b
+}
+
+#[test]
+fn a_replayed_file_that_breaks_midway_is_bad_input_not_a_device_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = fixture_flac();
+    // Damage the frames from the middle on: the header reads, a later frame does not.
+    let mid = b.len() / 2;
+    for (i, v) in b[mid..].iter_mut().enumerate() {
+        *v = (i as u8).wrapping_mul(37) ^ 0x5A;
+    }
+    let flac = dir.path().join("broken.flac");
+    std::fs::write(&flac, &b).unwrap();
+    let o = tickproof(&["listen", "--replay", flac.to_str().unwrap(), "--speed", "0", "--no-tui"]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(!e.contains("audio device") && e.contains("broken.flac"), "{e}");
+    eprintln!("{e}");
+}

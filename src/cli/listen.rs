@@ -274,6 +274,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let (outcome, out, fs) = (lived.outcome, lived.out, lived.fs);
     let kept = out.as_ref().map(|p| format!("; the audio is in {}", p.display())).unwrap_or_default();
     match outcome.ended {
+        // A replayed file that stops reading is bad input, not a failed device.
+        run::Ended::DeviceError(m) if args.replay.is_some() => Err(Failure::usage(format!("{m}{kept}"))),
         run::Ended::DeviceError(m) => Err(Failure::new(ExitCode::Device, format!("audio device: {m}{kept}"))),
         ended => {
             let why = match ended {
