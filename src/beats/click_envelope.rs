@@ -69,7 +69,17 @@ impl EnvelopeTimer {
     /// Plans for segments of `n` samples (even) at `fs_hz`.
     pub fn new(n: usize, fs_hz: f64) -> Self {
         let mut rp = RealFftPlanner::<f64>::new();
-        let (r2c, c2r) = (rp.plan_fft_forward(n), rp.plan_fft_inverse(n));
+        Self::with_plans(rp.plan_fft_forward(n), rp.plan_fft_inverse(n), fs_hz)
+    }
+
+    /// The same, sharing the caller's real transforms of the segment length (the click
+    /// timer's own): only the complex inverse of the analytic signal is planned here.
+    pub fn with_plans(
+        r2c: Arc<dyn RealToComplex<f64>>,
+        c2r: Arc<dyn ComplexToReal<f64>>,
+        fs_hz: f64,
+    ) -> Self {
+        let n = r2c.len();
         let inv = FftPlanner::<f64>::new().plan_fft_inverse(n);
         let nc = n / 2 + 1;
         EnvelopeTimer {

@@ -340,6 +340,7 @@ impl ClickTimer {
             .unwrap_or(4096)
             .min(cfg.max_clicks);
         let env_tau = 0.0005 * fs;
+        let envt = EnvelopeTimer::with_plans(r2c.clone(), c2r.clone(), fs);
         Ok(ClickTimer {
             cfg: cfg.clone(),
             fs,
@@ -386,7 +387,7 @@ impl ClickTimer {
             rejected: 0,
             dropped: 0,
             support_energy: 0.0,
-            envt: EnvelopeTimer::new(n, fs),
+            envt,
             env_times: Vec::with_capacity(cap),
         })
     }
