@@ -61,12 +61,35 @@ fn main() {
                 ms(t.sides[1].events.unlock),
                 t.sides[1].events.drop.map(ms)
             );
+            if std::env::var_os("TEMPLATE_DUMP").is_some() {
+                for side in 0..2 {
+                    let e = &t.sides[side].envelope;
+                    let peak = e.iter().copied().fold(0.0f32, f32::max);
+                    let step = std::env::var("DUMP_STEP")
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or((fs as usize / 4000).max(1));
+                    let line: Vec<String> =
+                        e.iter().step_by(step).map(|v| format!("{:.0}", 1000.0 * v / peak)).collect();
+                    println!(
+                        "side {side} envelope per {:.2} ms, per mille of peak: {}",
+                        ms(step as f64),
+                        line.join(" ")
+                    );
+                }
+            }
         }
     }
     let mut an =
-        Analyzer::with_rate(fs, AnalysisConfig { lift_angle_deg: lift, ..Default::default() }, rate.bph);
+        Analyzer::with_rate(fs, AnalysisConfig { lift_angle_deg: lift, ..Default::default() }, rate.bph)
+            .with_length(x.len() as u64);
     for c in x.chunks(4096) {
         an.push(c);
+    }
+    if std::env::var_os("BEAT_DUMP").is_some() {
+        for b in an.beat_records() {
+            println!("beat {:4} t {:10.6} s rho {:.3} {:?}", b.slot, b.t / fs as f64, b.rho, b.rejected);
+        }
     }
     for r in an.event_readings() {
         let [e0, e1] = r.events;

@@ -304,8 +304,8 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     for side in 0..2 {
         origin[side] = sup[side].0.saturating_sub(pre).min(n0 - lt);
         let envelope = mean[side][origin[side]..origin[side] + lt].to_vec();
-        let merge = 0.0006 * fs;
-        let ev = events::find(&envelope, 0, lt, t_range, merge)
+        let merge = events::MERGE_S * fs;
+        let ev = events::find(&envelope, 0, lt, t_range, merge, events::quiet_lead(fs))
             .ok_or_else(|| TemplateError("the averaged beat has no clear onset".into()))?;
         sides.push(SideTemplate { envelope, events: ev });
     }

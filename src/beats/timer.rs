@@ -510,7 +510,7 @@ impl BeatTimer {
         if self.ev_count[0] >= min_beats && self.ev_count[1] >= min_beats {
             if let Some(fit) = self.ev_fit.solve() {
                 let lt = self.t.lt;
-                let merge = 0.0006 * self.t.fs;
+                let merge = events::MERGE_S * self.t.fs;
                 let mut ev = [None, None];
                 for (s, e) in ev.iter_mut().enumerate() {
                     events::from_power_with(
@@ -519,7 +519,15 @@ impl BeatTimer {
                         &mut self.ev_env,
                         &mut self.ev_scratch64,
                     );
-                    *e = events::find_with(&self.ev_env, 0, lt, self.t.t_range, merge, &mut self.ev_scratch);
+                    *e = events::find_with(
+                        &self.ev_env,
+                        0,
+                        lt,
+                        self.t.t_range,
+                        merge,
+                        events::quiet_lead(self.t.fs),
+                        &mut self.ev_scratch,
+                    );
                 }
                 if let [Some(e0), Some(e1)] = ev {
                     self.push_reading(EventReading {
@@ -562,12 +570,12 @@ impl BeatTimer {
         }
         let fit = self.ev_fit.solve()?;
         let lt = self.t.lt;
-        let merge = 0.0006 * self.t.fs;
+        let merge = events::MERGE_S * self.t.fs;
         let mut env = vec![0.0f32; lt];
         let mut ev = [None, None];
         for (s, e) in ev.iter_mut().enumerate() {
             events::from_power(&self.ev_sum[s], self.ev_count[s] as f64, &mut env);
-            *e = events::find(&env, 0, lt, self.t.t_range, merge);
+            *e = events::find(&env, 0, lt, self.t.t_range, merge, events::quiet_lead(self.t.fs));
         }
         match ev {
             [Some(e0), Some(e1)] => {

@@ -66,6 +66,45 @@ fn local_peak_after(env: &[f32], from: usize, to: usize) -> usize {
     i
 }
 
+/// How much louder than a local peak the rise that follows it closely must be for the peak to
+/// be only a ripple on that rise's skirt: an unlock followed within a fraction of a millisecond
+/// by a louder impulse is still an event of its own.
+pub const SKIRT_RATIO: f32 = 4.0;
+
+/// The time, seconds, within which sub-events are merged into the event they lead (callers
+/// pass `merge` = `MERGE_S * fs`).
+pub const MERGE_S: f64 = 0.0006;
+
+/// The longest dip of a ripple, seconds: the band edge (20 kHz at most) ripples with a period
+/// of 50 us, so a dip that the envelope recovers from within 60 us is ripple, not a valley.
+pub const RIPPLE_S: f64 = 60e-6;
+
+/// The shallowest a ripple's dip is, as a fraction of its peak (above the floor): the ripple on
+/// a skirt modulates it by about a quarter; a valley between two events goes deeper.
+pub const RIPPLE_DEPTH: f32 = 0.65;
+
+/// The first peak of the event that rises at `from`: the first local maximum, passed over while
+/// it is only a ripple on the event's skirt, that is while the envelope regains it within
+/// [`RIPPLE_S`] and goes on to more than [`SKIRT_RATIO`] times its height (above `floor`)
+/// within `merge` samples without falling below [`RIPPLE_DEPTH`] of it.
+/// The band limit spreads a loud onset a little ahead of itself, and its band edge leaves a
+/// ripple on that skirt; a faint event of its own is followed by a valley before the next.
+fn first_peak(env: &[f32], from: usize, to: usize, floor: f32, merge: f64) -> usize {
+    let mut up = local_peak_after(env, from, to);
+    loop {
+        let end = (up + merge.max(2.0) as usize).min(to);
+        let h = env[up] - floor;
+        let ripple = (merge * RIPPLE_S / MERGE_S).round().max(2.0) as usize;
+        let regained = (up + 1..=(up + ripple).min(to)).any(|i| env[i] >= env[up]);
+        let Some(m) = (up + 1..=end).find(|&i| env[i] - floor > SKIRT_RATIO * h) else { return up };
+        let dip = env[up..=m].iter().copied().fold(f32::INFINITY, f32::min) - floor;
+        if !regained || dip <= RIPPLE_DEPTH * h {
+            return up;
+        }
+        up = local_peak_after(env, m, to);
+    }
+}
+
 /// Onset of the event whose first peak is at `peak`: the steepest point of its leading edge,
 /// searched from the valley before it (not before `from`), refined with a parabola.
 ///
@@ -147,6 +186,34 @@ fn definition_spread(env: &[f32], from: usize, peak: usize, on: f64) -> f64 {
     on.max(s).max(h) - on.min(s).min(h)
 }
 
+/// The range of fractions of the loudest event (above the floor) that the first sound of a beat
+/// must reach to be taken for its unlock: as low as the noise allows (a sharp drop can stand
+/// fifteen times above a real unlock, and the height of a sharp click depends on the analysis
+/// band more than its energy does), never higher than a tenth.
+pub const UNLOCK_LEVEL: (f32, f32) = (0.03, 0.1);
+
+/// How far above the floor the unlock must rise, in units of the highest the envelope reaches
+/// (above the floor) in the quiet lead of the frame: the noise's excursions.
+pub const QUIET_MARGIN: f32 = 2.0;
+
+/// Every beat frame starts a little before the first sound of the template (2 ms before its
+/// support); its first millisecond, in samples at `fs`, is quiet: only noise.
+pub fn quiet_lead(fs: f64) -> usize {
+    (0.001 * fs) as usize
+}
+
+/// How far above the floor the unlock must rise: [`QUIET_MARGIN`] times the noise's excursions
+/// over the quiet lead `lead` (when there is one: 8 samples or more), within [`UNLOCK_LEVEL`]
+/// of the loudest event (`peak`).
+fn unlock_margin(lead: &[f32], floor: f32, peak: f32) -> f32 {
+    let range = peak - floor;
+    if lead.len() < 8 {
+        return UNLOCK_LEVEL.1 * range;
+    }
+    let ceiling = lead.iter().copied().fold(floor, f32::max) - floor;
+    (QUIET_MARGIN * ceiling).clamp(UNLOCK_LEVEL.0 * range, UNLOCK_LEVEL.1 * range)
+}
+
 fn percentile(v: &[f32], q: f64, scratch: &mut [f32]) -> f32 {
     let s = &mut scratch[..v.len()];
     s.copy_from_slice(v);
@@ -157,12 +224,20 @@ fn percentile(v: &[f32], q: f64, scratch: &mut [f32]) -> f32 {
 /// Finds the unlock and the drop in the envelope `env` (samples `0..len` of a frame, the beat
 /// inside `lo..hi`), with the unlock-to-drop time limited to `t_range` samples.
 ///
-/// Unlock: the first rise above a tenth of the loudest event (and clear of the noise floor).
+/// Unlock: the first rise clear of the noise of the frame's quiet lead (its first `quiet`
+/// samples, see [`quiet_lead`]; 0 when unknown), see [`unlock_margin`].
 /// Drop: the loudest event whose onset lies within `t_range` after the unlock (its first peak
 /// within `merge` samples, see the body).
-pub fn find(env: &[f32], lo: usize, hi: usize, t_range: (f64, f64), merge: f64) -> Option<Events> {
+pub fn find(
+    env: &[f32],
+    lo: usize,
+    hi: usize,
+    t_range: (f64, f64),
+    merge: f64,
+    quiet: usize,
+) -> Option<Events> {
     let mut scratch = vec![0.0f32; env.len()];
-    find_with(env, lo, hi, t_range, merge, &mut scratch)
+    find_with(env, lo, hi, t_range, merge, quiet, &mut scratch)
 }
 
 /// [`find`] with caller-owned scratch (at least `env.len()` long): allocates nothing.
@@ -172,6 +247,7 @@ pub fn find_with(
     hi: usize,
     t_range: (f64, f64),
     merge: f64,
+    quiet: usize,
     scratch: &mut [f32],
 ) -> Option<Events> {
     let hi = hi.min(env.len());
@@ -185,9 +261,9 @@ pub fn find_with(
     if peak <= floor * 1.5 {
         return None;
     }
-    let thr = floor + 0.1 * (peak - floor);
+    let thr = floor + unlock_margin(&env[lo..(lo + quiet).min(hi)], floor, peak);
     let first = (lo..hi).find(|&i| env[i] > thr)?;
-    let up = local_peak_after(env, first, hi - 1);
+    let up = first_peak(env, first, hi - 1, floor, merge);
     let ufrom = first.saturating_sub(((up - first) * 3).max(8)).max(lo);
     let unlock = low_rise(env, ufrom, up);
     let unlock_spread = definition_spread(env, ufrom, up, unlock);
@@ -273,7 +349,7 @@ mod tests {
     #[test]
     fn finds_unlock_and_drop_onsets() {
         let env = env_of(&[(100.0, 0.3), (140.0, 0.5), (420.0, 1.0)], 1000, 20.0);
-        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0).unwrap();
+        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
         // Read at 20% of the rise of a step blurred over +-1.5 samples: about one sample early,
         // the same for every event, so the unlock-to-drop time is exact.
         assert!((e.unlock - 99.0).abs() < 1.0, "unlock {}", e.unlock);
@@ -282,9 +358,51 @@ mod tests {
     }
 
     #[test]
+    fn a_faint_unlock_far_below_a_sharp_drop_is_the_unlock() {
+        // The unlock at 6% of the drop: under the tenth that used to be required.
+        let env = env_of(&[(100.0, 0.06), (420.0, 1.0)], 1000, 8.0);
+        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
+        assert!((e.unlock - 99.0).abs() < 1.0, "unlock {}", e.unlock);
+        assert!((e.drop.unwrap() - 419.0).abs() < 1.0, "drop {:?}", e.drop);
+    }
+
+    #[test]
+    fn a_ripple_on_the_skirt_of_a_loud_onset_is_not_the_unlock() {
+        // A skirt rising over 20 samples ahead of a loud onset, with a band-edge ripple on it
+        // (every other sample a fifth lower), above the unlock threshold.
+        let mut env = env_of(&[(100.0, 1.0), (420.0, 0.8)], 1000, 20.0);
+        for (i, v) in env.iter_mut().enumerate().take(99).skip(80) {
+            let skirt = 0.004 * (i - 79) as f32;
+            *v += if i % 2 == 0 { skirt } else { 0.8 * skirt };
+        }
+        let e = find(&env, 0, 1000, (200.0, 600.0), 29.0, 50).unwrap();
+        assert!((e.unlock - 99.0).abs() < 1.5, "unlock {}", e.unlock);
+    }
+
+    #[test]
+    fn an_unlock_just_before_a_louder_impulse_stays_the_unlock() {
+        // Unlock, then within half a merge span an impulse five times louder, then the drop.
+        let env = env_of(&[(100.0, 0.12), (108.0, 0.6), (420.0, 1.0)], 1000, 3.0);
+        let e = find(&env, 0, 1000, (200.0, 600.0), 20.0, 50).unwrap();
+        assert!((e.unlock - 99.0).abs() < 1.0, "unlock {}", e.unlock);
+    }
+
+    #[test]
+    fn noise_in_the_quiet_lead_raises_the_unlock_threshold() {
+        // A bump of 5% before the unlock: taken for the unlock in a clean frame, passed over
+        // when the lead shows noise reaching 4%.
+        let mut env = env_of(&[(60.0, 0.05), (100.0, 0.5), (420.0, 1.0)], 1000, 5.0);
+        let clean = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
+        assert!((clean.unlock - 59.0).abs() < 1.0, "unlock {}", clean.unlock);
+        env[20] += 0.04;
+        let noisy = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
+        assert!((noisy.unlock - 99.0).abs() < 1.0, "unlock {}", noisy.unlock);
+    }
+
+    #[test]
     fn refine_follows_a_moved_event() {
         let env = env_of(&[(100.0, 0.3), (420.0, 1.0)], 1000, 20.0);
-        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0).unwrap();
+        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
         let moved = env_of(&[(103.0, 0.3), (418.0, 1.0)], 1000, 20.0);
         let r = refine(&moved, &e, 12.0);
         assert!((r.unlock - r.drop.unwrap() + 315.0).abs() < 0.3, "{r:?}");

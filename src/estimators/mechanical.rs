@@ -463,7 +463,7 @@ pub fn estimate_segments(
     let whole: [Option<Events>; 2] = std::array::from_fn(|s| {
         let mut env = vec![0.0f32; t.lt];
         events::from_power(&main.whole_sum[s], main.whole_count[s] as f64, &mut env);
-        events::find(&env, 0, t.lt, t.t_range, 0.0006 * fs)
+        events::find(&env, 0, t.lt, t.t_range, events::MERGE_S * fs, events::quiet_lead(fs))
     });
     let waveforms = std::array::from_fn(|s| {
         let mut env = vec![0.0f32; t.lt];
