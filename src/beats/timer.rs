@@ -28,6 +28,10 @@ pub const MAX_EVENT_READINGS: usize = 4096;
 pub const MAX_RECORDS: usize = 16_384;
 const RING: usize = 64;
 const LOCAL: usize = 24;
+/// Consecutive beats that match the template but all miss the predicted time by about the same
+/// amount, after which they are taken for the watch's new timing (the prediction carried across
+/// a dropout was off, or the watch's timing stepped) and the beat line is anchored on them.
+pub const REANCHOR_BEATS: usize = 8;
 
 /// Why a beat slot was not used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +115,9 @@ pub struct BeatTimer {
     recent: [(f64, f64, f64); LOCAL],
     recent_len: usize,
     recent_pos: usize,
+    // Consecutive slots rejected for their timing alone: (slot, side, time, residual).
+    streak: [(f64, f64, f64, f64); REANCHOR_BEATS],
+    streak_len: usize,
     rho_ring: [f32; RING],
     energy_ring: [f32; RING],
     resid_ring: [f32; RING],
@@ -218,6 +225,8 @@ impl BeatTimer {
             recent: [(0.0, 0.0, 0.0); LOCAL],
             recent_len: 0,
             recent_pos: 0,
+            streak: [(0.0, 0.0, 0.0, 0.0); REANCHOR_BEATS],
+            streak_len: 0,
             rho_ring: [0.0; RING],
             energy_ring: [0.0; RING],
             resid_ring: [0.0; RING],
@@ -436,7 +445,7 @@ impl BeatTimer {
         let t = ws as f64 + lag;
         let t_unlock = t + self.t.sides[side].events.unlock;
         let pred = self.predict(slot);
-        let resid = t - pred;
+        let mut resid = t - pred;
         let energy = span as f32;
         // Judge against the recent accepted beats.
         if self.ring_len >= 8 {
@@ -453,14 +462,18 @@ impl BeatTimer {
             if rho < 0.6 * med_rho {
                 return self.reject(slot, t_unlock, rho, Rejection::Mismatch);
             }
-            let sigma = 1.4826 * med_r as f64;
-            if resid.abs() > (6.0 * sigma).max(1.0) {
-                return self.reject(slot, t_unlock, rho, Rejection::Timing);
+            let tol = (6.0 * 1.4826 * med_r as f64).max(1.0);
+            if resid.abs() > tol {
+                if !self.reanchor(slot, side, t, resid, tol) {
+                    return self.reject(slot, t_unlock, rho, Rejection::Timing);
+                }
+                resid = t - self.predict(slot);
             }
         } else if (rho as f64) < 0.5 * self.t.median_rho || resid.abs() > 0.8 * self.t.search as f64 {
             return self.reject(slot, t_unlock, rho, Rejection::Mismatch);
         }
         // Accepted.
+        self.streak_len = 0;
         self.rho_ring[self.ring_pos] = rho;
         self.energy_ring[self.ring_pos] = energy;
         self.resid_ring[self.ring_pos] = resid.abs() as f32;
@@ -484,6 +497,33 @@ impl BeatTimer {
         self.ev_fit.add(k, side as f64, u);
         self.accumulate(side, lag);
         self.record(BeatRecord { slot, t: t_unlock, rho, rejected: None });
+    }
+
+    /// Counts a beat that matches the template but misses its predicted time by `resid` (over
+    /// `tol`): when it extends a run of consecutive such slots whose misses agree within `tol`,
+    /// and the run reaches [`REANCHOR_BEATS`], the prediction is anchored on the run instead of
+    /// the beats before it (true: the beat is then used).
+    fn reanchor(&mut self, slot: u64, side: usize, t: f64, resid: f64, tol: f64) -> bool {
+        let entry = (slot as f64, side as f64, t, resid);
+        let extends = self.streak_len > 0 && {
+            let (last, _, _, r0) = self.streak[self.streak_len - 1];
+            last + 1.0 == slot as f64 && (resid - r0).abs() <= tol
+        };
+        if !extends {
+            self.streak_len = 0;
+        }
+        self.streak[self.streak_len] = entry;
+        self.streak_len += 1;
+        if self.streak_len < REANCHOR_BEATS {
+            return false;
+        }
+        for (i, &(k, s, tt, _)) in self.streak.iter().enumerate() {
+            self.recent[i] = (k, s, tt);
+        }
+        self.recent_len = REANCHOR_BEATS;
+        self.recent_pos = REANCHOR_BEATS % LOCAL;
+        self.streak_len = 0;
+        true
     }
 
     /// Adds the power envelope advanced by the (fractional) lag, so the beat lands on the frame
