@@ -182,15 +182,26 @@ fn column_median(rows: &Array2<f32>) -> Vec<f32> {
         .collect()
 }
 
+/// How many noise spreads (80th minus 20th percentile of the beat period's envelope) above the
+/// 80th percentile a beat's support starts.
+pub const SUPPORT_NOISE_K: f32 = 2.0;
+
 /// Where the beat lies in an averaged envelope: (first, last) sample above 5% of its peak (over
-/// the noise floor of `active`, the part of the frame that holds audio), within the physical
-/// span of a beat around the loudest sample.
+/// the noise floor of `active`, the part of the frame that holds audio) and above the noise's
+/// excursions, within the physical span of a beat around the loudest sample.
 fn support(env: &[f32], active: std::ops::Range<usize>, span: f64) -> (usize, usize) {
     let mut sorted = env[active].to_vec();
-    let k = sorted.len() / 5;
-    let floor = *sorted.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1;
+    let mut quantile = |q: f64| {
+        let k = ((sorted.len() - 1) as f64 * q) as usize;
+        *sorted.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+    };
+    let (floor, high) = (quantile(0.2), quantile(0.8));
     let (imax, &peak) = env.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("non-empty");
-    let thr = floor + 0.05 * (peak - floor);
+    // Above a twentieth of the beat, and above what the noise reaches: most of a beat period is
+    // quiet, so the 20th..80th percentiles are the noise's, and its excursions stay within a
+    // few times their spread above the 80th.
+    let noise = high + SUPPORT_NOISE_K * (high - floor);
+    let thr = (floor + 0.05 * (peak - floor)).max(if noise < peak { noise } else { 0.0 });
     let lo = (imax as f64 - span).max(0.0) as usize;
     let hi = ((imax as f64 + span) as usize).min(env.len() - 1);
     let first = (lo..=imax).find(|&i| env[i] > thr).unwrap_or(imax);

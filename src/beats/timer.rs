@@ -543,6 +543,14 @@ impl BeatTimer {
         self.whole_count[side] += 1;
     }
 
+    /// The quiet lead of side `side`'s frames (samples): all of the frame before the template's
+    /// unlock but its last 0.3 ms, and at least the frame's first millisecond. The longer the
+    /// lead, the better its noise tells how high noise alone goes before the unlock.
+    fn quiet_lead(&self, side: usize) -> usize {
+        let before = self.t.sides[side].events.unlock - 0.0003 * self.t.fs;
+        events::quiet_lead(self.t.fs).max(before.max(0.0) as usize)
+    }
+
     /// Closes the open event window: reads its unlock and drop per side (when each side has
     /// enough beats) and starts the next one.
     fn close_event_window(&mut self) {
@@ -565,7 +573,7 @@ impl BeatTimer {
                         lt,
                         self.t.t_range,
                         merge,
-                        events::quiet_lead(self.t.fs),
+                        self.quiet_lead(s),
                         &mut self.ev_scratch,
                     );
                 }
@@ -615,7 +623,7 @@ impl BeatTimer {
         let mut ev = [None, None];
         for (s, e) in ev.iter_mut().enumerate() {
             events::from_power(&self.ev_sum[s], self.ev_count[s] as f64, &mut env);
-            *e = events::find(&env, 0, lt, self.t.t_range, merge, events::quiet_lead(self.t.fs));
+            *e = events::find(&env, 0, lt, self.t.t_range, merge, self.quiet_lead(s));
         }
         match ev {
             [Some(e0), Some(e1)] => {
