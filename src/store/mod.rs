@@ -27,7 +27,7 @@ pub mod sqlite;
 pub mod sync;
 
 pub use fsio::{is_disk_full, EvidenceIo, RealIo};
-// pub use postgres::PgStore;
+pub use postgres::PgStore;
 pub use sqlite::Store;
 
 use crate::measurement::Finding;
