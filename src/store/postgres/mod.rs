@@ -229,6 +229,16 @@ impl PgStore {
         let branch = self.branch()?;
         let pg = self.pg();
         let mut client = self.client.borrow_mut();
+        let mine: Option<String> = client.query_one("SELECT tickproof_my_branch()", &[]).map_err(&pg)?.get(0);
+        if mine.as_ref().is_some_and(|m| *m != branch) {
+            return Err(StoreError::BadLocation {
+                given: self.location.clone(),
+                problem: format!(
+                    "this role is a technician at branch {}; it cannot write records of branch {branch}",
+                    mine.unwrap_or_default()
+                ),
+            });
+        }
         let mut tx = client.transaction().map_err(&pg)?;
         let now = UtcTime::now();
         let (chain_id, claim_id, revision, supersedes) = match draft.claim_id.take() {
