@@ -124,7 +124,10 @@ fn text(o: &Output) -> String {
 }
 
 /// Every record of a SQLite store as stored: (seq, sha256, prev, body, signature).
-fn sqlite_rows(dir: &Path) -> Vec<(i64, String, String, Vec<u8>, Option<String>)> {
+/// One stored record: (seq, sha256, prev_sha256, body, signature).
+type StoredRow = (i64, String, String, Vec<u8>, Option<String>);
+
+fn sqlite_rows(dir: &Path) -> Vec<StoredRow> {
     let c = rusqlite::Connection::open(dir.join("claims.sqlite3")).unwrap();
     let mut st =
         c.prepare("SELECT seq, sha256, prev_sha256, body, signature FROM records ORDER BY seq").unwrap();
@@ -431,7 +434,7 @@ fn a_push_cut_off_by_a_server_restart_resumes_and_ends_identical() {
     assert!(o.status.success(), "{}", text(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["records_present"].as_u64().unwrap() as i64, halfway);
-    let registry: Vec<(i64, String, String, Vec<u8>, Option<String>)> = su
+    let registry: Vec<StoredRow> = su
         .query("SELECT seq, sha256, prev_sha256, body, signature FROM records ORDER BY seq", &[])
         .unwrap()
         .iter()
