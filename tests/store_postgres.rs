@@ -94,6 +94,14 @@ fn round_trip(s: &mut dyn ClaimStore) {
     assert!(check.problems.is_empty(), "{:?}", check.problems);
     assert_eq!(check.records, 4);
     assert_eq!(s.links_for(&a).unwrap().len(), 4);
+    // An export of either backend verifies on its own.
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("export");
+    tickproof::store::export::export_claim(&*s, &a, &dest).unwrap();
+    let v = tickproof::claim::verify_export(&dest, &tickproof::claim::Pipeline, None, Default::default())
+        .unwrap();
+    assert!(v.passed(), "{:?}", v.problems);
+    assert_eq!(std::fs::read(dest.join("plots/rates.svg")).unwrap(), big);
 }
 
 #[test]
