@@ -526,3 +526,79 @@ fn schema_versions_passwords_and_urls_are_checked_with_one_line_errors() {
         .unwrap();
     assert!(o.status.success(), "password from the pgpass file: {}", text(&o));
 }
+
+#[test]
+fn a_push_killed_mid_way_resumes_and_a_100_mb_recording_never_sits_whole_in_memory() {
+    let server = PgServer::start();
+    let url = server.registry("big");
+    let src = tempfile::tempdir().unwrap();
+    {
+        let mut s = local_store(src.path(), 20, 400_000);
+        // 100 MB, streamed into the store from a reader (never a 100 MB buffer here either).
+        let mut big = std::io::Read::take(std::io::repeat(0x5a), 100 << 20);
+        let obj = s.put_evidence(&mut big, Path::new("big.wav")).unwrap();
+        let prev = s.append(Draft::open(claim("BIG")), None).unwrap();
+        let mut d = Draft::revise(&prev.record, "measured");
+        d.evidence = vec![Evidence {
+            role: EvidenceRole::Plot,
+            name: "plots/long.png".into(),
+            sha256: obj.sha256,
+            size_bytes: obj.size_bytes,
+            media_type: "image/png".into(),
+            original_name: None,
+        }];
+        s.append(d, None).unwrap();
+    }
+    let store = src.path().to_str().unwrap().to_string();
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_tickproof"))
+            .args(["--store", &store, "store", "push", &url, "--json"])
+            .env("PGPASSWORD", pg::PASSWORD)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut push = spawn();
+    let mut su = server.superuser("big");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while su.query_one("SELECT count(*) FROM records", &[]).unwrap().get::<_, i64>(0) < PUSH_BATCH_RECORDS
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    push.kill().unwrap(); // SIGKILL
+    assert!(!push.wait().unwrap().success(), "the push finished before it could be killed");
+    let mut resumed = spawn();
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut resumed.stdout.take().unwrap(), &mut out).unwrap();
+    // SAFETY: waits for our own child, writing its status and resource use into the locals.
+    let (status, max_rss_kib) = unsafe {
+        let (mut status, mut u): (i32, libc::rusage) = (0, std::mem::zeroed());
+        assert_eq!(libc::wait4(resumed.id() as i32, &mut status, 0, &mut u), resumed.id() as i32);
+        (status, u.ru_maxrss)
+    };
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "resumed push failed: {status}");
+    let r: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let present = r["records_present"].as_u64().unwrap();
+    assert!(
+        present >= PUSH_BATCH_RECORDS as u64 && present < 42,
+        "the resumed push sends the big object: {r}"
+    );
+    let registry: Vec<StoredRow> = su
+        .query("SELECT seq, sha256, prev_sha256, body, signature FROM records ORDER BY seq", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect();
+    assert!(registry == sqlite_rows(src.path()), "the registry's chain differs from the store's");
+    // The resumed push sent the 100 MB object in 1 MiB chunks: its peak stayed far below it.
+    eprintln!("push of a 100 MB object: peak resident {} MiB", max_rss_kib / 1024);
+    assert!(max_rss_kib < 40 * 1024, "the push peaked at {max_rss_kib} KiB resident");
+    let s = PgStore::open(&url, StoreOptions::default()).unwrap();
+    assert!(s.verify_chain().unwrap().problems.is_empty());
+    let last = s.list_claims(&ListFilter::default()).unwrap()[0].id.clone();
+    let e = &s.get_record(&ClaimId::parse(&last).unwrap(), None).unwrap().record.evidence[0];
+    assert_eq!(e.size_bytes, 100 << 20);
+    s.check_evidence(e).unwrap();
+}
