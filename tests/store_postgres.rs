@@ -602,3 +602,68 @@ fn a_push_killed_mid_way_resumes_and_a_100_mb_recording_never_sits_whole_in_memo
     assert_eq!(e.size_bytes, 100 << 20);
     s.check_evidence(e).unwrap();
 }
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/mech-18000bph-rate+5.0-be0.80ms-amp280-snr22dB-resonant-48k-20s.wav"
+);
+
+#[test]
+fn a_claim_measured_in_a_registry_is_reanalysed_from_it_by_verify_and_exports() {
+    let server = PgServer::start();
+    server.registry("cli");
+    let tech = server.role("cli", "lyon_tech", "tickproof_technician", Some("LYON"));
+    let env = [("TICKPROOF_BRANCH", "LYON")];
+    let o = tickproof(
+        &[
+            "--store",
+            &tech,
+            "claim",
+            "new",
+            "--brand",
+            "Seiko",
+            "--model",
+            "SRPD55",
+            "--serial",
+            "M1",
+            "--movement",
+            "mechanical",
+            "--lift-angle",
+            "53",
+            "--policy",
+            "bultime-bg",
+            "--unsigned",
+            "--json",
+        ],
+        &env,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    assert!(id.ends_with("-LYON"), "{id}");
+    let o = tickproof(
+        &["--store", &tech, "claim", "measure", &id, "--from", FIXTURE, "--positions", "DU", "--unsigned"],
+        &env,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tickproof(&["--store", &tech, "claim", "verify", &id], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("re-analysed"), "{}", text(&o));
+    let out = tempfile::tempdir().unwrap();
+    let tar = out.path().join("claim.tar");
+    let o = tickproof(&["--store", &tech, "claim", "export", &id, "--out", tar.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tickproof(&["claim", "verify", tar.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tickproof(&["--store", &tech, "claim", "list", "--json"], &[]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    // The analysis read temporary copies of the evidence; none is left behind.
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".evidence"))
+        .filter(|e| e.metadata().is_ok_and(|m| m.modified().unwrap().elapsed().unwrap().as_secs() < 60))
+        .collect();
+    assert!(left.is_empty(), "temporary evidence copies left: {left:?}");
+}
