@@ -514,7 +514,13 @@ impl PgStore {
     fn walk_chains(&self) -> Result<ChainCheck, StoreError> {
         let pg = self.pg();
         let mut client = self.client.borrow_mut();
-        let mut tx = client.build_transaction().read_only(true).start().map_err(&pg)?;
+        // One snapshot for the heads and the records, whatever commits meanwhile.
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(&pg)?;
         let heads: Vec<(String, i64, String)> = tx
             .query("SELECT chain_id, head_seq, head_sha256 FROM chains ORDER BY chain_id", &[])
             .map_err(&pg)?
