@@ -306,6 +306,14 @@ fn a_technician_reads_and_writes_only_its_branch_and_nobody_rewrites_a_record() 
         assert!(conn_message(&e).contains("append-only"), "{sql}: {e}");
     }
     assert!(l.get_record(&id, None).is_ok() && p.get_record(&pid, None).is_ok());
+    // An auditor reads and verifies every branch, and writes nothing.
+    let auditor = server.role("roles", "auditor", "tickproof_auditor", None);
+    let mut a = PgStore::open(&auditor, at("LYON")).unwrap();
+    assert!(a.get_record(&id, None).is_ok() && a.get_record(&pid, None).is_ok());
+    let check = a.verify_chain().unwrap();
+    assert!(check.problems.is_empty() && check.records == 4, "{check:?}");
+    let e = a.append_draft(Draft::open(claim("A")), None).unwrap_err();
+    assert!(e.to_string().contains("permission denied"), "{e}");
 }
 
 fn raw_session(server: &PgServer, user: &str, db: &str) -> postgres::Client {
@@ -569,6 +577,7 @@ fn a_push_killed_mid_way_resumes_and_a_100_mb_recording_never_sits_whole_in_memo
     }
     push.kill().unwrap(); // SIGKILL
     assert!(!push.wait().unwrap().success(), "the push finished before it could be killed");
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its peak memory
     let mut resumed = spawn();
     let mut out = Vec::new();
     std::io::Read::read_to_end(&mut resumed.stdout.take().unwrap(), &mut out).unwrap();
