@@ -145,8 +145,12 @@ fn sqlite_rows(dir: &Path) -> Vec<StoredRow> {
 
 /// A SQLite store of `n` claims (two revisions each, signed, with evidence).
 fn local_store(dir: &Path, n: usize, evidence_bytes: usize) -> Store {
+    local_store_at(dir, "LYON", n, evidence_bytes)
+}
+
+fn local_store_at(dir: &Path, branch: &str, n: usize, evidence_bytes: usize) -> Store {
     let key = ServiceKey::generate().unwrap();
-    let mut s = Store::open_with(dir, at("LYON")).unwrap();
+    let mut s = Store::open_with(dir, at(branch)).unwrap();
     for i in 0..n {
         claim_with_evidence(&mut s, &format!("S{i}"), &content(evidence_bytes, i as u8), Some(&key));
     }
@@ -306,12 +310,29 @@ fn a_technician_reads_and_writes_only_its_branch_and_nobody_rewrites_a_record() 
         assert!(conn_message(&e).contains("append-only"), "{sql}: {e}");
     }
     assert!(l.get_record(&id, None).is_ok() && p.get_record(&pid, None).is_ok());
+    // A technician pushes its own branch's offline store, and nobody else's.
+    let dir = tempfile::tempdir().unwrap();
+    let mut offline = local_store_at(dir.path(), "NICE", 2, 100);
+    let e = sync::push(&mut offline, &p).unwrap_err();
+    assert!(e.to_string().contains("row-level security"), "{e}");
+    let nice = server.role("roles", "nice_tech", "tickproof_technician", Some("NICE"));
+    let n = PgStore::open(&nice, at("NICE")).unwrap();
+    assert_eq!(sync::push(&mut offline, &n).unwrap().records_copied, 4);
+    // A branch that numbered claims both offline and in the registry the same day is told so.
+    let dir = tempfile::tempdir().unwrap();
+    let mut clash = local_store_at(dir.path(), "LYON", 1, 100);
+    let e = sync::push(&mut clash, &l).unwrap_err();
+    assert!(
+        matches!(e, StoreError::Conflict { .. }) && e.to_string().contains("already holds this claim id"),
+        "{e}"
+    );
+    assert!(l.verify_chain().unwrap().problems.is_empty());
     // An auditor reads and verifies every branch, and writes nothing.
     let auditor = server.role("roles", "auditor", "tickproof_auditor", None);
     let mut a = PgStore::open(&auditor, at("LYON")).unwrap();
     assert!(a.get_record(&id, None).is_ok() && a.get_record(&pid, None).is_ok());
     let check = a.verify_chain().unwrap();
-    assert!(check.problems.is_empty() && check.records == 4, "{check:?}");
+    assert!(check.problems.is_empty() && check.records == 8, "{check:?}");
     let e = a.append_draft(Draft::open(claim("A")), None).unwrap_err();
     assert!(e.to_string().contains("permission denied"), "{e}");
 }

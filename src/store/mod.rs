@@ -63,7 +63,9 @@ impl Default for Limits {
 /// [`Full`](StoreError::Full), [`Io`](StoreError::Io), [`Sqlite`](StoreError::Sqlite) and
 /// [`Postgres`](StoreError::Postgres) leave the store as it was before the call: free space or
 /// fix the cause and retry (exit 7). [`Schema`](StoreError::Schema): run `store migrate`, or
-/// upgrade this program when the registry is newer (exit 7).
+/// upgrade this program when the registry is newer (exit 7). [`Conflict`](StoreError::Conflict):
+/// records whose ids the destination already holds from elsewhere; nothing of them was copied
+/// (exit 7).
 /// [`Corrupt`](StoreError::Corrupt) means the store's content is damaged or edited; it is not
 /// repaired automatically (exit 5 when verifying, 7 otherwise).
 #[derive(Debug)]
@@ -123,6 +125,13 @@ pub enum StoreError {
         /// The server's or the client's message.
         message: String,
     },
+    /// Records that cannot join the destination as they are (their ids are taken there).
+    Conflict {
+        /// Which record.
+        what: String,
+        /// Why, and what was left undone.
+        problem: String,
+    },
     /// The registry's schema is missing, or newer than this program.
     Schema {
         /// The registry.
@@ -147,6 +156,7 @@ impl fmt::Display for StoreError {
             StoreError::BadLocation { given, problem } => write!(f, "{given}: {problem}"),
             StoreError::Postgres { location, message } => write!(f, "{location}: {message}"),
             StoreError::Schema { location, problem } => write!(f, "{location}: {problem}"),
+            StoreError::Conflict { what, problem } => write!(f, "{what}: {problem}"),
         }
     }
 }

@@ -205,7 +205,7 @@ impl PgStore {
                     problem: p.clone(),
                 });
             }
-            insert_row(&mut tx, chain_id, row, &sealed).map_err(&pg)?;
+            insert_row(&mut tx, chain_id, row, &sealed).map_err(|e| conflict_or(e, &sealed, &pg))?;
             added += 1;
         }
         tx.commit().map_err(&pg)?;
@@ -319,6 +319,27 @@ impl PgStore {
                 parse_row(row.seq, &row.sha256, &row.body, row.signature.as_deref())
             })
             .collect()
+    }
+}
+
+/// A claim id the registry already holds from another chain, named; any other error as it is.
+fn conflict_or(
+    e: postgres::Error,
+    sealed: &SealedRecord,
+    pg: &dyn Fn(postgres::Error) -> StoreError,
+) -> StoreError {
+    let taken = e.as_db_error().is_some_and(|d| {
+        *d.code() == postgres::error::SqlState::UNIQUE_VIOLATION
+            && d.constraint() == Some("records_claim_id_revision_key")
+    });
+    if !taken {
+        return pg(e);
+    }
+    StoreError::Conflict {
+        what: format!("claim {} revision {}", sealed.record.claim_id, sealed.record.revision),
+        problem: "the registry already holds this claim id from another chain (the branch numbered claims \
+                  both offline and in the registry on the same day); this batch was not pushed"
+            .into(),
     }
 }
 
