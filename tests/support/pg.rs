@@ -52,7 +52,9 @@ fn free_port() -> u16 {
 impl PgServer {
     /// Initialises and starts a server (a few seconds).
     pub fn start() -> PgServer {
-        std::env::set_var("PGPASSWORD", PASSWORD);
+        // Once per process: tickproof reads the password from the environment, as libpq does.
+        static PASSWORD_SET: std::sync::Once = std::sync::Once::new();
+        PASSWORD_SET.call_once(|| std::env::set_var("PGPASSWORD", PASSWORD));
         let dir = tempfile::Builder::new().prefix("tickproof-pg-").tempdir().unwrap();
         let uid = unprivileged();
         if let Some((u, g)) = uid {
