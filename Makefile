@@ -15,16 +15,20 @@ demo: build
 	scripts/demo.sh
 
 # The whole test suite, in release (the DSP sweeps are slow unoptimised). Built once.
+# postgresql: the registry tests start a throwaway server of their own (tests/support/pg.rs).
 test:
-	@scripts/ensure-deps.sh tmux chromium
+	@scripts/ensure-deps.sh tmux chromium postgresql
 	$(CARGO) build --release --locked --all-targets
 	$(CARGO) test --release --locked --all-targets
 	$(CARGO) build --release --locked --no-default-features
 	$(CARGO) test --release --locked --doc
 
-# Speed and memory benchmarks (x real time, peak MiB, allocations in the hot path).
+# Speed and memory benchmarks (x real time, peak MiB, allocations in the hot path), and claims/s
+# into a PostgreSQL registry (a throwaway server, as in the tests).
 bench: deps
+	@scripts/ensure-deps.sh postgresql
 	$(CARGO) bench --locked --bench throughput
+	$(CARGO) bench --locked --bench registry
 
 fmt:
 	$(CARGO) fmt

@@ -102,6 +102,7 @@ fn fixed_record() -> (Record, Vec<tickproof::measurement::Measurement>) {
         software: Software { name: "tickproof".into(), version: "0.1.0".into(), build: "test".into() },
         host: "bench-1".into(),
         technician: Some("B. Petrov".into()),
+        branch: None,
     };
     record.validate().unwrap();
     (record, ms)

@@ -28,7 +28,7 @@ use crate::report::{
     self, PaperStrip, Plot, PositionRate, ReportError, StepResiduals, ToleranceBand, Waveform,
 };
 use crate::store::export::Exported;
-use crate::store::{Draft, Limits, Store, StoreError};
+use crate::store::{ClaimStore, Draft, Limits, StoreError};
 
 /// What the pipeline gives for one recording: the measurement and, when it has them, the series
 /// the plots draw (the integrator fills the optional ones as the pipeline exposes them).
@@ -332,13 +332,13 @@ fn audio_name(position: &str, src: &Path) -> (String, &'static str) {
 }
 
 fn put_bytes(
-    store: &Store,
+    store: &dyn ClaimStore,
     bytes: &[u8],
     role: EvidenceRole,
     name: String,
     media: &str,
 ) -> Result<Evidence, StoreError> {
-    let o = store.put_evidence(bytes, Path::new(&name))?;
+    let o = store.put_evidence_from(&mut { bytes }, Path::new(&name))?;
     Ok(Evidence {
         role,
         name,
@@ -357,12 +357,12 @@ fn figure_at(v: &Value, key: &str) -> Option<Figure> {
 /// Measures a claim from recordings: stores each byte for byte, analyses the stored copies,
 /// judges, draws the plots and the report, and appends the new revision.
 pub fn measure_claim(
-    store: &mut Store,
+    store: &mut dyn ClaimStore,
     analyzer: &dyn Analyzer,
     req: &MeasureRequest,
     key: Option<&ServiceKey>,
 ) -> Result<SealedRecord, ClaimError> {
-    let prev = store.get(&req.id, None)?;
+    let prev = store.get_record(&req.id, None)?;
     if req.recordings.is_empty() || req.recordings.len() > MAX_POSITIONS {
         return Err(RecordError::InvalidField {
             field: "recordings".into(),
@@ -383,8 +383,10 @@ pub fn measure_claim(
     let claim = prev.record.claim.clone();
     let mut evidence = Vec::new();
     let mut stored = Vec::new();
+    // The stored copies as local files (temporary ones for a registry), kept while analysed.
+    let mut local = Vec::new();
     for (pos, src) in &req.recordings {
-        let obj = store.put_evidence_file(src)?;
+        let obj = store.put_evidence_path(src)?;
         let (name, media) = audio_name(pos, src);
         evidence.push(Evidence {
             role: EvidenceRole::Audio,
@@ -394,7 +396,9 @@ pub fn measure_claim(
             media_type: media.into(),
             original_name: src.file_name().map(|n| n.to_string_lossy().chars().take(200).collect()),
         });
-        stored.push((pos.clone(), store.object_path(&obj.sha256)));
+        let file = store.evidence_file(&obj.sha256)?;
+        stored.push((pos.clone(), file.path().to_path_buf()));
+        local.push(file);
     }
     let policy = req.policy.clone().or_else(|| claim.policy.clone());
     let mut config = analysis_config(&claim);
@@ -554,7 +558,7 @@ pub fn measure_claim(
     draft.findings = findings;
     draft.evidence = evidence;
     draft.technician = technician;
-    Ok(store.append(draft, key)?)
+    Ok(store.append_draft(draft, key)?)
 }
 
 /// The outcome of a verification: what was checked and every problem found.
@@ -678,25 +682,34 @@ fn check_evidence_and_reanalyse(
 /// Verifies a claim in a store: the whole chain, the claim's revisions, its evidence, and a
 /// re-analysis of its audio. `trusted_key`: require signatures by this public key (hex).
 pub fn verify_stored(
-    store: &Store,
+    store: &dyn ClaimStore,
     analyzer: &dyn Analyzer,
     id: &ClaimId,
     trusted_key: Option<&str>,
 ) -> Result<Verification, ClaimError> {
     let mut v = Verification::default();
-    let chain = store.check_chain()?;
+    let chain = store.verify_chain()?;
     v.problems.extend(chain.problems.iter().map(|p| format!("store chain: {p}")));
     v.checked.push(format!("store chain of {} record(s)", chain.records));
-    let revisions = store.revisions(id)?;
+    let revisions = store.claim_revisions(id)?;
     check_revisions(&revisions, trusted_key, &mut v);
     let latest = revisions.last().expect("revisions() is never empty");
-    check_evidence_and_reanalyse(
-        latest,
-        analyzer,
-        &|e| store.check_object(e),
-        &|e| store.object_path(&e.sha256),
-        &mut v,
-    );
+    // Local files of the evidence (temporary copies for a registry); a missing one is named by
+    // the check below, and its path then leads nowhere.
+    let local: Vec<(String, Option<crate::store::LocalEvidence>)> = latest
+        .record
+        .evidence
+        .iter()
+        .map(|e| (e.sha256.clone(), store.evidence_file(&e.sha256).ok()))
+        .collect();
+    let path_of = |e: &Evidence| {
+        local
+            .iter()
+            .find(|(sha, _)| *sha == e.sha256)
+            .and_then(|(_, f)| f.as_ref().map(|f| f.path().to_path_buf()))
+            .unwrap_or_else(|| PathBuf::from(&e.name))
+    };
+    check_evidence_and_reanalyse(latest, analyzer, &|e| store.check_evidence(e), &path_of, &mut v);
     Ok(v)
 }
 

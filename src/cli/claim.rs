@@ -3,7 +3,7 @@ use super::{ExitCode, Failure};
 use crate::claim::{self, ClaimError, MeasureRequest, Pipeline, SeamError, Verification};
 use crate::record::time::Date;
 use crate::record::{Claim, ClaimId, Movement, RecordError, SealedRecord, ServiceKey};
-use crate::store::{Draft, ListFilter, Store, StoreError};
+use crate::store::{ClaimStore, Draft, ListFilter, PgStore, Store, StoreError, StoreOptions};
 use std::path::{Path, PathBuf};
 
 /// Raw arguments of `claim`.
@@ -170,17 +170,45 @@ pub enum MovementArg {
     Quartz,
 }
 
-fn open_store(dir: Option<PathBuf>) -> Result<Store, Failure> {
-    let dir = dir
+/// Where `claim` keeps its records: `--store` (a folder, or a `postgres://` registry URL) and
+/// the branch this machine is at.
+#[derive(Debug, Clone, Default)]
+pub struct StoreChoice {
+    /// `--store`: a folder or a registry URL (default: the per-user store).
+    pub store: Option<PathBuf>,
+    /// `--branch` or `TICKPROOF_BRANCH`, validated.
+    pub branch: Option<String>,
+}
+
+/// Opens the store `choice` names: a registry for a `postgres://` URL, else a folder.
+pub fn open_store(choice: &StoreChoice) -> Result<Box<dyn ClaimStore>, Failure> {
+    let opts = StoreOptions { branch: choice.branch.clone(), ..StoreOptions::default() };
+    if let Some(url) =
+        choice.store.as_deref().and_then(Path::to_str).filter(|s| crate::store::postgres::is_registry_url(s))
+    {
+        return Ok(Box::new(PgStore::open(url, opts).map_err(store_failure)?));
+    }
+    Ok(Box::new(open_local(choice)?))
+}
+
+/// Opens the folder store `choice` names (`--store DIR`, or the per-user store).
+pub fn open_local(choice: &StoreChoice) -> Result<Store, Failure> {
+    let dir = choice
+        .store
+        .clone()
         .or_else(Store::default_dir)
         .ok_or_else(|| Failure::usage("no per-user data directory here: give --store DIR"))?;
-    Store::open(&dir).map_err(store_failure)
+    let opts = StoreOptions { branch: choice.branch.clone(), ..StoreOptions::default() };
+    Store::open_with(&dir, opts).map_err(store_failure)
 }
 
 /// Maps a store error to a failure with its exit code.
 pub fn store_failure(e: StoreError) -> Failure {
     let code = match &e {
-        StoreError::Invalid(_) | StoreError::NotFound { .. } | StoreError::TooLarge { .. } => ExitCode::Usage,
+        StoreError::Invalid(_)
+        | StoreError::NotFound { .. }
+        | StoreError::TooLarge { .. }
+        | StoreError::BadLocation { .. } => ExitCode::Usage,
         _ => ExitCode::Storage,
     };
     Failure::new(code, e.to_string())
@@ -235,7 +263,7 @@ fn summary_line(r: &SealedRecord) -> String {
 }
 
 /// Runs `claim`.
-pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
+pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
     match args.command {
         Sub::New {
             brand,
@@ -266,8 +294,8 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             };
             claim.validate().map_err(|e| Failure::usage(e.to_string()))?;
             let key = signing_key(&sign)?;
-            let mut s = open_store(store)?;
-            let r = s.append(Draft::open(claim), key.as_ref()).map_err(store_failure)?;
+            let mut s = open_store(&store)?;
+            let r = s.append_draft(Draft::open(claim), key.as_ref()).map_err(store_failure)?;
             if json {
                 let v = serde_json::json!({
                     "id": r.record.claim_id, "revision": r.record.revision, "sha256": r.sha256,
@@ -300,12 +328,12 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             let recorder = measure_recorder(device.as_deref(), recorder_ppm, recorder_ppm_u95, live)?;
             if live {
                 let key = signing_key(&sign)?;
-                let mut s = open_store(store)?;
+                let mut s = open_store(&store)?;
                 let mut listen = super::listen::Args::new(device, replay, speed);
                 listen.settle_s = settle_s;
                 listen.seconds_per_position = seconds_per_position;
                 let live = LiveMeasure { id, policy, technician, key, listen, recorder };
-                let r = measure_live(&mut s, live)?;
+                let r = measure_live(&mut *s, live)?;
                 if json {
                     crate::outln!("{}", r.to_json_pretty());
                 } else {
@@ -331,7 +359,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 }
             }
             let key = signing_key(&sign)?;
-            let mut s = open_store(store)?;
+            let mut s = open_store(&store)?;
             let req = MeasureRequest {
                 id,
                 recordings: positions.into_iter().zip(from).collect(),
@@ -339,7 +367,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 technician,
                 recorder,
             };
-            let r = claim::measure_claim(&mut s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
+            let r = claim::measure_claim(&mut *s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
             if json {
                 crate::outln!("{}", r.to_json_pretty());
             } else {
@@ -349,8 +377,8 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
         }
         Sub::Show { id, revision, json } => {
             let id = parse_id(&id)?;
-            let s = open_store(store)?;
-            let r = s.get(&id, revision).map_err(store_failure)?;
+            let s = open_store(&store)?;
+            let r = s.get_record(&id, revision).map_err(store_failure)?;
             if json {
                 crate::outln!("{}", r.to_json_pretty());
             } else {
@@ -374,8 +402,8 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                     names.join(", ")
                 )));
             }
-            let s = open_store(store)?;
-            let rows = s.list(&ListFilter { since, verdict, model }).map_err(store_failure)?;
+            let s = open_store(&store)?;
+            let rows = s.list_claims(&ListFilter { since, verdict, model }).map_err(store_failure)?;
             if json {
                 crate::outln!("{}", serde_json::to_string(&rows).expect("summaries serialise"));
             } else if rows.is_empty() {
@@ -398,8 +426,8 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
         }
         Sub::Export { id, out } => {
             let id = parse_id(&id)?;
-            let s = open_store(store)?;
-            let written = crate::store::export::export_claim(&s, &id, &out).map_err(store_failure)?;
+            let s = open_store(&store)?;
+            let written = crate::store::export::export_claim(&*s, &id, &out).map_err(store_failure)?;
             crate::outln!("exported claim {id} to {}", written.display());
             Ok(ExitCode::Ok)
         }
@@ -425,8 +453,8 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             }
             let (name, v) = match ClaimId::parse(&target) {
                 Ok(id) => {
-                    let s = open_store(store)?;
-                    let v = claim::verify_stored(&s, &Pipeline, &id, trusted.as_deref());
+                    let s = open_store(&store)?;
+                    let v = claim::verify_stored(&*s, &Pipeline, &id, trusted.as_deref());
                     (format!("claim {id}"), v)
                 }
                 Err(_) if Path::new(&target).exists() => {
@@ -524,8 +552,8 @@ fn measure_recorder(
 /// a new temporary folder, then [`claim::measure_claim`] on those recordings, exactly as
 /// `--from` would. The folder is removed once the store holds the audio; on failure it is kept
 /// and named.
-fn measure_live(s: &mut Store, mut m: LiveMeasure) -> Result<SealedRecord, Failure> {
-    let prev = s.get(&m.id, None).map_err(store_failure)?;
+fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result<SealedRecord, Failure> {
+    let prev = s.get_record(&m.id, None).map_err(store_failure)?;
     if let Some(l) = prev.record.claim.lift_angle_deg {
         m.listen.lift_angle = l;
     }

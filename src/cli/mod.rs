@@ -16,6 +16,7 @@ pub mod key;
 pub mod listen;
 pub mod out;
 pub mod policy;
+pub mod store;
 pub mod synth;
 
 pub use exit::{ExitCode, Failure};
@@ -24,9 +25,15 @@ pub use exit::{ExitCode, Failure};
 #[derive(Debug, Parser)]
 #[command(name = "tickproof", version, about, long_about = None)]
 pub struct Cli {
-    /// Store for claim records (default: the per-user data directory); for `claim` and `key`.
-    #[arg(long, value_name = "DIR")]
+    /// Store for claim records: a folder (default: the per-user data directory), or a shared
+    /// registry `postgres://USER@HOST/DB` (password from PGPASSWORD or ~/.pgpass, never the
+    /// URL); for `claim`, `key` and `store`.
+    #[arg(long, value_name = "DIR|URL")]
     pub store: Option<PathBuf>,
+    /// The branch (service centre) this machine is at, named in the records it writes and in
+    /// their claim ids: 1 to 16 upper-case letters or digits (default: $TICKPROOF_BRANCH).
+    #[arg(long, value_name = "CODE")]
+    pub branch: Option<String>,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -49,6 +56,8 @@ pub enum Command {
     Claim(claim::Args),
     /// The service centre's signing key: new, show.
     Key(key::Args),
+    /// Copy claims between this store and a PostgreSQL registry (push, pull); migrate a registry.
+    Store(store::Args),
     /// Read a watch live from a microphone (or `--replay FILE`), in a terminal view or as lines.
     Listen(listen::Args),
     /// List the audio inputs and the sample rates they support.
@@ -71,6 +80,15 @@ fn one_line(message: &str) -> String {
     s
 }
 
+/// The store and branch from `--store`, `--branch` and `TICKPROOF_BRANCH` (bad code: exit 2).
+fn store_choice(store: Option<PathBuf>, branch: Option<String>) -> Result<claim::StoreChoice, Failure> {
+    let branch = branch.or_else(|| std::env::var("TICKPROOF_BRANCH").ok().filter(|b| !b.is_empty()));
+    if let Some(b) = &branch {
+        crate::record::id::validate_branch(b).map_err(|e| Failure::usage(e.to_string()))?;
+    }
+    Ok(claim::StoreChoice { store, branch })
+}
+
 /// Parses the process arguments, runs the subcommand and returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -84,18 +102,28 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    if cli.store.is_some() && !matches!(cli.command, Command::Claim(_) | Command::Key(_)) {
+    if cli.store.is_some() && !matches!(cli.command, Command::Claim(_) | Command::Key(_) | Command::Store(_))
+    {
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "tickproof: --store applies to `claim` and `key` only");
+        let _ = writeln!(std::io::stderr(), "tickproof: --store applies to `claim`, `key` and `store` only");
         return ExitCode::Usage as i32;
     }
+    let choice = match store_choice(cli.store.clone(), cli.branch.clone()) {
+        Ok(c) => c,
+        Err(f) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "tickproof: {}", one_line(&f.message));
+            return f.code as i32;
+        }
+    };
     let outcome = match cli.command {
         Command::Analyze(a) => analyze::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Judge(a) => judge::run(a),
         Command::Policy(a) => policy::run(a),
         Command::Synth(a) => synth::run(a),
-        Command::Claim(a) => claim::run(a, cli.store),
+        Command::Claim(a) => claim::run(a, choice),
+        Command::Store(a) => store::run(a, choice),
         Command::Key(a) => key::run(a, cli.store),
         Command::Listen(a) => listen::run(a),
         Command::Devices(a) => devices::run(a),

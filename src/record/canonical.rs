@@ -15,7 +15,9 @@
 //!   never rounded to a fixed number of digits. Non-finite numbers cannot be represented: serde
 //!   turns them into `null` before this writer sees them (the pipeline never produces them).
 //! * `null` for an absent optional field: every v1 field is always present, so the shape of a
-//!   record is fixed and an omitted field cannot be confused with a removed one.
+//!   record is fixed and an omitted field cannot be confused with a removed one. The one
+//!   exception is `branch`, added later: absent when no branch was named, so that records
+//!   written before branches existed keep their bytes and their hashes.
 //!
 //! Reading a record back (`serde_json` with the `float_roundtrip` feature) gives the very same
 //! doubles, so writing it again gives the same bytes: a record whose canonical bytes differ from

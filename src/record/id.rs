@@ -6,7 +6,9 @@ use super::time::Date;
 use super::RecordError;
 
 /// A claim id: `C-YYYYMMDD-NNNN`, the date the claim was opened (UTC) and a 4-digit sequence
-/// number 0001..9999 within that day.
+/// number 0001..9999 within that day; a claim opened at a named branch of a chain of service
+/// centres adds the branch code: `C-YYYYMMDD-NNNN-BRANCH` (see [`validate_branch`]), so that ids
+/// stay unique across branches that number their claims independently (offline, then pushed).
 ///
 /// Anything else is rejected before it reaches the store or the file system: no slashes, dots,
 /// spaces, lower case, or other characters can occur, so an id can never name a path.
@@ -19,10 +21,13 @@ impl ClaimId {
     pub fn parse(s: &str) -> Result<ClaimId, RecordError> {
         let bad = || RecordError::InvalidClaimId { given: truncate_for_message(s) };
         let b = s.as_bytes();
-        if b.len() != 15 || &b[..2] != b"C-" || b[10] != b'-' {
+        if b.len() < 15 || &b[..2] != b"C-" || b[10] != b'-' {
             return Err(bad());
         }
-        if !b[2..10].iter().chain(&b[11..]).all(u8::is_ascii_digit) {
+        if !b[2..10].iter().chain(&b[11..15]).all(u8::is_ascii_digit) {
+            return Err(bad());
+        }
+        if b.len() > 15 && (b[15] != b'-' || !is_branch(&s[16..])) {
             return Err(bad());
         }
         let date = Date::new(
@@ -30,7 +35,7 @@ impl ClaimId {
             s[6..8].parse().unwrap_or(0),
             s[8..10].parse().unwrap_or(0),
         );
-        let seq: u32 = s[11..].parse().unwrap_or(0);
+        let seq: u32 = s[11..15].parse().unwrap_or(0);
         if date.is_none() || seq == 0 {
             return Err(bad());
         }
@@ -48,6 +53,18 @@ impl ClaimId {
         Ok(ClaimId(format!("C-{}-{seq:04}", date.compact())))
     }
 
+    /// The id of the `seq`-th claim opened on `date` at `branch` (none: the plain form).
+    pub fn new_at(date: Date, seq: u32, branch: Option<&str>) -> Result<ClaimId, RecordError> {
+        let plain = ClaimId::new(date, seq)?;
+        match branch {
+            None => Ok(plain),
+            Some(b) => {
+                validate_branch(b)?;
+                Ok(ClaimId(format!("{plain}-{b}")))
+            }
+        }
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -60,7 +77,12 @@ impl ClaimId {
 
     /// The sequence number within the day.
     pub fn seq(&self) -> u32 {
-        self.0[11..].parse().unwrap_or(0)
+        self.0[11..15].parse().unwrap_or(0)
+    }
+
+    /// The branch code of an id opened at a named branch.
+    pub fn branch(&self) -> Option<&str> {
+        self.0.get(16..)
     }
 }
 
@@ -80,6 +102,30 @@ impl From<ClaimId> for String {
 impl fmt::Display for ClaimId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Longest branch code, in characters.
+pub const MAX_BRANCH_CHARS: usize = 16;
+
+fn is_branch(s: &str) -> bool {
+    (1..=MAX_BRANCH_CHARS).contains(&s.len())
+        && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Checks a branch code: 1 to [`MAX_BRANCH_CHARS`] upper-case ASCII letters or digits (`LYON`,
+/// `B07`), so that it can sit in a claim id and never name a path.
+pub fn validate_branch(s: &str) -> Result<(), RecordError> {
+    if is_branch(s) {
+        Ok(())
+    } else {
+        Err(RecordError::InvalidField {
+            field: "branch".into(),
+            problem: format!(
+                "'{}' is not a branch code (1 to {MAX_BRANCH_CHARS} upper-case letters or digits)",
+                truncate_for_message(s)
+            ),
+        })
     }
 }
 
@@ -182,9 +228,26 @@ mod tests {
             "C-2025030-10001",
             "C-20250301-00a1",
             "C-20250301-0001 ",
+            "C-20250301-0001-",
+            "C-20250301-0001-lyon",
+            "C-20250301-0001-LY/N",
+            "C-20250301-0001-ABCDEFGHIJKLMNOPQ",
+            "C-20250301-0001LYON",
         ] {
             assert!(ClaimId::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn branch_ids_carry_the_branch_and_number_like_plain_ones() {
+        let d = Date::new(2025, 3, 1).unwrap();
+        let id = ClaimId::new_at(d, 7, Some("LYON")).unwrap();
+        assert_eq!(id.as_str(), "C-20250301-0007-LYON");
+        assert_eq!((id.seq(), id.branch()), (7, Some("LYON")));
+        assert_eq!(ClaimId::parse(id.as_str()).unwrap(), id);
+        let plain = ClaimId::new_at(d, 7, None).unwrap();
+        assert_eq!((plain.as_str(), plain.branch()), ("C-20250301-0007", None));
+        assert!(ClaimId::new_at(d, 7, Some("lyon")).is_err());
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use types::*;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RecordError {
-    /// A claim id that is not `C-YYYYMMDD-NNNN`.
+    /// A claim id that is not `C-YYYYMMDD-NNNN[-BRANCH]`.
     InvalidClaimId {
         /// What was given (shortened, escaped).
         given: String,
@@ -78,7 +78,7 @@ impl fmt::Display for RecordError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RecordError::InvalidClaimId { given } => {
-                write!(f, "'{given}' is not a claim id (expected C-YYYYMMDD-NNNN)")
+                write!(f, "'{given}' is not a claim id (expected C-YYYYMMDD-NNNN or C-YYYYMMDD-NNNN-BRANCH)")
             }
             RecordError::InvalidField { field, problem } => write!(f, "{field} {problem}"),
             RecordError::Malformed { what, problem } => {

@@ -348,6 +348,10 @@ pub struct Record {
     pub host: String,
     /// The technician who made this revision.
     pub technician: Option<String>,
+    /// The branch (service centre of a chain) that wrote this revision. Absent, not `null`,
+    /// when none was named, so records written before branches existed keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
 }
 
 impl Record {
@@ -429,6 +433,9 @@ impl Record {
         }
         if let Some(t) = &self.technician {
             check_short_text("technician", t)?;
+        }
+        if let Some(b) = &self.branch {
+            super::id::validate_branch(b)?;
         }
         check_short_text("host", &self.host)?;
         Ok(())

@@ -15,12 +15,12 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use super::{ChainLink, Store, StoreError};
+use super::{ChainLink, ClaimStore, StoreError};
 use crate::record::{validate_evidence_name, ClaimId, SealedRecord};
 
 /// Writes the export of claim `id` to `out`: a tar archive when `out` ends in `.tar`, else a
 /// folder. Returns the path written.
-pub fn export_claim(store: &Store, id: &ClaimId, out: &Path) -> Result<PathBuf, StoreError> {
+pub fn export_claim(store: &dyn ClaimStore, id: &ClaimId, out: &Path) -> Result<PathBuf, StoreError> {
     if out.exists() {
         return Err(StoreError::Io {
             path: out.to_path_buf(),
@@ -30,9 +30,9 @@ pub fn export_claim(store: &Store, id: &ClaimId, out: &Path) -> Result<PathBuf, 
             ),
         });
     }
-    let revisions = store.revisions(id)?;
+    let revisions = store.claim_revisions(id)?;
     let latest = revisions.last().expect("revisions() is never empty").clone();
-    let chain = store.chain_links()?;
+    let chain = store.links_for(id)?;
     let mut files: Vec<(String, Source)> = vec![
         ("record.json".into(), Source::Bytes(latest.to_json_pretty().into_bytes())),
         ("chain.json".into(), Source::Bytes(serde_json::to_vec_pretty(&chain).expect("chain serialises"))),
@@ -43,10 +43,16 @@ pub fn export_claim(store: &Store, id: &ClaimId, out: &Path) -> Result<PathBuf, 
             Source::Bytes(r.to_json_pretty().into_bytes()),
         ));
     }
+    // Registry evidence comes as temporary local copies, kept until the export is written.
+    let mut local = Vec::new();
     for e in &latest.record.evidence {
         validate_evidence_name(&e.name)?;
-        store.check_object(e).map_err(|p| StoreError::Corrupt { what: format!("claim {id}"), problem: p })?;
-        files.push((e.name.clone(), Source::File(store.object_path(&e.sha256))));
+        store
+            .check_evidence(e)
+            .map_err(|p| StoreError::Corrupt { what: format!("claim {id}"), problem: p })?;
+        let file = store.evidence_file(&e.sha256)?;
+        files.push((e.name.clone(), Source::File(file.path().to_path_buf())));
+        local.push(file);
     }
     let is_tar = out.extension().is_some_and(|x| x.eq_ignore_ascii_case("tar"));
     let tmp = temp_sibling(out);

@@ -1,48 +1,41 @@
-//! The claim store: SQLite for the records and their index, evidence files content-addressed
-//! on disk beside it.
+//! The claim store: one interface ([`ClaimStore`]), two backends.
 //!
-//! ```text
-//! <store>/claims.sqlite3         records (canonical bytes, hash, signature) and the index
-//! <store>/objects/ab/cdef…       evidence, named by the SHA-256 of its content, read-only
-//! <store>/tmp/                   evidence being written (never referenced by a record)
-//! ```
+//! * [`Store`] ([`sqlite`]): the embedded default, a folder holding a SQLite database and the
+//!   evidence files content-addressed beside it; nothing to set up.
+//! * [`PgStore`] ([`postgres`]): a registry on a PostgreSQL server shared by the branches of a
+//!   chain of service centres, chosen by `--store postgres://...`; records, chains and evidence
+//!   (in chunks) in tables, append-only by the database's own privileges and triggers.
 //!
-//! # Atomicity
-//!
-//! * Evidence is streamed into a new file under `tmp/` while being hashed, fsynced, then renamed
-//!   to `objects/<2 hex>/<62 hex>` and the directory fsynced. A crash leaves at most a stray
-//!   temporary file; an object path only ever holds complete content.
-//! * A record is appended in one SQLite transaction (`BEGIN IMMEDIATE`, WAL journal,
-//!   `synchronous=FULL`) after checking that every evidence object it names exists: a crash or a
-//!   full disk (`SQLITE_FULL`) rolls it back whole, and earlier records are never rewritten
-//!   (triggers refuse `UPDATE` and `DELETE` on records).
-//! * Two processes appending at once serialise on SQLite's write lock (busy timeout 30 s), so the
-//!   chain (`seq`, `prev_sha256`) and the claim numbering stay gap-free.
+//! [`sync`] copies records between them (`store push`, `store pull`) hash for hash.
 //!
 //! # Limits on untrusted input
 //! See [`Limits`]: evidence file size, archive size and entry count; record fields are bounded
 //! by the record layer.
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod chain;
 pub mod export;
 mod fsio;
+pub mod postgres;
+pub mod sqlite;
+pub mod sync;
 
 pub use fsio::{is_disk_full, EvidenceIo, RealIo};
+pub use postgres::PgStore;
+pub use sqlite::Store;
 
 use crate::measurement::Finding;
-use crate::record::canonical::{hex, is_sha256_hex, sha256_hex};
+use crate::record::canonical::hex;
 use crate::record::time::{Date, UtcTime};
 use crate::record::{
     CalibrationRef, Claim, ClaimId, Evidence, PolicyRef, PositionRecord, Record, RecordError, SealedRecord,
-    ServiceKey, Software, Supersedes, VerdictRecord, GENESIS_SHA256, SCHEMA_V1,
+    ServiceKey, Software, Supersedes, VerdictRecord, SCHEMA_V1,
 };
 
 /// Bounds on untrusted input handled by the store.
@@ -66,8 +59,13 @@ impl Default for Limits {
 ///
 /// Recoverability: [`Invalid`](StoreError::Invalid) is the caller's input (exit 2).
 /// [`NotFound`](StoreError::NotFound) names a claim the store does not hold (exit 2).
-/// [`Full`](StoreError::Full) and [`Io`](StoreError::Io) / [`Sqlite`](StoreError::Sqlite) leave
-/// the store as it was before the call: free space or fix the cause and retry (exit 7).
+/// [`BadLocation`](StoreError::BadLocation) is a store location that cannot be used (exit 2).
+/// [`Full`](StoreError::Full), [`Io`](StoreError::Io), [`Sqlite`](StoreError::Sqlite) and
+/// [`Postgres`](StoreError::Postgres) leave the store as it was before the call: free space or
+/// fix the cause and retry (exit 7). [`Schema`](StoreError::Schema): run `store migrate`, or
+/// upgrade this program when the registry is newer (exit 7). [`Conflict`](StoreError::Conflict):
+/// records whose ids the destination already holds from elsewhere; nothing of them was copied
+/// (exit 7).
 /// [`Corrupt`](StoreError::Corrupt) means the store's content is damaged or edited; it is not
 /// repaired automatically (exit 5 when verifying, 7 otherwise).
 #[derive(Debug)]
@@ -113,6 +111,34 @@ pub enum StoreError {
         /// The limit, bytes.
         limit: u64,
     },
+    /// A store location that cannot be used as given (a URL with a password in it, say).
+    BadLocation {
+        /// What was given (a URL never shows its password).
+        given: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The PostgreSQL server refused an operation or could not be reached.
+    Postgres {
+        /// The registry (URL without password).
+        location: String,
+        /// The server's or the client's message.
+        message: String,
+    },
+    /// Records that cannot join the destination as they are (their ids are taken there).
+    Conflict {
+        /// Which record.
+        what: String,
+        /// Why, and what was left undone.
+        problem: String,
+    },
+    /// The registry's schema is missing, or newer than this program.
+    Schema {
+        /// The registry.
+        location: String,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -127,6 +153,10 @@ impl fmt::Display for StoreError {
             StoreError::TooLarge { path, limit } => {
                 write!(f, "{}: larger than the limit of {limit} bytes", path.display())
             }
+            StoreError::BadLocation { given, problem } => write!(f, "{given}: {problem}"),
+            StoreError::Postgres { location, message } => write!(f, "{location}: {message}"),
+            StoreError::Schema { location, problem } => write!(f, "{location}: {problem}"),
+            StoreError::Conflict { what, problem } => write!(f, "{what}: {problem}"),
         }
     }
 }
@@ -150,6 +180,8 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// Caps the database size in pages (tests simulate a full disk with it).
     pub max_db_pages: Option<u32>,
+    /// The branch this writer is at: named in every record it writes and in new claim ids.
+    pub branch: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -159,6 +191,7 @@ impl Default for StoreOptions {
             limits: Limits::default(),
             busy_timeout: Duration::from_secs(30),
             max_db_pages: None,
+            branch: None,
         }
     }
 }
@@ -168,6 +201,7 @@ impl fmt::Debug for StoreOptions {
         f.debug_struct("StoreOptions")
             .field("limits", &self.limits)
             .field("max_db_pages", &self.max_db_pages)
+            .field("branch", &self.branch)
             .finish()
     }
 }
@@ -242,6 +276,53 @@ impl Draft {
     }
 }
 
+/// Where a new record goes: decided by the store inside its write transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct Placement {
+    pub claim_id: ClaimId,
+    pub revision: u32,
+    pub supersedes: Option<Supersedes>,
+    pub seq: u64,
+    pub prev_sha256: String,
+    pub branch: Option<String>,
+}
+
+impl Draft {
+    /// The record this draft becomes at `at`, written `now` by this program on this host.
+    pub(crate) fn into_record(self, at: Placement, now: &UtcTime) -> Record {
+        Record {
+            schema: SCHEMA_V1.into(),
+            claim_id: at.claim_id,
+            revision: at.revision,
+            supersedes: at.supersedes,
+            change: self.change,
+            seq: at.seq,
+            prev_sha256: at.prev_sha256,
+            created_utc: now.rfc3339(),
+            claim: self.claim,
+            policy: self.policy,
+            calibration: self.calibration,
+            positions: self.positions,
+            verdict: self.verdict,
+            findings: self.findings,
+            evidence: self.evidence,
+            software: Software::current(),
+            host: crate::record::host_name(),
+            technician: self.technician,
+            branch: at.branch,
+        }
+    }
+}
+
+/// The `LIKE` pattern of the claim ids opened on `date` at `branch` (exactly those: `_` is one
+/// character), whose largest number the next claim follows.
+pub(crate) fn claim_id_pattern(date: Date, branch: Option<&str>) -> String {
+    match branch {
+        None => format!("{}____", ClaimId::day_prefix(date)),
+        Some(b) => format!("{}____-{b}", ClaimId::day_prefix(date)),
+    }
+}
+
 /// One line of `claim list`: a claim at its latest revision.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ClaimSummary {
@@ -296,611 +377,92 @@ pub struct ChainLink {
     pub prev_sha256: String,
 }
 
-/// An open claim store.
-pub struct Store {
-    dir: PathBuf,
-    db_path: PathBuf,
-    conn: Connection,
-    opts: StoreOptions,
+/// An evidence object as a file on this machine, for the analysis to read: the store's own
+/// file, or a private temporary copy that is removed when this is dropped.
+#[derive(Debug)]
+pub struct LocalEvidence {
+    path: PathBuf,
+    temporary: bool,
 }
 
-impl fmt::Debug for Store {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store").field("dir", &self.dir).finish()
+impl LocalEvidence {
+    /// The store's own file (never removed).
+    pub fn in_place(path: PathBuf) -> LocalEvidence {
+        LocalEvidence { path, temporary: false }
+    }
+
+    /// A temporary copy, removed on drop.
+    pub fn temporary(path: PathBuf) -> LocalEvidence {
+        LocalEvidence { path, temporary: true }
+    }
+
+    /// Where the content is.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
-const DB_FILE: &str = "claims.sqlite3";
-
-const SCHEMA_SQL: &str = "
-CREATE TABLE IF NOT EXISTS records (
-    seq         INTEGER PRIMARY KEY,
-    sha256      TEXT NOT NULL UNIQUE,
-    prev_sha256 TEXT NOT NULL,
-    claim_id    TEXT NOT NULL,
-    revision    INTEGER NOT NULL,
-    created_utc TEXT NOT NULL,
-    brand       TEXT NOT NULL,
-    model       TEXT NOT NULL,
-    serial      TEXT NOT NULL,
-    verdict     TEXT,
-    body        BLOB NOT NULL,
-    signature   TEXT,
-    UNIQUE (claim_id, revision)
-);
-CREATE INDEX IF NOT EXISTS records_model ON records (model COLLATE NOCASE);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS records_append_only_update BEFORE UPDATE ON records
-    BEGIN SELECT RAISE(ABORT, 'claim records are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS records_append_only_delete BEFORE DELETE ON records
-    BEGIN SELECT RAISE(ABORT, 'claim records are append-only'); END;
-";
-
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-impl Store {
-    /// The default store: `<per-user data dir>/tickproof/store`.
-    pub fn default_dir() -> Option<PathBuf> {
-        directories::ProjectDirs::from("", "", "tickproof").map(|d| d.data_dir().join("store"))
-    }
-
-    /// Opens (creating when absent) the store in `dir` with default options.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Store::open_with(dir, StoreOptions::default())
-    }
-
-    /// Opens (creating when absent) the store in `dir`.
-    pub fn open_with(dir: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
-        let io = |p: &Path| {
-            let p = p.to_path_buf();
-            move |e: io::Error| {
-                if is_disk_full(&e) {
-                    StoreError::Full { path: p }
-                } else {
-                    StoreError::Io { path: p, source: e }
-                }
-            }
-        };
-        for d in [dir.to_path_buf(), dir.join("objects"), dir.join("tmp")] {
-            fs::create_dir_all(&d).map_err(io(&d))?;
+impl Drop for LocalEvidence {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
         }
-        let db_path = dir.join(DB_FILE);
-        let sql = |e| sql_error(&db_path, e);
-        let conn = Connection::open(&db_path).map_err(sql)?;
-        conn.busy_timeout(opts.busy_timeout).map_err(sql)?;
-        // WAL lets readers work while one process appends; FULL syncs the WAL at every commit.
-        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())).map_err(sql)?;
-        conn.execute_batch("PRAGMA synchronous=FULL;").map_err(sql)?;
-        if let Some(pages) = opts.max_db_pages {
-            conn.query_row(&format!("PRAGMA max_page_count={pages}"), [], |_| Ok(())).map_err(sql)?;
-        }
-        let mut store = Store { dir: dir.to_path_buf(), db_path: db_path.clone(), conn, opts };
-        {
-            let tx = store.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
-            tx.execute_batch(SCHEMA_SQL).map_err(sql)?;
-            tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?1)", params![SCHEMA_V1])
-                .map_err(sql)?;
-            tx.commit().map_err(sql)?;
-        }
-        store.remove_stale_temporaries();
-        Ok(store)
     }
+}
 
-    /// The store's folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
+/// What every claim store does, whatever holds it: evidence content-addressed by SHA-256,
+/// records appended (never rewritten) to a hash chain, and a check of all of it.
+pub trait ClaimStore {
+    /// Where the store is, for messages: a folder, or a URL (never with a password).
+    fn location(&self) -> String;
 
     /// The limits in force.
-    pub fn limits(&self) -> Limits {
-        self.opts.limits
+    fn store_limits(&self) -> Limits;
+
+    /// Stores the bytes `reader` yields as an evidence object (named `label` in errors),
+    /// streamed: never whole in memory. Storing content already there returns the same object.
+    fn put_evidence_from(&self, reader: &mut dyn Read, label: &Path) -> Result<StoredObject, StoreError>;
+
+    /// Copies a file byte for byte into the store, refusing one over the evidence limit.
+    fn put_evidence_path(&self, src: &Path) -> Result<StoredObject, StoreError> {
+        let mut f = File::open(src).map_err(|e| StoreError::Io { path: src.to_path_buf(), source: e })?;
+        let limit = self.store_limits().max_evidence_bytes;
+        if f.metadata().map(|m| m.len()).unwrap_or(0) > limit {
+            return Err(StoreError::TooLarge { path: src.to_path_buf(), limit });
+        }
+        self.put_evidence_from(&mut f, src)
     }
 
-    /// Where the object with this hash lives (whether or not it exists).
-    pub fn object_path(&self, sha256: &str) -> PathBuf {
-        let (a, b) = sha256.split_at(2.min(sha256.len()));
-        self.dir.join("objects").join(a).join(b)
-    }
+    /// Whether an evidence object with this hash and size is stored (complete).
+    fn has_evidence(&self, sha256: &str, size_bytes: u64) -> Result<bool, StoreError>;
 
-    /// Copies a file byte for byte into the store, hashing it on the way.
-    pub fn put_evidence_file(&self, src: &Path) -> Result<StoredObject, StoreError> {
-        let f = File::open(src).map_err(|e| StoreError::Io { path: src.to_path_buf(), source: e })?;
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-        if len > self.opts.limits.max_evidence_bytes {
-            return Err(StoreError::TooLarge {
-                path: src.to_path_buf(),
-                limit: self.opts.limits.max_evidence_bytes,
-            });
-        }
-        self.put_evidence(f, src)
-    }
+    /// Writes an evidence object's content to `out`, streamed; returns its size.
+    fn read_evidence(&self, sha256: &str, out: &mut dyn Write) -> Result<u64, StoreError>;
 
-    /// Stores the bytes read from `reader` as an evidence object (named `label` in errors).
-    ///
-    /// The content goes to a temporary file, is fsynced and renamed into `objects/`; on any
-    /// error the temporary file is removed and nothing else changes. Storing content that is
-    /// already there is a no-op returning the same object.
-    pub fn put_evidence(&self, mut reader: impl Read, label: &Path) -> Result<StoredObject, StoreError> {
-        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp =
-            self.dir.join("tmp").join(format!("{}-{}-{n}.part", std::process::id(), UtcTime::now().unix_s));
-        let result = self.write_temp_and_rename(&mut reader, label, &tmp);
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
-    }
-
-    fn write_temp_and_rename(
-        &self,
-        reader: &mut dyn Read,
-        label: &Path,
-        tmp: &Path,
-    ) -> Result<StoredObject, StoreError> {
-        let io = &*self.opts.io;
-        let werr = |path: &Path| {
-            let path = path.to_path_buf();
-            move |e: io::Error| {
-                if is_disk_full(&e) {
-                    StoreError::Full { path }
-                } else {
-                    StoreError::Io { path, source: e }
-                }
-            }
-        };
-        let mut file = fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(werr(tmp))?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let k = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(k) => k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(StoreError::Io { path: label.to_path_buf(), source: e }),
-            };
-            size += k as u64;
-            if size > self.opts.limits.max_evidence_bytes {
-                return Err(StoreError::TooLarge {
-                    path: label.to_path_buf(),
-                    limit: self.opts.limits.max_evidence_bytes,
-                });
-            }
-            hasher.update(&buf[..k]);
-            io.write_all(&mut file, &buf[..k]).map_err(werr(tmp))?;
-        }
-        io.sync_file(&file).map_err(werr(tmp))?;
-        drop(file);
-        let sha256 = hex(&hasher.finalize());
-        let target = self.object_path(&sha256);
-        if let Ok(meta) = fs::metadata(&target) {
-            // Same name = same content, unless the stored object was damaged: never overwrite it.
-            fs::remove_file(tmp).ok();
-            if meta.len() != size {
-                return Err(StoreError::Corrupt {
-                    what: format!("evidence object {sha256}"),
-                    problem: format!("holds {} bytes, its content has {size}", meta.len()),
-                });
-            }
-            return Ok(StoredObject { sha256, size_bytes: size });
-        }
-        let parent = target.parent().expect("object path has a parent").to_path_buf();
-        fs::create_dir_all(&parent).map_err(werr(&parent))?;
-        read_only(tmp);
-        io.rename(tmp, &target).map_err(werr(&target))?;
-        io.sync_dir(&parent).map_err(werr(&parent))?;
-        Ok(StoredObject { sha256, size_bytes: size })
-    }
+    /// The object as a local file the analysis can open.
+    fn evidence_file(&self, sha256: &str) -> Result<LocalEvidence, StoreError>;
 
     /// Re-hashes an evidence object; `Err` says what does not match.
-    pub fn check_object(&self, e: &Evidence) -> Result<(), String> {
-        let path = self.object_path(&e.sha256);
-        let mut f = File::open(&path).map_err(|err| format!("{}: missing from the store ({err})", e.name))?;
-        let (sha, size) = hash_reader(&mut f).map_err(|err| format!("{}: cannot be read ({err})", e.name))?;
-        if sha != e.sha256 {
-            return Err(format!("{}: content changed (SHA-256 {sha}, recorded {})", e.name, e.sha256));
-        }
-        if size != e.size_bytes {
-            return Err(format!("{}: size {size} bytes, recorded {}", e.name, e.size_bytes));
-        }
-        Ok(())
-    }
+    fn check_evidence(&self, e: &Evidence) -> Result<(), String>;
 
-    /// Appends a record: numbers a new claim or the next revision, chains it to the newest record
-    /// in the store, seals (and signs with `key`) and inserts it, all in one transaction.
-    pub fn append(&mut self, draft: Draft, key: Option<&ServiceKey>) -> Result<SealedRecord, StoreError> {
-        draft.claim.validate()?;
-        for e in &draft.evidence {
-            let p = self.object_path(&e.sha256);
-            match fs::metadata(&p) {
-                Ok(m) if m.len() == e.size_bytes && is_sha256_hex(&e.sha256) => {}
-                _ => {
-                    return Err(StoreError::Corrupt {
-                        what: e.name.clone(),
-                        problem: "its evidence object is not in the store; refusing to record it".into(),
-                    })
-                }
-            }
-        }
-        let db = self.db_path.clone();
-        let sql = |e| sql_error(&db, e);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
-        let now = UtcTime::now();
-        let (claim_id, revision, supersedes) = match draft.claim_id {
-            None => {
-                let prefix = ClaimId::day_prefix(now.date());
-                let max: Option<String> = tx
-                    .query_row(
-                        "SELECT MAX(claim_id) FROM records WHERE claim_id LIKE ?1 || '%'",
-                        params![prefix],
-                        |r| r.get(0),
-                    )
-                    .map_err(sql)?;
-                let next = max.as_deref().and_then(|m| ClaimId::parse(m).ok()).map_or(1, |m| m.seq() + 1);
-                (ClaimId::new(now.date(), next)?, 1, None)
-            }
-            Some(id) => {
-                let last: Option<(u32, String)> = tx
-                    .query_row(
-                        "SELECT revision, sha256 FROM records WHERE claim_id = ?1 ORDER BY revision DESC LIMIT 1",
-                        params![id.as_str()],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(sql)?;
-                let (rev, sha) = last.ok_or_else(|| StoreError::NotFound { what: format!("claim {id}") })?;
-                (id, rev + 1, Some(Supersedes { revision: rev, sha256: sha }))
-            }
-        };
-        let head: Option<(u64, String)> = tx
-            .query_row("SELECT seq, sha256 FROM records ORDER BY seq DESC LIMIT 1", [], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-            })
-            .optional()
-            .map_err(sql)?;
-        let (seq, prev_sha256) = head.map_or((1, GENESIS_SHA256.to_string()), |(s, h)| (s + 1, h));
-        let record = Record {
-            schema: SCHEMA_V1.into(),
-            claim_id,
-            revision,
-            supersedes,
-            change: draft.change,
-            seq,
-            prev_sha256,
-            created_utc: now.rfc3339(),
-            claim: draft.claim,
-            policy: draft.policy,
-            calibration: draft.calibration,
-            positions: draft.positions,
-            verdict: draft.verdict,
-            findings: draft.findings,
-            evidence: draft.evidence,
-            software: Software::current(),
-            host: crate::record::host_name(),
-            technician: draft.technician,
-        };
-        let sealed = SealedRecord::seal(record, key)?;
-        let body = sealed.canonical_bytes()?;
-        let r = &sealed.record;
-        let signature =
-            sealed.signature.as_ref().map(|s| serde_json::to_string(s).expect("signature serialises"));
-        tx.execute(
-            "INSERT INTO records (seq, sha256, prev_sha256, claim_id, revision, created_utc, brand, model, serial,
-                                  verdict, body, signature)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                r.seq as i64,
-                sealed.sha256,
-                r.prev_sha256,
-                r.claim_id.as_str(),
-                r.revision,
-                r.created_utc,
-                r.claim.brand,
-                r.claim.model,
-                r.claim.serial,
-                r.verdict.as_ref().map(|v| v.verdict.clone()),
-                body,
-                signature
-            ],
-        )
-        .map_err(sql)?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('head', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![format!("{} {}", r.seq, sealed.sha256)],
-        )
-        .map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        Ok(sealed)
-    }
+    /// Appends a record: numbers a new claim or the next revision, chains it to the head,
+    /// seals (and signs with `key`) and inserts it, all in one transaction.
+    fn append_draft(&mut self, draft: Draft, key: Option<&ServiceKey>) -> Result<SealedRecord, StoreError>;
 
     /// The latest revision of a claim, or the given revision.
-    pub fn get(&self, id: &ClaimId, revision: Option<u32>) -> Result<SealedRecord, StoreError> {
-        let sql = |e| sql_error(&self.db_path, e);
-        let row: Option<(i64, String, Vec<u8>, Option<String>)> = match revision {
-            None => self.conn.query_row(
-                "SELECT seq, sha256, body, signature FROM records WHERE claim_id = ?1 ORDER BY revision DESC LIMIT 1",
-                params![id.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            ),
-            Some(rev) => self.conn.query_row(
-                "SELECT seq, sha256, body, signature FROM records WHERE claim_id = ?1 AND revision = ?2",
-                params![id.as_str(), rev],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            ),
-        }
-        .optional()
-        .map_err(sql)?;
-        let (seq, sha, body, sig) = row.ok_or_else(|| StoreError::NotFound {
-            what: match revision {
-                None => format!("claim {id}"),
-                Some(r) => format!("claim {id} revision {r}"),
-            },
-        })?;
-        parse_row(seq as u64, &sha, &body, sig.as_deref())
-    }
+    fn get_record(&self, id: &ClaimId, revision: Option<u32>) -> Result<SealedRecord, StoreError>;
 
-    /// Every revision of a claim, oldest first.
-    pub fn revisions(&self, id: &ClaimId) -> Result<Vec<SealedRecord>, StoreError> {
-        let sql = |e| sql_error(&self.db_path, e);
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, sha256, body, signature FROM records WHERE claim_id = ?1 ORDER BY revision")
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map(params![id.as_str()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .map_err(sql)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, sha, body, sig) = row.map_err(sql)?;
-            out.push(parse_row(seq as u64, &sha, &body, sig.as_deref())?);
-        }
-        if out.is_empty() {
-            return Err(StoreError::NotFound { what: format!("claim {id}") });
-        }
-        Ok(out)
-    }
+    /// Every revision of a claim, oldest first (never empty).
+    fn claim_revisions(&self, id: &ClaimId) -> Result<Vec<SealedRecord>, StoreError>;
 
     /// Claims at their latest revision, newest first, filtered.
-    pub fn list(&self, filter: &ListFilter) -> Result<Vec<ClaimSummary>, StoreError> {
-        let sql = |e| sql_error(&self.db_path, e);
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT r.claim_id, r.revision, f.created_utc, r.created_utc, r.brand, r.model, r.serial, r.verdict
-                 FROM records r JOIN records f ON f.claim_id = r.claim_id AND f.revision = 1
-                 WHERE r.revision = (SELECT MAX(revision) FROM records x WHERE x.claim_id = r.claim_id)
-                   AND (?1 IS NULL OR f.created_utc >= ?1)
-                   AND (?2 IS NULL OR r.verdict = ?2)
-                   AND (?3 IS NULL OR r.model = ?3 COLLATE NOCASE)
-                 ORDER BY r.claim_id DESC",
-            )
-            .map_err(sql)?;
-        let since = filter.since.map(|d| format!("{}T00:00:00Z", d.iso()));
-        let rows = stmt
-            .query_map(params![since, filter.verdict, filter.model], |r| {
-                Ok(ClaimSummary {
-                    id: r.get(0)?,
-                    revision: r.get(1)?,
-                    opened_utc: r.get(2)?,
-                    updated_utc: r.get(3)?,
-                    brand: r.get(4)?,
-                    model: r.get(5)?,
-                    serial: r.get(6)?,
-                    verdict: r.get(7)?,
-                })
-            })
-            .map_err(sql)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(sql)
-    }
+    fn list_claims(&self, filter: &ListFilter) -> Result<Vec<ClaimSummary>, StoreError>;
 
-    /// Walks the whole chain: every record's hash, canonical form, signature, chain link,
-    /// position and index columns, and the recorded head. Lists every problem, naming the record.
-    pub fn check_chain(&self) -> Result<ChainCheck, StoreError> {
-        let sql = |e| sql_error(&self.db_path, e);
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT seq, sha256, prev_sha256, claim_id, revision, body, signature, verdict, model,
-                        brand, serial, created_utc
-                 FROM records ORDER BY seq",
-            )
-            .map_err(sql)?;
-        let mut rows = stmt.query([]).map_err(sql)?;
-        let mut check = ChainCheck::default();
-        let mut expected_seq = 1u64;
-        let mut prev = GENESIS_SHA256.to_string();
-        let mut claims: std::collections::HashMap<String, (u32, String)> = Default::default();
-        // The key that signed each claim's first signed revision: once a claim is signed, its
-        // later revisions must be too, by the same key (a stripped or swapped signature is not
-        // a lesser record, it is a changed one).
-        let mut signers: std::collections::HashMap<String, (u32, String, String)> = Default::default();
-        while let Some(row) = rows.next().map_err(sql)? {
-            let seq = row.get::<_, i64>(0).map_err(sql)? as u64;
-            let sha: String = row.get(1).map_err(sql)?;
-            let row_prev: String = row.get(2).map_err(sql)?;
-            let claim_id: String = row.get(3).map_err(sql)?;
-            let revision: u32 = row.get(4).map_err(sql)?;
-            let body: Vec<u8> = row.get(5).map_err(sql)?;
-            let sig: Option<String> = row.get(6).map_err(sql)?;
-            let verdict: Option<String> = row.get(7).map_err(sql)?;
-            let model: String = row.get(8).map_err(sql)?;
-            let brand: String = row.get(9).map_err(sql)?;
-            let serial: String = row.get(10).map_err(sql)?;
-            let created: String = row.get(11).map_err(sql)?;
-            let name = format!("record {seq} ({claim_id} revision {revision})");
-            check.records += 1;
-            if seq != expected_seq {
-                check.problems.push(format!(
-                    "{name}: chain position {seq} follows {}; records {expected_seq}..{} are missing",
-                    expected_seq - 1,
-                    seq - 1
-                ));
-            }
-            if row_prev != prev {
-                check.problems.push(format!(
-                    "{name}: points at previous record {row_prev}, but the record before it is {prev} \
-                     (a record was deleted, inserted or reordered)"
-                ));
-            }
-            if sha256_hex(&body) != sha {
-                check.problems.push(format!("{name}: content changed (does not match its SHA-256 {sha})"));
-            }
-            match parse_row(seq, &sha, &body, sig.as_deref()) {
-                Err(e) => check.problems.push(format!("{name}: {e}")),
-                Ok(sealed) => {
-                    for p in sealed.problems() {
-                        if !p.starts_with("content was changed") {
-                            check.problems.push(format!("{name}: {p}"));
-                        }
-                    }
-                    let r = &sealed.record;
-                    if r.seq != seq || r.prev_sha256 != row_prev {
-                        check.problems.push(format!(
-                            "{name}: its content says chain position {} after {}, the store has it at {seq} after {row_prev} \
-                             (records reordered)",
-                            r.seq, r.prev_sha256
-                        ));
-                    }
-                    // Every column that `claim list` shows or filters on, against the hashed record.
-                    let differ: Vec<&str> = [
-                        ("claim id", r.claim_id.as_str() == claim_id),
-                        ("revision", r.revision == revision),
-                        ("brand", r.claim.brand == brand),
-                        ("model", r.claim.model == model),
-                        ("serial", r.claim.serial == serial),
-                        ("created_utc", r.created_utc == created),
-                        ("verdict", r.verdict.as_ref().map(|v| &v.verdict) == verdict.as_ref()),
-                    ]
-                    .iter()
-                    .filter(|(_, same)| !same)
-                    .map(|(what, _)| *what)
-                    .collect();
-                    if !differ.is_empty() {
-                        check.problems.push(format!(
-                            "{name}: the index does not match the record's content ({} changed in the index)",
-                            differ.join(", ")
-                        ));
-                    }
-                    let expect = claims.get(&claim_id).map_or((1, None), |(r, h)| (r + 1, Some(h.clone())));
-                    let links = r.supersedes.as_ref().map(|s| s.sha256.clone());
-                    if revision != expect.0 || links != expect.1 {
-                        check.problems.push(format!(
-                            "{name}: does not follow revision {} of its claim (a revision was deleted or reordered)",
-                            expect.0 - 1
-                        ));
-                    }
-                    match (signers.get(&claim_id), &sealed.signature) {
-                        (Some((rev, key_id, _)), None) => check.problems.push(format!(
-                            "{name}: unsigned, but revision {rev} of its claim is signed by key {key_id} \
-                             (a signature was removed)"
-                        )),
-                        (Some((rev, key_id, public)), Some(sig)) if &sig.public_key != public => {
-                            check.problems.push(format!(
-                                "{name}: signed by key {}, but revision {rev} of its claim by key {key_id} \
-                                 (re-signed with another key)",
-                                sig.key_id
-                            ))
-                        }
-                        (None, Some(sig)) => {
-                            signers.insert(
-                                claim_id.clone(),
-                                (revision, sig.key_id.clone(), sig.public_key.clone()),
-                            );
-                        }
-                        _ => {}
-                    }
-                    claims.insert(claim_id.clone(), (revision, sha.clone()));
-                }
-            }
-            prev = sha;
-            expected_seq = seq + 1;
-        }
-        drop(rows);
-        let head: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'head'", [], |r| r.get(0))
-            .optional()
-            .map_err(sql)?;
-        let actual_head = (check.records > 0).then(|| format!("{} {prev}", expected_seq - 1));
-        if head != actual_head {
-            check.problems.push(format!(
-                "the store's head says {}, the newest record is {} (the newest records were removed)",
-                head.as_deref().unwrap_or("(none)"),
-                actual_head.as_deref().unwrap_or("(none)")
-            ));
-        }
-        check.head_sha256 = (check.records > 0).then_some(prev);
-        Ok(check)
-    }
+    /// Walks every chain the store holds; lists every problem, naming the record.
+    fn verify_chain(&self) -> Result<ChainCheck, StoreError>;
 
-    /// The whole chain as links (for `chain.json` in an export).
-    pub fn chain_links(&self) -> Result<Vec<ChainLink>, StoreError> {
-        let sql = |e| sql_error(&self.db_path, e);
-        let mut stmt =
-            self.conn.prepare("SELECT seq, sha256, prev_sha256 FROM records ORDER BY seq").map_err(sql)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(ChainLink { seq: r.get::<_, i64>(0)? as u64, sha256: r.get(1)?, prev_sha256: r.get(2)? })
-            })
-            .map_err(sql)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(sql)
-    }
-
-    /// Removes temporary files older than a day (left by a crash; never referenced by a record).
-    /// Removes temporaries a writer left behind: those over a day old, and those of a writer
-    /// that is no longer running (the process id leads each name; on a system with `/proc`, a
-    /// missing `/proc/PID` means it was killed before it could rename or remove its file).
-    fn remove_stale_temporaries(&self) {
-        let Ok(entries) = fs::read_dir(self.dir.join("tmp")) else { return };
-        let proc_fs = Path::new("/proc/self").exists();
-        for e in entries.flatten() {
-            let old = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > Duration::from_secs(86_400));
-            let name = e.file_name();
-            let pid = name.to_str().and_then(|n| n.split('-').next()).and_then(|p| p.parse::<u32>().ok());
-            let orphan = proc_fs
-                && pid.is_some_and(|p| p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists());
-            if old || orphan {
-                let _ = fs::remove_file(e.path());
-            }
-        }
-    }
-}
-
-fn parse_row(seq: u64, sha: &str, body: &[u8], sig: Option<&str>) -> Result<SealedRecord, StoreError> {
-    let corrupt = |problem: String| StoreError::Corrupt { what: format!("record {seq}"), problem };
-    let record: Record =
-        serde_json::from_slice(body).map_err(|e| corrupt(format!("not a v1 record: {e}")))?;
-    let signature = match sig {
-        None => None,
-        Some(s) => Some(serde_json::from_str(s).map_err(|e| corrupt(format!("damaged signature: {e}")))?),
-    };
-    let sealed = SealedRecord { record, sha256: sha.to_string(), signature };
-    // The stored bytes must be exactly the canonical form of what they parse to.
-    if sealed.canonical_bytes().map_err(|e| corrupt(e.to_string()))? != body {
-        return Err(corrupt("stored bytes are not in canonical form (edited)".into()));
-    }
-    Ok(sealed)
-}
-
-fn sql_error(path: &Path, e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, _) = &e {
-        if f.code == rusqlite::ErrorCode::DiskFull {
-            return StoreError::Full { path: path.to_path_buf() };
-        }
-    }
-    StoreError::Sqlite { path: path.to_path_buf(), source: e }
+    /// The chain that holds `id` as links (for `chain.json` in an export).
+    fn links_for(&self, id: &ClaimId) -> Result<Vec<ChainLink>, StoreError>;
 }
 
 /// SHA-256 (hex) and length of everything `r` yields.
@@ -920,12 +482,4 @@ pub fn hash_reader(r: &mut dyn Read) -> io::Result<(String, u64)> {
         }
     }
     Ok((hex(&hasher.finalize()), n))
-}
-
-fn read_only(path: &Path) {
-    if let Ok(m) = fs::metadata(path) {
-        let mut p = m.permissions();
-        p.set_readonly(true);
-        let _ = fs::set_permissions(path, p);
-    }
 }
