@@ -34,6 +34,7 @@ pub mod live;
 pub mod measurement;
 pub mod record;
 pub mod report;
+pub mod shop;
 pub mod source;
 pub mod store;
 pub mod synth;

@@ -45,13 +45,13 @@ pub enum Sub {
         /// Lift angle, degrees (mechanical).
         #[arg(long, value_name = "DEG")]
         lift_angle: Option<f64>,
-        /// Warranty policy to apply.
-        #[arg(long, value_name = "NAME")]
+        /// Warranty policy to apply (default: the shop's, `tickproof shop set --default-policy`).
+        #[arg(long, value_name = "NAME|FILE")]
         policy: Option<String>,
         /// The customer's complaint, in their words.
         #[arg(long, value_name = "TEXT")]
         complaint: Option<String>,
-        /// Technician taking the claim.
+        /// Technician taking the claim (default: the shop's).
         #[arg(long, value_name = "NAME")]
         technician: Option<String>,
         /// Purchase date.
@@ -250,6 +250,18 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             json,
             sign,
         } => {
+            // The shop's defaults fill what was not given; the policy is checked now, not at
+            // `claim measure`.
+            let shop = super::shop::current()?;
+            let policy = policy.or(shop.default_policy).ok_or_else(|| {
+                Failure::usage(format!(
+                    "no policy: give --policy NAME|FILE or set the shop's default (`tickproof shop set \
+                     --default-policy NAME`); built-in: {}",
+                    crate::verdict::builtin_names().join(", ")
+                ))
+            })?;
+            crate::verdict::Policy::load(&policy).map_err(|e| Failure::usage(format!("--policy {e}")))?;
+            let technician = technician.or(shop.technician);
             let claim = Claim {
                 brand,
                 model,
@@ -262,7 +274,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 purchase_date,
                 complaint,
                 technician,
-                policy,
+                policy: Some(policy),
             };
             claim.validate().map_err(|e| Failure::usage(e.to_string()))?;
             let key = signing_key(&sign)?;
