@@ -320,6 +320,8 @@ pub struct MeasureRequest {
     /// The recorder's clock as calibrated (a profile, the command line, the host clock);
     /// `None`: uncalibrated, and the policy's assumed recorder error applies.
     pub recorder: Option<RecorderClock>,
+    /// The shop's letterhead for the report (`None`: a plain title).
+    pub letterhead: Option<crate::shop::Letterhead>,
 }
 
 fn audio_name(position: &str, src: &Path) -> (String, &'static str) {
@@ -553,6 +555,7 @@ pub fn measure_claim(
         software: &software,
         host: &host,
         technician: technician.as_deref(),
+        letterhead: req.letterhead.as_ref(),
     });
     evidence.push(put_bytes(
         store,

@@ -309,6 +309,8 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             sign,
         } => {
             let id = parse_id(&id)?;
+            // Read before any recording is made: a bad shop file stops the claim at once.
+            let head = letterhead()?;
             let recorder = measure_recorder(device.as_deref(), recorder_ppm, recorder_ppm_u95, live)?;
             if live {
                 let key = signing_key(&sign)?;
@@ -316,7 +318,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 let mut listen = super::listen::Args::new(device, replay, speed);
                 listen.settle_s = settle_s;
                 listen.seconds_per_position = seconds_per_position;
-                let live = LiveMeasure { id, policy, technician, key, listen, recorder };
+                let live = LiveMeasure { id, policy, technician, key, listen, recorder, letterhead: head };
                 let r = measure_live(&mut s, live)?;
                 if json {
                     crate::outln!("{}", r.to_json_pretty());
@@ -350,6 +352,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                 policy,
                 technician,
                 recorder,
+                letterhead: Some(head),
             };
             let r = claim::measure_claim(&mut s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
             if json {
@@ -499,6 +502,12 @@ fn not_an_export(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The shop's letterhead for a report; a bad shop file or logo is bad input.
+fn letterhead() -> Result<crate::shop::Letterhead, Failure> {
+    let shop = super::shop::current()?;
+    shop.letterhead().map_err(|e| super::shop::shop_failure(e, false))
+}
+
 /// What `claim measure --live` needs.
 struct LiveMeasure {
     id: ClaimId,
@@ -507,6 +516,7 @@ struct LiveMeasure {
     key: Option<ServiceKey>,
     listen: super::listen::Args,
     recorder: Option<crate::measurement::RecorderClock>,
+    letterhead: crate::shop::Letterhead,
 }
 
 /// The recorder clock a measurement applies: `--recorder-ppm` (and its u95), else the
@@ -571,6 +581,7 @@ fn measure_live(s: &mut Store, mut m: LiveMeasure) -> Result<SealedRecord, Failu
         policy: Some(name),
         technician: m.technician,
         recorder: m.recorder,
+        letterhead: Some(m.letterhead),
     };
     match claim::measure_claim(s, &Pipeline, &req, m.key.as_ref()) {
         Ok(r) => {

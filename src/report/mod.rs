@@ -16,6 +16,8 @@ use crate::measurement::Figure;
 
 mod html;
 pub mod plots;
+mod sections;
+pub mod text;
 
 pub use html::{html_report, verdict_in_words, ReportInput};
 
