@@ -76,8 +76,9 @@ pub enum Sub {
         /// measure those recordings exactly as `--from` would.
         #[arg(long, conflicts_with_all = ["from", "positions"])]
         live: bool,
-        /// Input device: for `--live` the one recorded from (default input if absent), and in
-        /// every case the device whose calibration profile is applied (`tickproof calibrate`).
+        /// Input device: for `--live` the one recorded from (default: the shop's default device,
+        /// else the default input), and in every case the device whose calibration profile is
+        /// applied (`tickproof calibrate`).
         #[arg(long, value_name = "NAME|ID", conflicts_with = "replay")]
         device: Option<String>,
         /// The recorder's clock error, ppm (+ = fast), instead of a profile.
@@ -311,6 +312,10 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             let id = parse_id(&id)?;
             // Read before any recording is made: a bad shop file stops the claim at once.
             let head = letterhead()?;
+            let device = match device {
+                None if live && replay.is_none() => super::shop::current()?.default_device,
+                d => d,
+            };
             let recorder = measure_recorder(device.as_deref(), recorder_ppm, recorder_ppm_u95, live)?;
             if live {
                 let key = signing_key(&sign)?;

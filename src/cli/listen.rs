@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 /// Raw arguments of `listen`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input device: an id or (part of) a name from `tickproof devices` (default input if absent).
+    /// Input device: an id or (part of) a name from `tickproof devices` (default: the shop's
+    /// default device, else the default input).
     #[arg(long, value_name = "NAME|ID", conflicts_with = "replay")]
     pub device: Option<String>,
     /// The device channel to record and analyse (0-based).
@@ -255,7 +256,10 @@ struct Lived {
 }
 
 /// Runs `listen`.
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
+pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
+    if args.device.is_none() && args.replay.is_none() {
+        args.device = super::shop::current()?.default_device; // `tickproof shop set --default-device`
+    }
     if let Some((plan, dir)) = guided_plan(&args)? {
         let files = run_protocol(&args, plan, &dir, false)?;
         if args.json {
