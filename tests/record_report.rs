@@ -320,6 +320,27 @@ fn plots_render_to_svg_and_png_with_labelled_axes() {
     assert!(by("paper-strip-DU").svg.contains("beat timing deviation (ms)"));
     assert!(by("waveform-DU").svg.contains("unlock"));
     assert!(by("steps-P1").svg.contains("step timing residual (ms)"));
+    // Legends stand beside the data area, never over it.
+    let legend_x = |svg: &str, label: &str| -> f64 {
+        let at = svg.find(label).unwrap_or_else(|| panic!("{label} missing"));
+        let text = &svg[svg[..at].rfind("<text").unwrap()..at];
+        let x = text.split("x=\"").nth(1).unwrap().split('"').next().unwrap();
+        x.parse().unwrap()
+    };
+    for (plot, label) in [
+        ("rates", "tolerance "),
+        ("trend", "DU (dots"),
+        ("paper-strip-DU", "tic (dots)"),
+        ("waveform-DU", "tic (solid)"),
+    ] {
+        let x = legend_x(&by(plot).svg, label);
+        assert!(x > 900.0 - 240.0, "{plot}: legend at x = {x}, inside the data area");
+    }
+    // DU and CU are told apart by marker and line, and the strip says which way is gaining.
+    assert!(
+        by("trend").svg.contains("DU (dots, solid)") && by("trend").svg.contains("CU (rings, short dashes)")
+    );
+    assert!(by("paper-strip-DU").svg.contains("gaining") && by("paper-strip-DU").svg.contains("losing"));
     for p in &plots {
         fs::write(out_dir().join(format!("{}.png", p.name)), &p.png).unwrap();
     }

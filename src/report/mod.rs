@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 use crate::measurement::Figure;
 
 mod html;
+mod legend;
 pub mod plots;
 mod sections;
 pub mod text;
