@@ -25,6 +25,7 @@
 
 pub mod beats;
 pub mod calibration;
+pub mod calibre;
 pub mod claim;
 pub mod cli;
 pub mod conditioning;

@@ -6,6 +6,9 @@ use crate::record::{Claim, ClaimId, Movement, RecordError, SealedRecord, Service
 use crate::store::{Draft, ListFilter, Store, StoreError};
 use std::path::{Path, PathBuf};
 
+mod measure;
+use measure::{letterhead, measure_live, measure_recorder, LiveMeasure};
+
 /// Raw arguments of `claim`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,9 +45,13 @@ pub enum Sub {
         /// Movement kind.
         #[arg(long, value_enum)]
         movement: MovementArg,
-        /// Lift angle, degrees (mechanical).
+        /// Lift angle, degrees (mechanical); wins over `--calibre`.
         #[arg(long, value_name = "DEG")]
         lift_angle: Option<f64>,
+        /// The movement's calibre (e.g. "ETA 2824-2"): its lift angle from the built-in table,
+        /// recorded with its source.
+        #[arg(long, value_name = "NAME")]
+        calibre: Option<String>,
         /// Warranty policy to apply (default: the shop's, `tickproof shop set --default-policy`).
         #[arg(long, value_name = "NAME|FILE")]
         policy: Option<String>,
@@ -244,6 +251,7 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             serial,
             movement,
             lift_angle,
+            calibre,
             policy,
             complaint,
             technician,
@@ -263,6 +271,12 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             })?;
             crate::verdict::Policy::load(&policy).map_err(|e| Failure::usage(format!("--policy {e}")))?;
             let technician = technician.or(shop.technician);
+            // The lift angle and where it came from, recorded in the opening revision's note.
+            let lift = match (lift_angle, calibre.as_deref()) {
+                (None, None) => None,
+                (l, c) => Some(super::analyze::lift_of(l, c)?),
+            };
+            let lift_angle = lift.as_ref().map(|l| l.lift_angle_deg);
             let claim = Claim {
                 brand,
                 model,
@@ -280,11 +294,16 @@ pub fn run(args: Args, store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             claim.validate().map_err(|e| Failure::usage(e.to_string()))?;
             let key = signing_key(&sign)?;
             let mut s = open_store(store)?;
-            let r = s.append(Draft::open(claim), key.as_ref()).map_err(store_failure)?;
+            let mut draft = Draft::open(claim);
+            if let Some(l) = &lift {
+                draft.change = format!("opened; lift angle {} degrees, {}", l.lift_angle_deg, l.source);
+            }
+            let r = s.append(draft, key.as_ref()).map_err(store_failure)?;
             if json {
                 let v = serde_json::json!({
                     "id": r.record.claim_id, "revision": r.record.revision, "sha256": r.sha256,
                     "signed": r.signature.is_some(), "created_utc": r.record.created_utc, "claim": r.record.claim,
+                    "change": r.record.change,
                 });
                 crate::outln!("{v}");
             } else {
@@ -505,99 +524,6 @@ fn not_an_export(path: &Path) -> Result<(), Failure> {
         return bad("not a tar archive");
     }
     Ok(())
-}
-
-/// The shop's letterhead for a report; a bad shop file or logo is bad input.
-fn letterhead() -> Result<crate::shop::Letterhead, Failure> {
-    let shop = super::shop::current()?;
-    shop.letterhead().map_err(|e| super::shop::shop_failure(e, false))
-}
-
-/// What `claim measure --live` needs.
-struct LiveMeasure {
-    id: ClaimId,
-    policy: Option<String>,
-    technician: Option<String>,
-    key: Option<ServiceKey>,
-    listen: super::listen::Args,
-    recorder: Option<crate::measurement::RecorderClock>,
-    letterhead: crate::shop::Letterhead,
-}
-
-/// The recorder clock a measurement applies: `--recorder-ppm` (and its u95), else the
-/// calibration profile of `--device` (bad input when there is none, except for a live capture,
-/// which records from a device whether or not it was ever calibrated), else none.
-fn measure_recorder(
-    device: Option<&str>,
-    ppm: Option<f64>,
-    u95: Option<f64>,
-    live: bool,
-) -> Result<Option<crate::measurement::RecorderClock>, Failure> {
-    if device.is_none() && ppm.is_none() && u95.is_none() {
-        return Ok(None);
-    }
-    if live && ppm.is_none() && u95.is_none() {
-        let now = crate::calibration::time::UtcTime::now();
-        return match crate::calibration::resolve_recorder(device, None, None, now) {
-            Ok(r) => Ok(Some(r)),
-            Err(crate::calibration::CalibrationError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(Failure::usage(e.to_string())),
-        };
-    }
-    super::analyze::recorder_of(device, ppm, u95).map(Some)
-}
-
-/// `claim measure ID --live`: the claim's (or `--policy`) protocol through the live path into
-/// a new temporary folder, then [`claim::measure_claim`] on those recordings, exactly as
-/// `--from` would. The folder is removed once the store holds the audio; on failure it is kept
-/// and named.
-fn measure_live(s: &mut Store, mut m: LiveMeasure) -> Result<SealedRecord, Failure> {
-    let prev = s.get(&m.id, None).map_err(store_failure)?;
-    if let Some(l) = prev.record.claim.lift_angle_deg {
-        m.listen.lift_angle = l;
-    }
-    let name = m
-        .policy
-        .clone()
-        .or_else(|| prev.record.claim.policy.clone())
-        .ok_or_else(|| Failure::usage("no policy named for the claim (use --policy)"))?;
-    let pol = crate::verdict::Policy::load(&name).map_err(|e| Failure::usage(e.to_string()))?;
-    let plan = crate::live::protocol::Plan {
-        positions: pol.protocol.positions.clone(),
-        settle_s: m.listen.settle_s.unwrap_or(pol.protocol.settling_s),
-        seconds_per_position: m.listen.seconds_per_position.unwrap_or(pol.protocol.seconds_per_position),
-    };
-    let stamp: String =
-        crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    let dir = std::env::temp_dir().join(format!("tickproof-live-{}-{}-{stamp}", m.id, std::process::id()));
-    std::fs::create_dir(&dir).map_err(|e| {
-        Failure::new(ExitCode::Storage, format!("{}: cannot create folder: {e}", dir.display()))
-    })?;
-    let files = match super::listen::run_protocol(&m.listen, plan, &dir, true) {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = std::fs::remove_dir(&dir); // only when empty: recordings are kept
-            return Err(e);
-        }
-    };
-    let req = MeasureRequest {
-        id: m.id,
-        recordings: files.iter().map(|(p, f)| (p.code().to_string(), f.clone())).collect(),
-        policy: Some(name),
-        technician: m.technician,
-        recorder: m.recorder,
-        letterhead: Some(m.letterhead),
-    };
-    match claim::measure_claim(s, &Pipeline, &req, m.key.as_ref()) {
-        Ok(r) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            Ok(r)
-        }
-        Err(e) => {
-            let f = claim_failure(e);
-            Err(Failure::new(f.code, format!("{} (the recordings are kept in {})", f.message, dir.display())))
-        }
-    }
 }
 
 fn report_verification(name: &str, v: &Verification, json: bool) -> Result<ExitCode, Failure> {

@@ -38,9 +38,13 @@ pub struct Args {
     /// re-recorded unless asked). Never overwrites.
     #[arg(long, value_name = "FILE.wav")]
     pub out: Option<PathBuf>,
-    /// Lift angle, degrees.
-    #[arg(long, default_value_t = 52.0)]
-    pub lift_angle: f64,
+    /// Lift angle, degrees (else the calibre's; else 52).
+    #[arg(long)]
+    pub lift_angle: Option<f64>,
+    /// The movement's calibre (e.g. "ETA 2824-2"): its lift angle from the built-in table
+    /// (`--lift-angle` wins when both are given).
+    #[arg(long, value_name = "NAME")]
+    pub calibre: Option<String>,
     /// Force the beat rate (3600..72000) instead of recognising it.
     #[arg(long)]
     pub bph: Option<u32>,
@@ -85,7 +89,8 @@ impl Args {
             no_tui: true,
             json: false,
             out: None,
-            lift_angle: 52.0,
+            lift_angle: None,
+            calibre: None,
             bph: None,
             duration_s: None,
             window_s: 60.0,
@@ -257,6 +262,8 @@ struct Lived {
 
 /// Runs `listen`.
 pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
+    // `--lift-angle` given wins over the calibre's.
+    args.lift_angle = Some(super::analyze::lift_of(args.lift_angle, args.calibre.as_deref())?.lift_angle_deg);
     if args.device.is_none() && args.replay.is_none() {
         args.device = super::shop::current()?.default_device; // `tickproof shop set --default-device`
     }
@@ -336,7 +343,7 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
     };
     let cfg = LiveConfig {
         analysis: AnalysisConfig {
-            lift_angle_deg: args.lift_angle,
+            lift_angle_deg: args.lift_angle.unwrap_or(crate::calibre::DEFAULT_LIFT_ANGLE_DEG),
             bph: args.bph,
             recorder,
             ..Default::default()
@@ -476,7 +483,7 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
             source: source_name.clone(),
             sample_rate_hz: fs,
             recording: out.as_ref().map(|p| p.display().to_string()),
-            lift_angle_deg: args.lift_angle,
+            lift_angle_deg: args.lift_angle.unwrap_or(crate::calibre::DEFAULT_LIFT_ANGLE_DEG),
             forced_bph: args.bph,
             ..Default::default()
         };
