@@ -566,13 +566,27 @@ fn print_record(r: &SealedRecord) {
             crate::outln!("    - {reason}");
         }
     }
-    for p in &rec.positions {
+    if let Some(t) = rec.verdict.as_ref().and_then(|v| v.detail.get("to_decide")).and_then(|t| t.as_str()) {
+        crate::outln!("  to decide: {t}");
+    }
+    let figures = rec.verdict.as_ref().and_then(|v| v.detail.get("positions")).and_then(|p| p.as_array());
+    for (i, p) in rec.positions.iter().enumerate() {
         let rate = p
             .measurement
             .get("rate_s_per_day")
             .and_then(|f| Some((f.get("value")?.as_f64()?, f.get("u95")?.as_f64()?)));
+        // The u95 the verdict used: with the recorder term (calibrated or assumed).
+        let with = figures
+            .and_then(|f| f.get(i))
+            .and_then(|f| f.get("rate_u95_with_recorder_s_per_day"))
+            .and_then(|u| u.as_f64());
         match rate {
-            Some((v, u)) => crate::outln!("  {}: rate {v:+.2} ± {u:.2} s/day ({})", p.position, p.audio),
+            Some((v, u)) => crate::outln!(
+                "  {}: rate {} ({})",
+                p.position,
+                crate::report::text::figure(v, with.unwrap_or(u), "s/day", true),
+                p.audio
+            ),
             None => crate::outln!("  {}: no rate ({})", p.position, p.audio),
         }
     }
