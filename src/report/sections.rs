@@ -69,7 +69,7 @@ pub fn recorder_sentence(r: &ReportInput) -> Option<String> {
             "The recording device's clock was corrected by {} (from {}: {}){}.",
             figure_at(value, u95, "ppm", true, 3),
             source_words(source, &cal.profile),
-            cal.profile,
+            cal.profile.strip_prefix("profile ").unwrap_or(&cal.profile),
             if cal.stale { ", a calibration past its validity" } else { "" }
         )
     })
