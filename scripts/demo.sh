@@ -10,12 +10,13 @@
 # clock runs 12 ppm fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=./target/release/tickproof
+# TICKPROOF_BIN and DEMO_DIR let tests/demo_script.rs run the demo on the test build, elsewhere.
+T=${TICKPROOF_BIN:-./target/release/tickproof}
 F=fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav
-D=target/demo
+D=${DEMO_DIR:-target/demo}
 rm -rf "$D"
 mkdir -p "$D/rec"
-export TICKPROOF_CONFIG_DIR="$PWD/$D/config"
+export TICKPROOF_CONFIG_DIR="$(cd "$D" && pwd)/config"
 S=(--store "$D/store")
 id_of() { tr -d '\n' | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p'; }
 
