@@ -317,6 +317,22 @@ pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
     }
 }
 
+/// The capturing device's calibration profile, when it has one (`tickproof calibrate ... --save
+/// D`); a device never calibrated is uncalibrated, a damaged profile is bad input.
+fn device_profile(args: &Args) -> Result<RecorderClock, Failure> {
+    use crate::calibration::CalibrationError as E;
+    let Some(d) = args.device.as_deref().filter(|_| args.replay.is_none()) else {
+        return Ok(RecorderClock::uncalibrated());
+    };
+    match crate::calibration::resolve_recorder(Some(d), None, None, crate::calibration::UtcTime::now()) {
+        Ok(r) => Ok(r),
+        Err(E::NotFound { .. } | E::InvalidDeviceName { .. } | E::NoConfigDir) => {
+            Ok(RecorderClock::uncalibrated())
+        }
+        Err(e) => Err(Failure::usage(e.to_string())),
+    }
+}
+
 /// The live path: source, ring, recorder or guide, frontend, loop.
 fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> Result<Lived, Failure> {
     if let Some(s) = args.speed {
@@ -333,7 +349,7 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
         return Err(Failure::usage(format!("--buffer-s {} is outside 0.5..600 s", args.buffer_s)));
     }
     let recorder = if args.recorder_ppm == 0.0 && args.recorder_ppm_u95 == 0.0 {
-        RecorderClock::uncalibrated()
+        device_profile(args)?
     } else {
         RecorderClock {
             recorder_ppm: Figure::new(args.recorder_ppm, args.recorder_ppm_u95),
