@@ -25,6 +25,7 @@
 
 pub mod beats;
 pub mod calibration;
+pub mod calibre;
 pub mod claim;
 pub mod cli;
 pub mod conditioning;
@@ -34,6 +35,7 @@ pub mod live;
 pub mod measurement;
 pub mod record;
 pub mod report;
+pub mod shop;
 pub mod source;
 pub mod store;
 pub mod synth;

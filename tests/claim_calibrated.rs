@@ -44,6 +44,47 @@ fn positions(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The report of a claim's latest revision, through `claim export`.
+fn report_of(home: &Path, store: &str, id: &str) -> String {
+    let out = home.join(format!("export-{id}"));
+    let o = run(home, &["--store", store, "claim", "export", id, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(out.join("report.html")).unwrap()
+}
+
+/// The report's table of positions, one string per row.
+fn figure_rows(html: &str) -> Vec<String> {
+    let table = html.split("<table class=\"figures\">").nth(1).unwrap().split("</table>").next().unwrap();
+    table.split("<tr>").skip(2).map(str::to_string).collect()
+}
+
+/// Pages of the report printed to PDF by headless Chromium (`None`: no Chromium here).
+fn pdf_pages(home: &Path, html: &str) -> Option<usize> {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        eprintln!("SKIPPED: /usr/bin/chromium absent, page count not checked");
+        return None;
+    }
+    let page = home.join("report.html");
+    std::fs::write(&page, html).unwrap();
+    let pdf = home.join("report.pdf");
+    let status = Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-pdf-header-footer"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", home.join("chromium").display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "chromium failed: {status}");
+    let bytes = std::fs::read(&pdf).unwrap();
+    // Page objects are `/Type /Page` (the page tree is `/Type /Pages`).
+    let text = String::from_utf8_lossy(&bytes);
+    Some(text.matches("/Type /Page").count() - text.matches("/Type /Pages").count())
+}
+
 fn open_claim(home: &Path, store: &str) -> String {
     let v = ok(&run(
         home,
@@ -104,6 +145,17 @@ fn a_claim_measured_through_a_calibrated_device_is_decided_and_names_its_calibra
     let id = open_claim(h, store);
     let v = ok(&measure(&id, &[]));
     assert_eq!(v["record"]["verdict"]["verdict"], "inconclusive", "{v:#}");
+    // The record, the verdict and the report say the same: no correction, ±100 ppm assumed.
+    let cal = &v["record"]["calibration"];
+    assert_eq!(cal["recorder_ppm"]["value"].as_f64(), Some(0.0), "{cal:#}");
+    assert_eq!(cal["recorder_ppm"]["u95"].as_f64(), Some(100.0), "{cal:#}");
+    assert_eq!(v["record"]["verdict"]["detail"]["recorder"]["source"], "assumed");
+    let html = report_of(h, store, &id);
+    assert!(html.contains("±100 ppm"), "report: the assumed u95");
+    assert!(!html.contains("taken as exact") && !html.contains("± 0.000 ppm"), "no contradiction");
+    for r in figure_rows(&html) {
+        assert!(r.contains("± 8.6 s/day"), "each rate's u95 holds the assumed 8.64 s/day: {r}");
+    }
     // Through the device's profile: a defect, and the record says which calibration.
     let id = open_claim(h, store);
     let v = ok(&measure(&id, &["--device", "bench mic"]));
@@ -120,6 +172,35 @@ fn a_claim_measured_through_a_calibrated_device_is_decided_and_names_its_calibra
     }
     let avg = v["record"]["verdict"]["detail"]["average_rate_s_per_day"]["value"].as_f64().unwrap();
     assert!((avg - 21.0).abs() < 0.3, "average {avg}");
+    // One truth: the verdict's recorder term, the record, the figures table and the report all
+    // state +12 ± 0.5 ppm from the profile, and each position's u95 with and without it.
+    let term = &v["record"]["verdict"]["detail"]["recorder"];
+    assert_eq!(term["source"], "profile", "{term:#}");
+    assert_eq!(term["correction_ppm"]["value"].as_f64(), Some(12.0), "{term:#}");
+    assert_eq!(term["correction_ppm"]["u95"].as_f64(), Some(0.5), "{term:#}");
+    assert!(v["record"]["verdict"]["reasons"].to_string().contains("+12.000 ± 0.500 ppm"), "{v:#}");
+    assert_eq!(cal["recorder_ppm"]["u95"].as_f64(), Some(0.5), "{cal:#}");
+    for f in v["record"]["verdict"]["detail"]["positions"].as_array().unwrap() {
+        let with = f["rate_u95_with_recorder_s_per_day"].as_f64().unwrap();
+        let without = f["rate_u95_without_recorder_s_per_day"].as_f64().unwrap();
+        let recorder = 0.5 * 0.0864;
+        assert!((with * with - without * without - recorder * recorder).abs() < 1e-9, "{f:#}");
+    }
+    let html = report_of(h, store, &id);
+    assert!(html.contains("+12.000 ± 0.500 ppm"), "report: recorder correction");
+    assert!(html.contains("profile bench mic"), "report: the profile named");
+    assert!(!html.contains("taken as exact") && !html.contains("± 0.000 ppm"), "no contradiction");
+    let rows = figure_rows(&html);
+    assert_eq!(rows.len(), 6);
+    for r in &rows {
+        assert!(r.contains("± 0.043 s/day"), "each rate's u95 holds the recorder's 0.043 s/day: {r}");
+    }
+    for internal in ["guarded_acceptance", "EndOfStream", "unidentified", "within_spec"] {
+        assert!(!html.contains(internal), "internal name {internal} in the report");
+    }
+    if let Some(n) = pdf_pages(h, &html) {
+        assert!((1..=3).contains(&n), "6 positions print on {n} A4 pages (at most 3)");
+    }
     // The command line does the same; verify re-applies the recorded calibration.
     let id = open_claim(h, store);
     let v = ok(&measure(&id, &["--recorder-ppm", "12", "--recorder-ppm-u95", "0.5"]));

@@ -30,6 +30,7 @@ fn measured_claim(key: Option<&ServiceKey>) -> Fixture {
         policy: None,
         technician: Some("B. Petrov".into()),
         recorder: None,
+        letterhead: None,
     };
     let record = measure_claim(&mut store, &StandIn { drift: 0.0 }, &req, key).unwrap();
     Fixture { _dir: dir, root, store, id, record }

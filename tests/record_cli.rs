@@ -36,6 +36,9 @@ fn new_claim(home: &Path, store: &str, extra: &[&str]) -> Output {
         "mechanical",
         "--json",
     ];
+    if !extra.contains(&"--policy") {
+        args.extend_from_slice(&["--policy", "bultime-bg"]); // claim new needs one (or the shop's)
+    }
     args.extend_from_slice(extra);
     run(home, &args)
 }

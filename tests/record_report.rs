@@ -198,6 +198,7 @@ fn input<'a>(r: &'a Record, plots: &'a [report::Plot]) -> report::ReportInput<'a
         software: &r.software,
         host: &r.host,
         technician: r.technician.as_deref(),
+        letterhead: None,
     }
 }
 
@@ -213,6 +214,41 @@ fn the_report_html_matches_its_snapshot_and_is_self_contained() {
     assert!(at("id=\"calibration\"") < at("id=\"evidence\""));
     assert!(html.contains("SN-&lt;1&gt;&amp;&quot;2&quot;"), "text is escaped");
     assert!(html.contains("@page { size: A4"));
+}
+
+#[test]
+fn the_customer_report_has_the_letterhead_plain_words_and_signature_lines() {
+    let (mut record, _) = fixed_record();
+    // Internal names as the pipeline writes them must not reach the customer.
+    record.verdict = Some(
+        VerdictRecord::from_json(serde_json::json!({
+            "verdict": "defect", "reasons": ["The average rate −41.3 ± 0.2 s/day is below −15 s/day."],
+            "rule": "guarded_acceptance", "average_rate_s_per_day": {"value": -41.3, "u95": 0.2},
+            "limit": {"min": -15.0, "max": 15.0, "unit": "s/day", "from": "the policy's tolerance"}
+        }))
+        .unwrap(),
+    );
+    record.software.build = "release x86_64 unidentified".into();
+    let head = tickproof::shop::Letterhead {
+        name: Some("Watch Repair Ltd".into()),
+        address: Some("1 Main Street\nSofia".into()),
+        logo: Some(("image/png".into(), vec![0x89, b'P', b'N', b'G'])),
+    };
+    let mut inp = input(&record, &[]);
+    inp.letterhead = Some(&head);
+    let html = report::html_report(&inp);
+    let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(at("Watch Repair Ltd") < at("id=\"verdict\""), "letterhead first");
+    assert!(html.contains("1 Main Street<br>Sofia"));
+    assert!(html.contains("src=\"data:image/png;base64,iVBORw==\""), "logo embedded");
+    assert!(at("Defect: covered by the warranty") < at("id=\"summary\""), "verdict in words first");
+    assert!(html.contains("−41.30 ± 0.20 s/day") && html.contains("±15 s/day"));
+    assert!(html.contains("lies on one side of the limit"), "decision rule in words");
+    assert!(at("Technician: B. Petrov") < at("id=\"claim\""), "signatures on the first page");
+    assert!(html.contains("Customer:"));
+    for internal in ["guarded_acceptance", "EndOfStream", "unidentified", "beat_error_high", "within_spec"] {
+        assert!(!html.contains(internal), "internal name {internal} in the report");
+    }
 }
 
 fn all_plots() -> (Record, Vec<report::Plot>) {
@@ -285,6 +321,27 @@ fn plots_render_to_svg_and_png_with_labelled_axes() {
     assert!(by("paper-strip-DU").svg.contains("beat timing deviation (ms)"));
     assert!(by("waveform-DU").svg.contains("unlock"));
     assert!(by("steps-P1").svg.contains("step timing residual (ms)"));
+    // Legends stand beside the data area, never over it.
+    let legend_x = |svg: &str, label: &str| -> f64 {
+        let at = svg.find(label).unwrap_or_else(|| panic!("{label} missing"));
+        let text = &svg[svg[..at].rfind("<text").unwrap()..at];
+        let x = text.split("x=\"").nth(1).unwrap().split('"').next().unwrap();
+        x.parse().unwrap()
+    };
+    for (plot, label) in [
+        ("rates", "tolerance "),
+        ("trend", "DU (dots"),
+        ("paper-strip-DU", "tic (dots)"),
+        ("waveform-DU", "tic (solid)"),
+    ] {
+        let x = legend_x(&by(plot).svg, label);
+        assert!(x > 900.0 - 240.0, "{plot}: legend at x = {x}, inside the data area");
+    }
+    // DU and CU are told apart by marker and line, and the strip says which way is gaining.
+    assert!(
+        by("trend").svg.contains("DU (dots, solid)") && by("trend").svg.contains("CU (rings, short dashes)")
+    );
+    assert!(by("paper-strip-DU").svg.contains("gaining") && by("paper-strip-DU").svg.contains("losing"));
     for p in &plots {
         fs::write(out_dir().join(format!("{}.png", p.name)), &p.png).unwrap();
     }
@@ -318,9 +375,11 @@ fn the_report_renders_in_a_headless_browser() {
     let (record, plots) = all_plots();
     let html = report::html_report(&input(&record, &plots));
     // No external assets (the SVG namespace URI is a name, not a fetch).
-    for fetch in ["href=", "src=", "url(", "@import", "<script", "<link", "<img", "<iframe"] {
+    for fetch in ["href=", "url(", "@import", "<script", "<link", "<iframe"] {
         assert!(!html.contains(fetch), "the report contains {fetch}");
     }
+    // An image only as embedded data (the shop's logo), never fetched.
+    assert_eq!(html.matches("src=").count(), html.matches("src=\"data:").count());
     let dir = out_dir();
     let page = dir.join("report.html");
     fs::write(&page, &html).unwrap();

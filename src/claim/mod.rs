@@ -320,6 +320,8 @@ pub struct MeasureRequest {
     /// The recorder's clock as calibrated (a profile, the command line, the host clock);
     /// `None`: uncalibrated, and the policy's assumed recorder error applies.
     pub recorder: Option<RecorderClock>,
+    /// The shop's letterhead for the report (`None`: a plain title).
+    pub letterhead: Option<crate::shop::Letterhead>,
 }
 
 fn audio_name(position: &str, src: &Path) -> (String, &'static str) {
@@ -449,9 +451,16 @@ pub fn measure_claim(
     findings.retain(|f| seen.insert((f.code.clone(), f.message.clone())));
     findings.truncate(crate::record::MAX_LIST_ITEMS);
     let m0 = &analyses[0].measurement;
+    // The record states the recorder as the verdict used it: for an uncalibrated recorder, no
+    // correction with the policy's assumed u95, never "0 ± 0" (see verdict::recorder).
+    let recorder_ppm = judgement
+        .verdict
+        .get("recorder")
+        .and_then(|r| figure_at(r, "correction_ppm"))
+        .unwrap_or(m0.recorder_ppm);
     let calibration = CalibrationRef {
         profile: m0.calibration.clone(),
-        recorder_ppm: m0.recorder_ppm,
+        recorder_ppm,
         stale: m0.calibration_stale,
         sha256: None,
     };
@@ -475,11 +484,20 @@ pub fn measure_claim(
     } else {
         ("s/day", "rate_s_per_day", "average_rate_s_per_day")
     };
+    let per_day = if quartz { 30.0 } else { 1.0 };
+    let with_recorder = |i: usize| -> Option<f64> {
+        let f = judgement.verdict.get("positions")?.get(i)?;
+        Some(f.get("rate_u95_with_recorder_s_per_day")?.as_f64()? * per_day)
+    };
+    // Each position drawn with the u95 the verdict used for it (the recorder term included).
     let rates: Vec<PositionRate> = positions
         .iter()
-        .filter_map(|p| {
-            figure_at(&p.measurement, rate_key)
-                .map(|rate| PositionRate { position: p.position.clone(), rate })
+        .enumerate()
+        .filter_map(|(i, p)| {
+            figure_at(&p.measurement, rate_key).map(|rate| PositionRate {
+                position: p.position.clone(),
+                rate: Figure::new(rate.value, with_recorder(i).unwrap_or(rate.u95)),
+            })
         })
         .collect();
     keep(report::plots::position_rates(
@@ -541,6 +559,7 @@ pub fn measure_claim(
         software: &software,
         host: &host,
         technician: technician.as_deref(),
+        letterhead: req.letterhead.as_ref(),
     });
     evidence.push(put_bytes(
         store,

@@ -16,9 +16,13 @@ use std::path::PathBuf;
 pub struct Args {
     /// The recording (WAV or FLAC).
     pub file: PathBuf,
-    /// Lift angle of the movement, degrees (from its documentation; 52 when unknown).
-    #[arg(long, default_value_t = 52.0, value_name = "DEG")]
-    pub lift_angle: f64,
+    /// Lift angle of the movement, degrees (from its documentation; else the calibre's; else 52).
+    #[arg(long, value_name = "DEG")]
+    pub lift_angle: Option<f64>,
+    /// The movement's calibre (e.g. "ETA 2824-2"): its lift angle from the built-in table
+    /// (`--lift-angle` wins when both are given).
+    #[arg(long, value_name = "NAME")]
+    pub calibre: Option<String>,
     /// Beats per hour: `auto` (recognise a standard rate) or any rate 3600..72000.
     #[arg(long, default_value = "auto", value_name = "auto|N")]
     pub bph: String,
@@ -58,8 +62,9 @@ pub fn resolve(args: &Args) -> Result<AnalysisConfig, Failure> {
         s => return Err(Failure::usage(format!("--kind {s}: expected auto, mechanical or quartz"))),
     };
     let recorder = recorder_of(args.device.as_deref(), args.recorder_ppm, args.recorder_ppm_u95)?;
+    let lift = lift_of(args.lift_angle, args.calibre.as_deref())?;
     let cfg = AnalysisConfig {
-        lift_angle_deg: args.lift_angle,
+        lift_angle_deg: lift.lift_angle_deg,
         bph,
         kind: if bph.is_some() && kind == KindChoice::Auto { KindChoice::Mechanical } else { kind },
         recorder,
@@ -84,6 +89,15 @@ pub fn recorder_of(
     }
 }
 
+/// The lift angle from `--lift-angle` and `--calibre` (see [`crate::calibre::resolve_lift`]);
+/// an unknown calibre is bad input naming the closest known ones.
+pub fn lift_of(
+    explicit_deg: Option<f64>,
+    calibre: Option<&str>,
+) -> Result<crate::calibre::LiftChoice, Failure> {
+    crate::calibre::resolve_lift(explicit_deg, calibre).map_err(|e| Failure::usage(e.to_string()))
+}
+
 /// Runs `analyze`.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let cfg = resolve(&args)?;
@@ -94,6 +108,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     if args.json {
         let internal = |e: serde_json::Error| Failure::new(ExitCode::Internal, e.to_string());
         let mut v = serde_json::to_value(&m).map_err(internal)?;
+        if let (Some(o), Ok(lift)) = (v.as_object_mut(), lift_of(args.lift_angle, args.calibre.as_deref())) {
+            o.insert("lift_angle_source".into(), lift.source.into());
+        }
         if let (Some(q), Some(o)) = (&m.quartz, v.as_object_mut()) {
             // Quartz keys at top level too, where scripts read them (the contract).
             o.insert("step_interval_s".into(), q.step_interval_s.into());

@@ -6,6 +6,9 @@ use crate::record::{Claim, ClaimId, Movement, RecordError, SealedRecord, Service
 use crate::store::{ClaimStore, Draft, ListFilter, PgStore, Store, StoreError, StoreOptions};
 use std::path::{Path, PathBuf};
 
+mod measure;
+use measure::{letterhead, measure_live, measure_recorder, LiveMeasure};
+
 /// Raw arguments of `claim`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,16 +45,20 @@ pub enum Sub {
         /// Movement kind.
         #[arg(long, value_enum)]
         movement: MovementArg,
-        /// Lift angle, degrees (mechanical).
+        /// Lift angle, degrees (mechanical); wins over `--calibre`.
         #[arg(long, value_name = "DEG")]
         lift_angle: Option<f64>,
-        /// Warranty policy to apply.
+        /// The movement's calibre (e.g. "ETA 2824-2"): its lift angle from the built-in table,
+        /// recorded with its source.
         #[arg(long, value_name = "NAME")]
+        calibre: Option<String>,
+        /// Warranty policy to apply (default: the shop's, `tickproof shop set --default-policy`).
+        #[arg(long, value_name = "NAME|FILE")]
         policy: Option<String>,
         /// The customer's complaint, in their words.
         #[arg(long, value_name = "TEXT")]
         complaint: Option<String>,
-        /// Technician taking the claim.
+        /// Technician taking the claim (default: the shop's).
         #[arg(long, value_name = "NAME")]
         technician: Option<String>,
         /// Purchase date.
@@ -76,8 +83,9 @@ pub enum Sub {
         /// measure those recordings exactly as `--from` would.
         #[arg(long, conflicts_with_all = ["from", "positions"])]
         live: bool,
-        /// Input device: for `--live` the one recorded from (default input if absent), and in
-        /// every case the device whose calibration profile is applied (`tickproof calibrate`).
+        /// Input device: for `--live` the one recorded from (default: the shop's default device,
+        /// else the default input), and in every case the device whose calibration profile is
+        /// applied (`tickproof calibrate`).
         #[arg(long, value_name = "NAME|ID", conflicts_with = "replay")]
         device: Option<String>,
         /// The recorder's clock error, ppm (+ = fast), instead of a profile.
@@ -271,6 +279,7 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
             serial,
             movement,
             lift_angle,
+            calibre,
             policy,
             complaint,
             technician,
@@ -278,6 +287,24 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
             json,
             sign,
         } => {
+            // The shop's defaults fill what was not given; the policy is checked now, not at
+            // `claim measure`.
+            let shop = super::shop::current()?;
+            let policy = policy.or(shop.default_policy).ok_or_else(|| {
+                Failure::usage(format!(
+                    "no policy: give --policy NAME|FILE or set the shop's default (`tickproof shop set \
+                     --default-policy NAME`); built-in: {}",
+                    crate::verdict::builtin_names().join(", ")
+                ))
+            })?;
+            crate::verdict::Policy::load(&policy).map_err(|e| Failure::usage(format!("--policy {e}")))?;
+            let technician = technician.or(shop.technician);
+            // The lift angle and where it came from, recorded in the opening revision's note.
+            let lift = match (lift_angle, calibre.as_deref()) {
+                (None, None) => None,
+                (l, c) => Some(super::analyze::lift_of(l, c)?),
+            };
+            let lift_angle = lift.as_ref().map(|l| l.lift_angle_deg);
             let claim = Claim {
                 brand,
                 model,
@@ -290,16 +317,21 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 purchase_date,
                 complaint,
                 technician,
-                policy,
+                policy: Some(policy),
             };
             claim.validate().map_err(|e| Failure::usage(e.to_string()))?;
             let key = signing_key(&sign)?;
             let mut s = open_store(&store)?;
-            let r = s.append_draft(Draft::open(claim), key.as_ref()).map_err(store_failure)?;
+            let mut draft = Draft::open(claim);
+            if let Some(l) = &lift {
+                draft.change = format!("opened; lift angle {} degrees, {}", l.lift_angle_deg, l.source);
+            }
+            let r = s.append_draft(draft, key.as_ref()).map_err(store_failure)?;
             if json {
                 let v = serde_json::json!({
                     "id": r.record.claim_id, "revision": r.record.revision, "sha256": r.sha256,
                     "signed": r.signature.is_some(), "created_utc": r.record.created_utc, "claim": r.record.claim,
+                    "change": r.record.change,
                 });
                 crate::outln!("{v}");
             } else {
@@ -325,6 +357,12 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
             sign,
         } => {
             let id = parse_id(&id)?;
+            // Read before any recording is made: a bad shop file stops the claim at once.
+            let head = letterhead()?;
+            let device = match device {
+                None if live && replay.is_none() => super::shop::current()?.default_device,
+                d => d,
+            };
             let recorder = measure_recorder(device.as_deref(), recorder_ppm, recorder_ppm_u95, live)?;
             if live {
                 let key = signing_key(&sign)?;
@@ -332,7 +370,7 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 let mut listen = super::listen::Args::new(device, replay, speed);
                 listen.settle_s = settle_s;
                 listen.seconds_per_position = seconds_per_position;
-                let live = LiveMeasure { id, policy, technician, key, listen, recorder };
+                let live = LiveMeasure { id, policy, technician, key, listen, recorder, letterhead: head };
                 let r = measure_live(&mut *s, live)?;
                 if json {
                     crate::outln!("{}", r.to_json_pretty());
@@ -366,6 +404,7 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 policy,
                 technician,
                 recorder,
+                letterhead: Some(head),
             };
             let r = claim::measure_claim(&mut *s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
             if json {
@@ -515,91 +554,6 @@ fn not_an_export(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// What `claim measure --live` needs.
-struct LiveMeasure {
-    id: ClaimId,
-    policy: Option<String>,
-    technician: Option<String>,
-    key: Option<ServiceKey>,
-    listen: super::listen::Args,
-    recorder: Option<crate::measurement::RecorderClock>,
-}
-
-/// The recorder clock a measurement applies: `--recorder-ppm` (and its u95), else the
-/// calibration profile of `--device` (bad input when there is none, except for a live capture,
-/// which records from a device whether or not it was ever calibrated), else none.
-fn measure_recorder(
-    device: Option<&str>,
-    ppm: Option<f64>,
-    u95: Option<f64>,
-    live: bool,
-) -> Result<Option<crate::measurement::RecorderClock>, Failure> {
-    if device.is_none() && ppm.is_none() && u95.is_none() {
-        return Ok(None);
-    }
-    if live && ppm.is_none() && u95.is_none() {
-        let now = crate::calibration::time::UtcTime::now();
-        return match crate::calibration::resolve_recorder(device, None, None, now) {
-            Ok(r) => Ok(Some(r)),
-            Err(crate::calibration::CalibrationError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(Failure::usage(e.to_string())),
-        };
-    }
-    super::analyze::recorder_of(device, ppm, u95).map(Some)
-}
-
-/// `claim measure ID --live`: the claim's (or `--policy`) protocol through the live path into
-/// a new temporary folder, then [`claim::measure_claim`] on those recordings, exactly as
-/// `--from` would. The folder is removed once the store holds the audio; on failure it is kept
-/// and named.
-fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result<SealedRecord, Failure> {
-    let prev = s.get_record(&m.id, None).map_err(store_failure)?;
-    if let Some(l) = prev.record.claim.lift_angle_deg {
-        m.listen.lift_angle = l;
-    }
-    let name = m
-        .policy
-        .clone()
-        .or_else(|| prev.record.claim.policy.clone())
-        .ok_or_else(|| Failure::usage("no policy named for the claim (use --policy)"))?;
-    let pol = crate::verdict::Policy::load(&name).map_err(|e| Failure::usage(e.to_string()))?;
-    let plan = crate::live::protocol::Plan {
-        positions: pol.protocol.positions.clone(),
-        settle_s: m.listen.settle_s.unwrap_or(pol.protocol.settling_s),
-        seconds_per_position: m.listen.seconds_per_position.unwrap_or(pol.protocol.seconds_per_position),
-    };
-    let stamp: String =
-        crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    let dir = std::env::temp_dir().join(format!("tickproof-live-{}-{}-{stamp}", m.id, std::process::id()));
-    std::fs::create_dir(&dir).map_err(|e| {
-        Failure::new(ExitCode::Storage, format!("{}: cannot create folder: {e}", dir.display()))
-    })?;
-    let files = match super::listen::run_protocol(&m.listen, plan, &dir, true) {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = std::fs::remove_dir(&dir); // only when empty: recordings are kept
-            return Err(e);
-        }
-    };
-    let req = MeasureRequest {
-        id: m.id,
-        recordings: files.iter().map(|(p, f)| (p.code().to_string(), f.clone())).collect(),
-        policy: Some(name),
-        technician: m.technician,
-        recorder: m.recorder,
-    };
-    match claim::measure_claim(s, &Pipeline, &req, m.key.as_ref()) {
-        Ok(r) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            Ok(r)
-        }
-        Err(e) => {
-            let f = claim_failure(e);
-            Err(Failure::new(f.code, format!("{} (the recordings are kept in {})", f.message, dir.display())))
-        }
-    }
-}
-
 fn report_verification(name: &str, v: &Verification, json: bool) -> Result<ExitCode, Failure> {
     if json {
         let out = serde_json::json!({"target": name, "passed": v.passed(), "checked": v.checked, "problems": v.problems});
@@ -640,13 +594,27 @@ fn print_record(r: &SealedRecord) {
             crate::outln!("    - {reason}");
         }
     }
-    for p in &rec.positions {
+    if let Some(t) = rec.verdict.as_ref().and_then(|v| v.detail.get("to_decide")).and_then(|t| t.as_str()) {
+        crate::outln!("  to decide: {t}");
+    }
+    let figures = rec.verdict.as_ref().and_then(|v| v.detail.get("positions")).and_then(|p| p.as_array());
+    for (i, p) in rec.positions.iter().enumerate() {
         let rate = p
             .measurement
             .get("rate_s_per_day")
             .and_then(|f| Some((f.get("value")?.as_f64()?, f.get("u95")?.as_f64()?)));
+        // The u95 the verdict used: with the recorder term (calibrated or assumed).
+        let with = figures
+            .and_then(|f| f.get(i))
+            .and_then(|f| f.get("rate_u95_with_recorder_s_per_day"))
+            .and_then(|u| u.as_f64());
         match rate {
-            Some((v, u)) => crate::outln!("  {}: rate {v:+.2} ± {u:.2} s/day ({})", p.position, p.audio),
+            Some((v, u)) => crate::outln!(
+                "  {}: rate {} ({})",
+                p.position,
+                crate::report::text::figure(v, with.unwrap_or(u), "s/day", true),
+                p.audio
+            ),
             None => crate::outln!("  {}: no rate ({})", p.position, p.audio),
         }
     }

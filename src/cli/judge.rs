@@ -26,9 +26,13 @@ pub struct Args {
     /// `"position"` field of the side file `FILE.json`.
     #[arg(long, value_name = "DU,DD,...")]
     pub positions: Option<String>,
-    /// Lift angle of the movement, degrees.
-    #[arg(long, value_name = "DEG", default_value_t = 52.0)]
-    pub lift_angle: f64,
+    /// Lift angle of the movement, degrees (else the calibre's; else 52).
+    #[arg(long, value_name = "DEG")]
+    pub lift_angle: Option<f64>,
+    /// The movement's calibre (e.g. "ETA 2824-2"): its lift angle from the built-in table
+    /// (`--lift-angle` wins when both are given).
+    #[arg(long, value_name = "NAME")]
+    pub calibre: Option<String>,
     /// The recorder's clock error, ppm (+ = fast).
     #[arg(long, value_name = "P", allow_hyphen_values = true)]
     pub recorder_ppm: Option<f64>,
@@ -106,8 +110,9 @@ fn resolve(args: &Args) -> Result<Resolved, Failure> {
         }
         positions.push((f.clone(), p));
     }
-    if !args.lift_angle.is_finite() || !(10.0..=90.0).contains(&args.lift_angle) {
-        return Err(Failure::usage(format!("--lift-angle {}: expected 10 to 90 degrees", args.lift_angle)));
+    let lift = super::analyze::lift_of(args.lift_angle, args.calibre.as_deref())?.lift_angle_deg;
+    if !lift.is_finite() || !(10.0..=90.0).contains(&lift) {
+        return Err(Failure::usage(format!("--lift-angle {lift}: expected 10 to 90 degrees")));
     }
     let recorder = match (args.recorder_ppm, args.recorder_ppm_u95) {
         (None, None) => RecorderClock::uncalibrated(),
@@ -124,7 +129,7 @@ fn resolve(args: &Args) -> Result<Resolved, Failure> {
         }
     };
     let cfg = AnalysisConfig {
-        lift_angle_deg: args.lift_angle,
+        lift_angle_deg: lift,
         kind: match movement {
             Some(Movement::Mechanical) => KindChoice::Mechanical,
             Some(Movement::Quartz) => KindChoice::Quartz,

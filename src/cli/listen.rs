@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 /// Raw arguments of `listen`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input device: an id or (part of) a name from `tickproof devices` (default input if absent).
+    /// Input device: an id or (part of) a name from `tickproof devices` (default: the shop's
+    /// default device, else the default input).
     #[arg(long, value_name = "NAME|ID", conflicts_with = "replay")]
     pub device: Option<String>,
     /// The device channel to record and analyse (0-based).
@@ -37,9 +38,13 @@ pub struct Args {
     /// re-recorded unless asked). Never overwrites.
     #[arg(long, value_name = "FILE.wav")]
     pub out: Option<PathBuf>,
-    /// Lift angle, degrees.
-    #[arg(long, default_value_t = 52.0)]
-    pub lift_angle: f64,
+    /// Lift angle, degrees (else the calibre's; else 52).
+    #[arg(long)]
+    pub lift_angle: Option<f64>,
+    /// The movement's calibre (e.g. "ETA 2824-2"): its lift angle from the built-in table
+    /// (`--lift-angle` wins when both are given).
+    #[arg(long, value_name = "NAME")]
+    pub calibre: Option<String>,
     /// Force the beat rate (3600..72000) instead of recognising it.
     #[arg(long)]
     pub bph: Option<u32>,
@@ -84,7 +89,8 @@ impl Args {
             no_tui: true,
             json: false,
             out: None,
-            lift_angle: 52.0,
+            lift_angle: None,
+            calibre: None,
             bph: None,
             duration_s: None,
             window_s: 60.0,
@@ -255,7 +261,12 @@ struct Lived {
 }
 
 /// Runs `listen`.
-pub fn run(args: Args) -> Result<ExitCode, Failure> {
+pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
+    // `--lift-angle` given wins over the calibre's.
+    args.lift_angle = Some(super::analyze::lift_of(args.lift_angle, args.calibre.as_deref())?.lift_angle_deg);
+    if args.device.is_none() && args.replay.is_none() {
+        args.device = super::shop::current()?.default_device; // `tickproof shop set --default-device`
+    }
     if let Some((plan, dir)) = guided_plan(&args)? {
         let files = run_protocol(&args, plan, &dir, false)?;
         if args.json {
@@ -306,6 +317,22 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     }
 }
 
+/// The capturing device's calibration profile, when it has one (`tickproof calibrate ... --save
+/// D`); a device never calibrated is uncalibrated, a damaged profile is bad input.
+fn device_profile(args: &Args) -> Result<RecorderClock, Failure> {
+    use crate::calibration::CalibrationError as E;
+    let Some(d) = args.device.as_deref().filter(|_| args.replay.is_none()) else {
+        return Ok(RecorderClock::uncalibrated());
+    };
+    match crate::calibration::resolve_recorder(Some(d), None, None, crate::calibration::UtcTime::now()) {
+        Ok(r) => Ok(r),
+        Err(E::NotFound { .. } | E::InvalidDeviceName { .. } | E::NoConfigDir) => {
+            Ok(RecorderClock::uncalibrated())
+        }
+        Err(e) => Err(Failure::usage(e.to_string())),
+    }
+}
+
 /// The live path: source, ring, recorder or guide, frontend, loop.
 fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> Result<Lived, Failure> {
     if let Some(s) = args.speed {
@@ -322,7 +349,7 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
         return Err(Failure::usage(format!("--buffer-s {} is outside 0.5..600 s", args.buffer_s)));
     }
     let recorder = if args.recorder_ppm == 0.0 && args.recorder_ppm_u95 == 0.0 {
-        RecorderClock::uncalibrated()
+        device_profile(args)?
     } else {
         RecorderClock {
             recorder_ppm: Figure::new(args.recorder_ppm, args.recorder_ppm_u95),
@@ -332,7 +359,7 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
     };
     let cfg = LiveConfig {
         analysis: AnalysisConfig {
-            lift_angle_deg: args.lift_angle,
+            lift_angle_deg: args.lift_angle.unwrap_or(crate::calibre::DEFAULT_LIFT_ANGLE_DEG),
             bph: args.bph,
             recorder,
             ..Default::default()
@@ -472,7 +499,7 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
             source: source_name.clone(),
             sample_rate_hz: fs,
             recording: out.as_ref().map(|p| p.display().to_string()),
-            lift_angle_deg: args.lift_angle,
+            lift_angle_deg: args.lift_angle.unwrap_or(crate::calibre::DEFAULT_LIFT_ANGLE_DEG),
             forced_bph: args.bph,
             ..Default::default()
         };

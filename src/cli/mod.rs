@@ -16,6 +16,7 @@ pub mod key;
 pub mod listen;
 pub mod out;
 pub mod policy;
+pub mod shop;
 pub mod store;
 pub mod synth;
 
@@ -62,6 +63,8 @@ pub enum Command {
     Listen(listen::Args),
     /// List the audio inputs and the sample rates they support.
     Devices(devices::Args),
+    /// The shop: name, address and logo for the reports; default policy, device, technician.
+    Shop(shop::Args),
     /// Benchmark the pipeline against known truth: a seeded synthetic sweep or a folder.
     Evaluate(evaluate::Args),
     /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
@@ -128,6 +131,7 @@ pub fn main() -> i32 {
         Command::Listen(a) => listen::run(a),
         Command::Devices(a) => devices::run(a),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::Shop(a) => shop::run(a),
         Command::Completions(a) => docs::completions(a),
         Command::Man(a) => docs::man(a),
     };

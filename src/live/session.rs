@@ -160,7 +160,8 @@ pub struct Reading {
 pub struct StripPoint {
     /// Seconds from the start of the session.
     pub t_s: f64,
-    /// Deviation of the beat from the nominal period, ms (drifts with the rate).
+    /// How early the beat came against the nominal beat grid, ms (+ = early): a gaining watch
+    /// drifts upwards, as on a timegrapher's paper and in the report's paper strip.
     pub dev_ms: f64,
     /// 0 = tic, 1 = toc.
     pub side: u8,
@@ -524,7 +525,7 @@ impl LiveSession {
             let expected = first.t + (b.slot - first.slot) as f64 * period;
             out.push(StripPoint {
                 t_s: (p.start as f64 + b.t) / fs,
-                dev_ms: (b.t - expected) / fs * 1000.0,
+                dev_ms: (expected - b.t) / fs * 1000.0,
                 side: (b.slot % 2) as u8,
             });
         }

@@ -282,7 +282,8 @@ fn render_strip(f: &mut Frame, area: Rect, d: &ViewData) {
             toc.push((p.t_s, p.dev_ms))
         }
     }
-    let title = format!("Paper strip: beat time - nominal, {:.1} ms tall, {:.0} s", hi - lo, t1 - t0);
+    // The report's sign: + = the beat came early, so a gaining watch's line rises.
+    let title = format!("Paper strip: up = gaining, down = losing; {:.1} ms tall, {:.0} s", hi - lo, t1 - t0);
     let c = Canvas::default()
         .block(Block::default().borders(Borders::ALL).title(title))
         .marker(Marker::Braille)

@@ -1,12 +1,13 @@
 //! The customer report: one self-contained HTML file (inline SVG, inline CSS, no external
 //! assets, no scripts), laid out for A4 print.
-use serde_json::Value;
 use std::fmt::Write;
 
+use super::sections;
+use super::text::{esc, source_words};
 use super::Plot;
 use crate::measurement::Finding;
-use crate::record::id::position_words;
 use crate::record::{CalibrationRef, Claim, Evidence, PolicyRef, PositionRecord, Software, VerdictRecord};
+use crate::shop::Letterhead;
 
 /// Everything the report shows.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,8 @@ pub struct ReportInput<'a> {
     pub host: &'a str,
     /// Technician of this revision.
     pub technician: Option<&'a str>,
+    /// The shop's name, address and logo at the head of the report, when configured.
+    pub letterhead: Option<&'a Letterhead>,
 }
 
 /// The verdict in one plain sentence for the customer.
@@ -69,75 +72,48 @@ pub fn verdict_in_words(verdict: Option<&str>) -> String {
     }
 }
 
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
-
-/// `value ± u95 unit` from a `{"value", "u95"}` member of a measurement, or an em dash.
-fn fig(m: &Value, key: &str, digits: usize, unit: &str) -> String {
-    match (
-        m.get(key).and_then(|f| f.get("value")).and_then(Value::as_f64),
-        m.get(key).and_then(|f| f.get("u95")).and_then(Value::as_f64),
-    ) {
-        (Some(v), Some(u)) => {
-            // Enough decimals to show the u95 (to 3 at most); a sign only where it means gain/loss.
-            let shown = if u > 0.0 { (1.0 - u.log10().floor()).clamp(0.0, 3.0) as usize } else { digits };
-            let d = digits.max(shown);
-            if key.starts_with("rate") {
-                format!("{v:+.d$} ± {u:.d$} {unit}")
-            } else {
-                format!("{v:.d$} ± {u:.d$} {unit}")
-            }
-        }
-        _ => "—".into(),
-    }
-}
-
-fn num(m: &Value, key: &str, digits: usize) -> String {
-    match m.get(key) {
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
-        Some(Value::Number(n)) => format!("{:.digits$}", n.as_f64().unwrap_or(f64::NAN)),
-        _ => "—".into(),
-    }
-}
-
 const CSS: &str = "
-@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
+@page { size: A4; margin: 12mm 14mm 14mm 14mm; }
 * { box-sizing: border-box; }
-body { font-family: 'DejaVu Sans', Arial, Helvetica, sans-serif; font-size: 10.5pt; color: #000; background: #fff;
-       margin: 0 auto; max-width: 182mm; line-height: 1.35; }
-h1 { font-size: 17pt; margin: 0 0 2mm 0; }
-h2 { font-size: 12.5pt; margin: 6mm 0 2mm 0; border-bottom: 1px solid #000; padding-bottom: 1mm; }
-.meta { color: #333; font-size: 9pt; }
-.verdict { border: 2.5px solid #000; padding: 3mm 4mm; margin: 4mm 0; break-inside: avoid; }
-.verdict .word { font-size: 15pt; font-weight: bold; text-transform: uppercase; letter-spacing: 0.04em; }
-.verdict p { margin: 1.5mm 0; }
-table { border-collapse: collapse; width: 100%; margin: 1mm 0 2mm 0; break-inside: avoid; }
-th, td { border: 1px solid #555; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
+body { font-family: 'DejaVu Sans', Arial, Helvetica, sans-serif; font-size: 10pt; color: #000; background: #fff;
+       margin: 0 auto; max-width: 182mm; line-height: 1.3; }
+header.letterhead { display: flex; align-items: center; gap: 5mm; border-bottom: 2px solid #000; padding-bottom: 2mm; }
+header.letterhead .logo { max-height: 18mm; max-width: 45mm; }
+.shop-name { font-size: 15pt; font-weight: bold; }
+.address { font-size: 9pt; color: #333; }
+h1 { font-size: 13pt; margin: 3mm 0 1mm 0; }
+h2 { font-size: 11pt; margin: 4mm 0 1.5mm 0; border-bottom: 1px solid #000; padding-bottom: 0.5mm; }
+.meta { color: #333; font-size: 8.5pt; }
+.verdict { border: 2.5px solid #000; padding: 2.5mm 4mm; margin: 3mm 0; break-inside: avoid; }
+.verdict .word { font-size: 15pt; font-weight: bold; }
+.verdict p { margin: 1.2mm 0; }
+table { border-collapse: collapse; width: 100%; margin: 1mm 0 1.5mm 0; break-inside: avoid; }
+th, td { border: 1px solid #555; padding: 0.8mm 1.5mm; text-align: left; vertical-align: top; }
 th { background: #e8e8e8; }
+table.summary th { width: 17%; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-table.figures { font-size: 8.5pt; }
-.hash { font-family: 'DejaVu Sans Mono', monospace; font-size: 7.5pt; word-break: break-all; }
-figure { margin: 3mm 0; break-inside: avoid; page-break-inside: avoid; }
+table.figures { font-size: 8pt; }
+table.figures td:first-child { white-space: nowrap; }
+table.summary td, table.summary th { font-size: 9pt; }
+table.sign td { border: none; width: 50%; padding: 3mm 4mm 0 0; font-size: 9pt; }
+table.sign .line { border-bottom: 1px solid #000; height: 9mm; margin-bottom: 1mm; }
+.details { break-before: page; }
+.hash { font-family: 'DejaVu Sans Mono', monospace; font-size: 7pt; word-break: break-all; }
+.plots { display: grid; grid-template-columns: 1fr 1fr; gap: 1mm 3mm; margin-bottom: 1mm; }
+.plots.small { grid-template-columns: 1fr 1fr 1fr; }
+figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; display: block; border: 1px solid #999; }
-figcaption { font-size: 9pt; color: #333; margin-top: 1mm; }
+figcaption { font-size: 8pt; color: #333; margin-top: 0.5mm; }
 blockquote { margin: 1mm 0 1mm 4mm; padding-left: 3mm; border-left: 3px solid #888; font-style: italic; white-space: pre-wrap; }
 ul { margin: 1mm 0; padding-left: 6mm; }
-footer { margin-top: 6mm; font-size: 8.5pt; color: #333; border-top: 1px solid #999; padding-top: 2mm; }
+footer { margin-top: 4mm; font-size: 8pt; color: #333; border-top: 1px solid #999; padding-top: 1.5mm; }
 ";
 
 /// Renders the report. Deterministic: the same input gives the same bytes.
+///
+/// The first page is for the customer: the shop's letterhead, the verdict in plain words, the
+/// summary, the positions, why, and the signature lines. The details follow on the next pages:
+/// the claim, the plots, the policy, the calibration and the evidence.
 pub fn html_report(r: &ReportInput) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let c = r.claim;
@@ -147,41 +123,49 @@ pub fn html_report(r: &ReportInput) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
         esc(&title)
     );
+    sections::letterhead(&mut h, r.letterhead);
     let _ = write!(
         h,
-        "<header>\n<h1>{}</h1>\n<div class=\"meta\">{} {} · serial {} · {} movement · revision {} · {}</div>\n</header>\n",
+        "<h1>{}</h1>\n<div class=\"meta\">{} {} · serial {} · report of {} (revision {})</div>\n",
         esc(&title),
         esc(&c.brand),
         esc(&c.model),
         esc(&c.serial),
-        c.movement.as_str(),
-        r.revision,
-        esc(r.created_utc)
+        esc(r.created_utc),
+        r.revision
     );
-
-    // The verdict first, in plain words.
-    let code = r.verdict.map(|v| v.verdict.as_str());
+    sections::verdict_box(&mut h, r);
+    sections::summary(&mut h, r);
+    sections::positions(&mut h, r);
+    sections::reasons(&mut h, r);
+    sections::signatures(&mut h, r.technician.or(c.technician.as_deref()));
+    h.push_str("<div class=\"details\">\n");
+    claim_section(&mut h, r);
+    findings(&mut h, r.findings);
+    plots(&mut h, r.plots);
+    policy_and_calibration(&mut h, r);
+    evidence(&mut h, r.evidence);
+    h.push_str("</div>\n");
+    let build = if r.software.build.contains("unidentified") {
+        String::new()
+    } else {
+        format!(", {}", r.software.build)
+    };
     let _ = write!(
         h,
-        "<section class=\"verdict\" id=\"verdict\">\n<div class=\"word\">{}</div>\n<p>{}</p>\n",
-        esc(&code.unwrap_or("not judged").replace('_', " ")),
-        esc(&verdict_in_words(code))
+        "<footer>Made with {} {}{} on {}. Claim {} revision {}.</footer>\n</body>\n</html>\n",
+        esc(&r.software.name),
+        esc(&r.software.version),
+        esc(&build),
+        esc(r.host),
+        esc(r.claim_id),
+        r.revision
     );
-    if let Some(v) = r.verdict {
-        if !v.reasons.is_empty() {
-            h.push_str("<ul class=\"reasons\">\n");
-            for reason in &v.reasons {
-                let _ = writeln!(h, "<li>{}</li>", esc(reason));
-            }
-            h.push_str("</ul>\n");
-        }
-        if let Some(rule) = &v.rule {
-            let _ = writeln!(h, "<p>Decision rule: {}.</p>", esc(rule));
-        }
-    }
-    h.push_str("</section>\n");
+    h
+}
 
-    // The claim.
+fn claim_section(h: &mut String, r: &ReportInput) {
+    let c = r.claim;
     h.push_str("<section id=\"claim\">\n<h2>The claim</h2>\n<table>\n");
     let rows: [(&str, Option<String>); 6] = [
         ("Watch", Some(format!("{} {}, serial {}", c.brand, c.model, c.serial))),
@@ -203,58 +187,35 @@ pub fn html_report(r: &ReportInput) -> String {
         );
     }
     h.push_str("</section>\n");
+}
 
-    // Figures.
-    h.push_str("<section id=\"figures\">\n<h2>Measured figures (each with its 95% uncertainty)</h2>\n");
-    if r.positions.is_empty() {
-        h.push_str("<p>No measurement recorded.</p>\n");
-    } else {
-        h.push_str(
-            "<table class=\"figures\">\n<tr><th>Position</th><th>Rate</th><th>Beat error</th><th>Amplitude</th><th>Beat rate</th>\
-             <th>Signal quality</th><th>Beats used</th><th>Length</th></tr>\n",
-        );
-        for p in r.positions {
-            let m = &p.measurement;
-            let quartz = m.get("kind").and_then(Value::as_str) == Some("quartz");
-            let rate = if quartz {
-                fig(m, "rate_s_per_month", 2, "s/month")
-            } else {
-                fig(m, "rate_s_per_day", 1, "s/day")
-            };
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{} bph</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} s</td></tr>",
-                esc(&format!("{} ({})", position_words(&p.position), p.position)),
-                esc(&rate),
-                esc(&fig(m, "beat_error_ms", 2, "ms")),
-                esc(&fig(m, "amplitude_deg", 0, "°")),
-                esc(&num(m, "bph", 0)),
-                esc(&num(m, "quality", 2)),
-                esc(&num(m, "beats_used", 0)),
-                esc(&num(m, "duration_s", 1)),
-            );
-        }
-        h.push_str("</table>\n");
-        h.push_str(
-            "<p class=\"meta\">Rate: + gains, − loses. A figure ± u95: the true value lies in this interval \
-             with 95% confidence.</p>\n",
-        );
+fn findings(h: &mut String, findings: &[Finding]) {
+    if findings.is_empty() {
+        return;
     }
-    if !r.findings.is_empty() {
-        h.push_str("<p>Findings:</p>\n<ul class=\"findings\">\n");
-        for f in r.findings {
-            let _ =
-                writeln!(h, "<li>{} <span class=\"meta\">({})</span></li>", esc(&f.message), esc(&f.code));
-        }
-        h.push_str("</ul>\n");
+    h.push_str("<section id=\"findings\">\n<h2>Observations</h2>\n<ul class=\"findings\">\n");
+    for f in findings {
+        let _ = writeln!(h, "<li>{}</li>", esc(&f.message.replace('`', "")));
     }
-    h.push_str("</section>\n");
+    h.push_str("</ul>\n</section>\n");
+}
 
-    // Plots.
-    if !r.plots.is_empty() {
-        h.push_str("<section id=\"plots\">\n<h2>Plots</h2>\n");
-        for p in r.plots {
+fn plots(h: &mut String, plots: &[Plot]) {
+    if plots.is_empty() {
+        return;
+    }
+    h.push_str("<section id=\"plots\">\n<h2>Plots</h2>\n");
+    // The claim's overview (rates, trend) two abreast; one position's plots three abreast.
+    let overview = |p: &&Plot| p.name == "rates" || p.name == "trend";
+    for (class, group) in [
+        ("plots", plots.iter().filter(overview).collect::<Vec<_>>()),
+        ("plots small", plots.iter().filter(|p| !overview(p)).collect()),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(h, "<div class=\"{class}\">");
+        for p in group {
             let svg = p.svg.trim_start_matches(|c: char| c != '<');
             let svg = match svg.strip_prefix("<?xml") {
                 Some(rest) => rest.split_once("?>").map_or(svg, |(_, s)| s.trim_start()),
@@ -268,10 +229,12 @@ pub fn html_report(r: &ReportInput) -> String {
                 esc(&p.title)
             );
         }
-        h.push_str("</section>\n");
+        h.push_str("</div>\n");
     }
+    h.push_str("</section>\n");
+}
 
-    // Policy and calibration.
+fn policy_and_calibration(h: &mut String, r: &ReportInput) {
     h.push_str("<section id=\"policy\">\n<h2>Warranty policy applied</h2>\n");
     match r.policy {
         Some(p) => {
@@ -288,35 +251,39 @@ pub fn html_report(r: &ReportInput) -> String {
         None => h.push_str("<p>No policy has been applied yet.</p>\n"),
     }
     h.push_str("</section>\n<section id=\"calibration\">\n<h2>Recorder calibration</h2>\n");
-    match r.calibration {
-        Some(cal) => {
-            let _ = writeln!(
-                h,
-                "<table>\n<tr><th>Profile</th><td>{}{}</td></tr>\n<tr><th>Recorder clock error</th>\
-                 <td class=\"num\">{:+.3} ± {:.3} ppm</td></tr>\n</table>",
-                esc(&cal.profile),
-                if cal.stale { " (past its validity when used)" } else { "" },
-                cal.recorder_ppm.value,
-                cal.recorder_ppm.u95
-            );
-            if cal.profile == "uncalibrated" {
-                h.push_str(
-                    "<p>No calibration was applied: the recorder's clock was taken as exact, which matters \
-                     for quartz watches and near a limit.</p>\n",
-                );
-            }
-        }
-        None => h.push_str("<p>No measurement, so no calibration.</p>\n"),
+    let Some(cal) = r.calibration else {
+        h.push_str("<p>No measurement, so no calibration.</p>\n</section>\n");
+        return;
+    };
+    let term = r.verdict.and_then(|v| v.detail.get("recorder"));
+    let source = term.and_then(|t| t.get("source")).and_then(serde_json::Value::as_str);
+    let (v, u) = term
+        .and_then(|t| super::text::fig_of(t, "correction_ppm"))
+        .unwrap_or((cal.recorder_ppm.value, cal.recorder_ppm.u95));
+    let part = term.and_then(|t| t.get("recorder_u95_s_per_day")).and_then(serde_json::Value::as_f64);
+    let _ = writeln!(
+        h,
+        "<table>\n<tr><th>Correction applied</th><td class=\"num\">{}</td></tr>\n<tr><th>Where it came from</th><td>{}</td></tr>\n\
+         <tr><th>Calibration</th><td>{}{}</td></tr>\n<tr><th>Its part of the average's u95</th><td class=\"num\">{}</td></tr>\n</table>",
+        esc(&super::text::figure_at(v, u, "ppm", true, 3)),
+        esc(source_words(source, &cal.profile)),
+        esc(&cal.profile),
+        if cal.stale { " (past its validity when used)" } else { "" },
+        esc(&part.map(|p| super::text::u95_only(p, "s/day")).unwrap_or_else(|| "—".into()))
+    );
+    if let Some(s) = sections::recorder_sentence(r) {
+        let _ = writeln!(h, "<p>{}</p>", esc(&s));
     }
     h.push_str("</section>\n");
+}
 
-    // Evidence.
+fn evidence(h: &mut String, evidence: &[Evidence]) {
     h.push_str("<section id=\"evidence\">\n<h2>Evidence files</h2>\n");
-    if r.evidence.is_empty() {
+    if evidence.is_empty() {
         h.push_str("<p>None yet.</p>\n");
     } else {
         h.push_str("<table>\n<tr><th>File</th><th>Bytes</th><th>SHA-256</th></tr>\n");
-        for e in r.evidence {
+        for e in evidence {
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"hash\">{}</td></tr>",
@@ -331,15 +298,4 @@ pub fn html_report(r: &ReportInput) -> String {
         "<p class=\"meta\">Any copy of a file with the same SHA-256 is byte for byte the recording measured. \
          <code>tickproof claim verify</code> re-checks every hash and repeats the analysis.</p>\n</section>\n",
     );
-    let _ = write!(
-        h,
-        "<footer>Made by {} {} ({}) on {}. Claim {} revision {}.</footer>\n</body>\n</html>\n",
-        esc(&r.software.name),
-        esc(&r.software.version),
-        esc(&r.software.build),
-        esc(r.host),
-        esc(r.claim_id),
-        r.revision
-    );
-    h
 }

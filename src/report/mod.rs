@@ -15,7 +15,10 @@ use std::sync::OnceLock;
 use crate::measurement::Figure;
 
 mod html;
+mod legend;
 pub mod plots;
+mod sections;
+pub mod text;
 
 pub use html::{html_report, verdict_in_words, ReportInput};
 

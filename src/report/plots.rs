@@ -6,12 +6,14 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::legend::{dashes, draw_legend, style_of, Mark, LEGEND_W, LINE_NAMES, MARKER_NAMES};
 use super::{
     ensure_font, PaperStrip, Plot, PositionRate, ReportError, StepResiduals, ToleranceBand, Waveform,
 };
 use crate::measurement::{Figure, WindowRate};
 
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
+/// What drawing a plot gives: nothing, or the backend's error.
+pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
 const W: u32 = 900;
 const H: u32 = 420;
@@ -20,7 +22,18 @@ const GREY: RGBColor = RGBColor(110, 110, 110);
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// The frame every plot shares: white page, title, margins and label areas, f64 axes.
+type Areas<DB> = (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>);
+
+/// The white page split into the data area and the legend column on its right.
+fn split<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Result<Areas<DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    Ok(root.split_horizontally(W - LEGEND_W))
+}
+
+/// The frame every plot shares: title, margins and label areas, f64 axes.
 fn frame<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     title: &str,
@@ -30,7 +43,6 @@ fn frame<'a, DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
     Ok(ChartBuilder::on(root)
         .caption(title, (FONT, 20))
         .margin(12)
@@ -55,6 +67,26 @@ where
         .y_desc(y_desc)
         .label_style((FONT, 14))
         .draw()?;
+    Ok(())
+}
+
+/// Draws marker `k` (0..6, as [`super::legend::marker`] draws it in the legend) at every point.
+fn draw_markers<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, pts: &[(f64, f64)], k: usize) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (solid, line) = (BLACK.filled(), BLACK.stroke_width(2));
+    let at = pts.iter().copied();
+    match k % 6 {
+        0 => chart.draw_series(at.map(|p| Circle::new(p, 4, solid)))?,
+        1 => chart.draw_series(at.map(|p| Cross::new(p, 4, line)))?,
+        2 => chart.draw_series(at.map(|p| TriangleMarker::new(p, 5, solid)))?,
+        3 => chart.draw_series(at.map(|p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], line)))?,
+        4 => chart.draw_series(at.map(|p| Circle::new(p, 4, line)))?,
+        _ => chart.draw_series(
+            at.map(|p| EmptyElement::at(p) + Polygon::new(vec![(0, -5), (5, 0), (0, 5), (-5, 0)], solid)),
+        )?,
+    };
     Ok(())
 }
 
@@ -136,10 +168,11 @@ fn draw_paper_strip<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    let (area, side) = split(root)?;
     let (x0, x1) = span(s.t_s.iter().copied(), &[]);
     let (y0, y1) = span(s.deviation_ms.iter().copied(), &[]);
-    let mut chart = frame(root, title, x0..x1, y0..y1)?;
-    mesh(&mut chart, "time (s)", "beat timing deviation (ms)")?;
+    let mut chart = frame(&area, title, x0..x1, y0..y1)?;
+    mesh(&mut chart, "time (s)", "beat timing deviation (ms), + = early")?;
     let pts = |side: u8| {
         s.t_s
             .iter()
@@ -148,33 +181,23 @@ where
             .filter(move |(_, &k)| k == side)
             .map(|((&t, &d), _)| (t, d))
     };
-    chart
-        .draw_series(pts(0).map(|p| Circle::new(p, 2, BLACK.filled())))?
-        .label("tic (filled dots)")
-        .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
-    chart
-        .draw_series(pts(1).map(|p| Cross::new(p, 3, BLACK.stroke_width(1))))?
-        .label("toc (crosses)")
-        .legend(|(x, y)| Cross::new((x + 10, y), 4, BLACK.stroke_width(1)));
+    chart.draw_series(pts(0).map(|p| Circle::new(p, 2, BLACK.filled())))?;
+    chart.draw_series(pts(1).map(|p| Cross::new(p, 3, BLACK.stroke_width(1))))?;
+    let mut items =
+        vec![("tic (dots)".to_string(), Mark::Marker(0)), ("toc (crosses)".to_string(), Mark::Marker(1))];
     if let Some(rate) = s.rate_s_per_day {
         // Deviation grows by rate / 86.4 ms per second of recording (rate s/day over 86 400 s).
         let slope = rate / 86.4;
         let n = s.t_s.len() as f64;
         let (mt, md) = (s.t_s.iter().sum::<f64>() / n, s.deviation_ms.iter().sum::<f64>() / n);
         let line = [(x0, md + slope * (x0 - mt)), (x1, md + slope * (x1 - mt))];
-        chart
-            .draw_series(DashedLineSeries::new(line, 8, 5, BLACK.stroke_width(2)))?
-            .label(format!("rate {rate:+.1} s/day (slope)"))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        chart.draw_series(DashedLineSeries::new(line, 8, 5, BLACK.stroke_width(2)))?;
+        items.push((format!("rate {rate:+.1} s/day (dashed slope)"), Mark::Line(Some((8, 5)), 2, false)));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE)
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()?;
-    Ok(())
+    // The same sign as the terminal's live strip: a beat that comes early is drawn higher.
+    items.push(("line rising: gaining".into(), Mark::Note("↑")));
+    items.push(("line falling: losing".into(), Mark::Note("↓")));
+    draw_legend(&side, &items)
 }
 
 /// Rate per position with its u95 bar, against the tolerance band and the average X.
@@ -200,6 +223,7 @@ fn draw_rates<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    let (area, side) = split(root)?;
     let mut extra = Vec::new();
     if let Some(b) = band {
         extra.extend([b.lo, b.hi]);
@@ -209,7 +233,7 @@ where
     }
     let (y0, y1) = span(rates.iter().flat_map(|r| [r.rate.lo(), r.rate.hi()]), &extra);
     let n = rates.len();
-    let mut chart = frame(root, title, -0.6f64..(n as f64 - 0.4), y0..y1)?;
+    let mut chart = frame(&area, title, -0.6f64..(n as f64 - 0.4), y0..y1)?;
     let labels: Vec<String> = rates.iter().map(|r| r.position.clone()).collect();
     chart
         .configure_mesh()
@@ -229,23 +253,30 @@ where
         .label_style((FONT, 14))
         .draw()?;
     let (xa, xb) = (-0.6, n as f64 - 0.4);
+    let mut items = Vec::new();
     if let Some(b) = band {
         for y in [b.lo, b.hi] {
             chart.draw_series(DashedLineSeries::new([(xa, y), (xb, y)], 10, 6, GREY.stroke_width(2)))?;
         }
-        chart
-            .draw_series(std::iter::once(PathElement::new([(xa, b.hi), (xa, b.hi)], GREY.stroke_width(2))))?
-            .label(format!("tolerance {:+} .. {:+} {unit} (long dashes)", b.lo, b.hi))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREY.stroke_width(2)));
+        items.push((
+            format!("tolerance {:+} .. {:+} {unit} (long dashes)", b.lo, b.hi),
+            Mark::Line(Some((10, 6)), 2, true),
+        ));
     }
     if let Some(a) = average {
-        chart
-            .draw_series(DashedLineSeries::new([(xa, a.value), (xb, a.value)], 3, 3, BLACK.stroke_width(2)))?
-            .label(format!("average X {:+.2} ± {:.2} {unit} (dotted)", a.value, a.u95))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(1)));
+        chart.draw_series(DashedLineSeries::new(
+            [(xa, a.value), (xb, a.value)],
+            3,
+            3,
+            BLACK.stroke_width(2),
+        ))?;
         for y in [a.lo(), a.hi()] {
             chart.draw_series(DashedLineSeries::new([(xa, y), (xb, y)], 2, 6, BLACK.stroke_width(1)))?;
         }
+        items.push((
+            format!("average X {:+.2} ± {:.2} {unit} (dotted)", a.value, a.u95),
+            Mark::Line(Some((3, 3)), 2, false),
+        ));
     }
     for (i, r) in rates.iter().enumerate() {
         let x = i as f64;
@@ -254,16 +285,11 @@ where
         for y in [r.rate.lo(), r.rate.hi()] {
             chart.draw_series(std::iter::once(PathElement::new([(x - 0.12, y), (x + 0.12, y)], st)))?;
         }
-        chart.draw_series(std::iter::once(Circle::new((x, r.rate.value), 5, BLACK.filled())))?;
+        let k = style_of(&r.position, i);
+        draw_markers(&mut chart, &[(x, r.rate.value)], k)?;
+        items.push((format!("{} ({}), bar: u95", r.position, MARKER_NAMES[k]), Mark::Marker(k)));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE)
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    Ok(())
+    draw_legend(&side, &items)
 }
 
 /// Rate over the measurement, window by window, one marker shape per position.
@@ -281,16 +307,19 @@ fn draw_trend<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    let (area, side) = split(root)?;
     let mid = |w: &WindowRate| 0.5 * (w.start_s + w.end_s);
     let (x0, x1) = span(series.iter().flat_map(|s| s.1.iter().map(mid)), &[]);
     let (y0, y1) = span(
         series.iter().flat_map(|s| s.1.iter().flat_map(|w| [w.rate_s_per_day.lo(), w.rate_s_per_day.hi()])),
         &[],
     );
-    let mut chart = frame(root, title, x0..x1, y0..y1)?;
+    let mut chart = frame(&area, title, x0..x1, y0..y1)?;
     mesh(&mut chart, "time in the recording (s)", "rate (s/day)")?;
-    for (k, (pos, windows)) in series.iter().enumerate() {
-        let shift = (k as f64 - (series.len() as f64 - 1.0) / 2.0) * (x1 - x0) * 0.004;
+    let mut items = Vec::new();
+    for (i, (pos, windows)) in series.iter().enumerate() {
+        // Each position slightly apart in time, so that error bars do not overlap.
+        let shift = (i as f64 - (series.len() as f64 - 1.0) / 2.0) * (x1 - x0) * 0.006;
         for w in windows {
             let x = mid(w) + shift;
             let f = w.rate_s_per_day;
@@ -300,47 +329,22 @@ where
             )))?;
         }
         let pts: Vec<(f64, f64)> = windows.iter().map(|w| (mid(w) + shift, w.rate_s_per_day.value)).collect();
-        let label = format!("{pos} ({})", SHAPE_NAMES[k % 4]);
-        // Shapes, not colours, tell the positions apart (black-and-white print).
-        let sq =
-            |p: (f64, f64)| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], BLACK.stroke_width(1));
-        match k % 4 {
-            0 => {
-                chart
-                    .draw_series(pts.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?
-                    .label(label)
-                    .legend(|(x, y)| Circle::new((x + 10, y), 4, BLACK.filled()));
+        let k = style_of(pos, i);
+        match dashes(k) {
+            None => {
+                chart.draw_series(LineSeries::new(pts.iter().copied(), BLACK.stroke_width(1)))?;
             }
-            1 => {
-                chart
-                    .draw_series(pts.iter().map(|&p| Cross::new(p, 4, BLACK.stroke_width(2))))?
-                    .label(label)
-                    .legend(|(x, y)| Cross::new((x + 10, y), 4, BLACK.stroke_width(2)));
-            }
-            2 => {
-                chart
-                    .draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 5, BLACK.filled())))?
-                    .label(label)
-                    .legend(|(x, y)| TriangleMarker::new((x + 10, y), 5, BLACK.filled()));
-            }
-            _ => {
-                chart.draw_series(pts.iter().map(|&p| sq(p)))?.label(label).legend(|(x, y)| {
-                    EmptyElement::at((x + 10, y)) + Rectangle::new([(-4, -4), (4, 4)], BLACK.stroke_width(1))
-                });
+            Some((d, g)) => {
+                chart.draw_series(DashedLineSeries::new(pts.iter().copied(), d, g, BLACK.stroke_width(1)))?;
             }
         }
+        // Shapes and dashes, not colours, tell the positions apart (black-and-white print).
+        draw_markers(&mut chart, &pts, k)?;
+        items.push((format!("{pos} ({}, {})", MARKER_NAMES[k], LINE_NAMES[k]), Mark::Position(k)));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE)
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    Ok(())
+    items.push(("bar: u95 of the window".into(), Mark::Bar(1)));
+    draw_legend(&side, &items)
 }
-
-const SHAPE_NAMES: [&str; 4] = ["dots", "crosses", "triangles", "squares"];
 
 /// The averaged tic and toc waveforms, with the unlock and drop used for the amplitude marked.
 pub fn waveform(position: &str, w: &Waveform) -> Result<Plot, ReportError> {
@@ -354,48 +358,36 @@ fn draw_waveform<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str,
 where
     DB::ErrorType: 'static,
 {
+    let (area, side) = split(root)?;
     let (x0, x1) = span(w.t_ms.iter().copied(), &[]);
     let (y0, y1) = span(w.tic.iter().chain(&w.toc).copied(), &[]);
-    let mut chart = frame(root, title, x0..x1, y0..y1)?;
+    let mut chart = frame(&area, title, x0..x1, y0..y1)?;
     mesh(&mut chart, "time from the beat's unlock (ms)", "envelope (relative)")?;
-    chart
-        .draw_series(LineSeries::new(
-            w.t_ms.iter().copied().zip(w.tic.iter().copied()),
-            BLACK.stroke_width(2),
-        ))?
-        .label("tic (solid)")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-    chart
-        .draw_series(DashedLineSeries::new(
-            w.t_ms.iter().copied().zip(w.toc.iter().copied()),
-            6,
-            4,
-            GREY.stroke_width(2),
-        ))?
-        .label("toc (dashed)")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREY.stroke_width(2)));
+    chart.draw_series(LineSeries::new(
+        w.t_ms.iter().copied().zip(w.tic.iter().copied()),
+        BLACK.stroke_width(2),
+    ))?;
+    chart.draw_series(DashedLineSeries::new(
+        w.t_ms.iter().copied().zip(w.toc.iter().copied()),
+        6,
+        4,
+        GREY.stroke_width(2),
+    ))?;
+    let mut items = vec![
+        ("tic (solid)".to_string(), Mark::Line(None, 2, false)),
+        ("toc (dashed)".to_string(), Mark::Line(Some((6, 4)), 2, true)),
+    ];
     let marks = [(w.unlock_ms, "unlock", 1u32), (w.drop_ms, "drop", 3u32)];
     for (t, what, width) in marks {
         if let Some(t) = t {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    [(t, y0), (t, y1)],
-                    BLACK.stroke_width(width),
-                )))?
-                .label(format!("{what} at {t:.2} ms"))
-                .legend(move |(x, y)| {
-                    PathElement::new([(x + 10, y - 6), (x + 10, y + 6)], BLACK.stroke_width(width))
-                });
+            chart.draw_series(std::iter::once(PathElement::new(
+                [(t, y0), (t, y1)],
+                BLACK.stroke_width(width),
+            )))?;
+            items.push((format!("{what} at {t:.2} ms"), Mark::Bar(width)));
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE)
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    Ok(())
+    draw_legend(&side, &items)
 }
 
 /// Quartz: each motor step's timing residual, with the inhibition corrections marked.
@@ -410,29 +402,20 @@ fn draw_steps<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, s:
 where
     DB::ErrorType: 'static,
 {
+    let (area, side) = split(root)?;
     let (x0, x1) = span(s.t_s.iter().copied(), &[]);
     let (y0, y1) = span(s.residual_ms.iter().copied(), &[]);
-    let mut chart = frame(root, title, x0..x1, y0..y1)?;
+    let mut chart = frame(&area, title, x0..x1, y0..y1)?;
     mesh(&mut chart, "time (s)", "step timing residual (ms)")?;
-    chart
-        .draw_series(s.t_s.iter().zip(&s.residual_ms).map(|(&t, &r)| Circle::new((t, r), 2, BLACK.filled())))?
-        .label("motor steps (dots)")
-        .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.filled()));
-    for (i, &t) in s.inhibition_t_s.iter().enumerate() {
-        let series =
-            chart.draw_series(DashedLineSeries::new([(t, y0), (t, y1)], 6, 4, GREY.stroke_width(1)))?;
-        if i == 0 {
-            series
-                .label("inhibition correction (dashed)")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GREY.stroke_width(1)));
-        }
+    chart.draw_series(
+        s.t_s.iter().zip(&s.residual_ms).map(|(&t, &r)| Circle::new((t, r), 2, BLACK.filled())),
+    )?;
+    let mut items = vec![("motor steps (dots)".to_string(), Mark::Marker(0))];
+    for &t in &s.inhibition_t_s {
+        chart.draw_series(DashedLineSeries::new([(t, y0), (t, y1)], 6, 4, GREY.stroke_width(1)))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE)
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    Ok(())
+    if !s.inhibition_t_s.is_empty() {
+        items.push(("inhibition correction (dashed)".into(), Mark::Line(Some((6, 4)), 1, true)));
+    }
+    draw_legend(&side, &items)
 }

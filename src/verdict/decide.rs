@@ -5,6 +5,7 @@ use super::model_spec::ModelSpec;
 use super::policy::{AccuracyTerm, DecisionRule, FindingOutcome, Policy, PolicyRef, RateUnit, Tolerance};
 use super::position::{Movement, Position};
 use super::protocol::{average, Average, PositionFigures};
+use super::recorder::RecorderTerm;
 use crate::measurement::{Figure, Finding, Kind, Measurement, S_PER_DAY_PER_PPM};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -123,20 +124,6 @@ pub enum RateSource {
     DialLog,
     /// No rate could be had.
     None,
-}
-
-/// How the recorder clock entered the verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecorderTerm {
-    /// The calibration(s) the measurements used (`uncalibrated`, a profile, `command line`).
-    pub calibration: String,
-    /// The recorder part of the average's u95, s/day (common to all positions).
-    pub recorder_u95_s_per_day: f64,
-    /// True when the recorder was uncalibrated and the policy's assumed u95 was used.
-    pub assumed: bool,
-    /// The assumed recorder u95, ppm, when `assumed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assumed_u95_ppm: Option<f64>,
 }
 
 /// A verdict on a claim, with everything needed to explain it.
@@ -417,15 +404,16 @@ fn judge_core(
         reasons.extend(decision.reasons);
     }
     reasons.push(format!("Decision rule: {}.", policy.decision_rule.words()));
-    if source == RateSource::Positions && budget.recorder_assumed {
-        let ppm = policy.uncalibrated_recorder_u95_ppm;
-        reasons.push(format!(
-            "The recorder was not calibrated: its clock error is unknown, so tickproof assumes up to ±{ppm} ppm \
-             (95%), which is ±{:.2} s/day or ±{:.0} s/month, common to every position; it is included in the \
-             u95. Calibrate the recorder (`tickproof calibrate`) or keep a dial log to remove it.",
-            ppm * S_PER_DAY_PER_PPM,
-            ppm * S_PER_DAY_PER_PPM * 30.0
-        ));
+    let recorder = (source == RateSource::Positions).then(|| {
+        RecorderTerm::of(
+            positions,
+            budget.recorder_s_per_day,
+            budget.recorder_assumed,
+            policy.uncalibrated_recorder_u95_ppm,
+        )
+    });
+    if let Some(r) = &recorder {
+        reasons.push(r.reason());
     }
     if positions.iter().any(|(_, m)| m.calibration_stale) && source == RateSource::Positions {
         reasons.push(
@@ -434,13 +422,9 @@ fn judge_core(
         );
     }
 
-    let calibrations: BTreeSet<&str> = positions.iter().map(|(_, m)| m.calibration.as_str()).collect();
-    let recorder = (source == RateSource::Positions).then(|| RecorderTerm {
-        calibration: calibrations.into_iter().collect::<Vec<_>>().join(", "),
-        recorder_u95_s_per_day: budget.recorder_s_per_day,
-        assumed: budget.recorder_assumed,
-        assumed_u95_ppm: budget.recorder_assumed.then_some(policy.uncalibrated_recorder_u95_ppm),
-    });
+    let mut figures: Vec<PositionFigures> =
+        positions.iter().map(|(p, m)| PositionFigures::of(*p, m)).collect();
+    super::recorder::fill_position_u95(&mut figures, positions, policy.uncalibrated_recorder_u95_ppm);
     let compared = match (&decision.limit, rate) {
         (Some(l), Some(r)) => {
             let f = in_unit(r, l.unit);
@@ -462,7 +446,7 @@ fn judge_core(
             .map(|r| in_unit(r, RateUnit::SPerMonth)),
         rate_source: source,
         recorder,
-        positions: positions.iter().map(|(p, m)| PositionFigures::of(*p, m)).collect(),
+        positions: figures,
         positional_spread_s_per_day: avg.as_ref().and_then(|a| a.positional_spread_s_per_day),
         vertical_horizontal_difference_s_per_day: avg
             .as_ref()

@@ -40,10 +40,11 @@ pub mod model_spec;
 pub mod policy;
 pub mod position;
 pub mod protocol;
+pub mod recorder;
 
 pub use decide::{
-    compare, judge, judge_dial_log, judge_with_findings, Compared, LimitApplied, Outcome, RateSource,
-    RecorderTerm, Side, Verdict,
+    compare, judge, judge_dial_log, judge_with_findings, Compared, LimitApplied, Outcome, RateSource, Side,
+    Verdict,
 };
 pub use dial_log::{DialLog, DialLogError, DialRate, DialReading};
 pub use model_spec::ModelSpec;
@@ -53,3 +54,4 @@ pub use policy::{
 };
 pub use position::{side_file_position, Movement, Position};
 pub use protocol::{average, Average, PositionFigures};
+pub use recorder::{RecorderSource, RecorderTerm};

@@ -51,6 +51,11 @@ pub struct PositionFigures {
     pub duration_s: f64,
     /// Calibration profile applied, or `uncalibrated`.
     pub calibration: String,
+    /// The rate's u95 without any recorder term (beat timing and noise alone), s/day.
+    pub rate_u95_without_recorder_s_per_day: Option<f64>,
+    /// The rate's u95 with the recorder term the verdict uses (the calibration's, or the
+    /// policy's assumed u95 for an uncalibrated recorder), s/day.
+    pub rate_u95_with_recorder_s_per_day: Option<f64>,
 }
 
 impl PositionFigures {
@@ -74,6 +79,8 @@ impl PositionFigures {
             quality: m.quality,
             duration_s: m.duration_s,
             calibration: m.calibration.clone(),
+            rate_u95_without_recorder_s_per_day: None,
+            rate_u95_with_recorder_s_per_day: None,
         }
     }
 }
@@ -121,7 +128,7 @@ pub fn recorder_u95_s_per_day(m: &Measurement, uncalibrated_u95_ppm: f64) -> (f6
 }
 
 /// The random (non-recorder) part of a measurement's rate u95, s/day.
-fn random_u95(m: &Measurement, rate: Figure) -> f64 {
+pub(crate) fn random_u95(m: &Measurement, rate: Figure) -> f64 {
     let c = measured_recorder_u95_s_per_day(m);
     (rate.u95 * rate.u95 - c * c).max(0.0).sqrt()
 }

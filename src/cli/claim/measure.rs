@@ -1,0 +1,98 @@
+//! `claim measure`: the recorder correction, the shop's letterhead, and the live protocol.
+use super::{claim_failure, store_failure, ExitCode, Failure};
+use crate::claim::{self, MeasureRequest, Pipeline};
+use crate::record::{ClaimId, SealedRecord, ServiceKey};
+use crate::store::ClaimStore;
+
+/// The shop's letterhead for a report; a bad shop file or logo is bad input.
+pub(super) fn letterhead() -> Result<crate::shop::Letterhead, Failure> {
+    let shop = crate::cli::shop::current()?;
+    shop.letterhead().map_err(|e| crate::cli::shop::shop_failure(e, false))
+}
+
+/// What `claim measure --live` needs.
+pub(super) struct LiveMeasure {
+    pub(super) id: ClaimId,
+    pub(super) policy: Option<String>,
+    pub(super) technician: Option<String>,
+    pub(super) key: Option<ServiceKey>,
+    pub(super) listen: crate::cli::listen::Args,
+    pub(super) recorder: Option<crate::measurement::RecorderClock>,
+    pub(super) letterhead: crate::shop::Letterhead,
+}
+
+/// The recorder clock a measurement applies: `--recorder-ppm` (and its u95), else the
+/// calibration profile of `--device` (bad input when there is none, except for a live capture,
+/// which records from a device whether or not it was ever calibrated), else none.
+pub(super) fn measure_recorder(
+    device: Option<&str>,
+    ppm: Option<f64>,
+    u95: Option<f64>,
+    live: bool,
+) -> Result<Option<crate::measurement::RecorderClock>, Failure> {
+    if device.is_none() && ppm.is_none() && u95.is_none() {
+        return Ok(None);
+    }
+    if live && ppm.is_none() && u95.is_none() {
+        let now = crate::calibration::time::UtcTime::now();
+        return match crate::calibration::resolve_recorder(device, None, None, now) {
+            Ok(r) => Ok(Some(r)),
+            Err(crate::calibration::CalibrationError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Failure::usage(e.to_string())),
+        };
+    }
+    crate::cli::analyze::recorder_of(device, ppm, u95).map(Some)
+}
+
+/// `claim measure ID --live`: the claim's (or `--policy`) protocol through the live path into
+/// a new temporary folder, then [`claim::measure_claim`] on those recordings, exactly as
+/// `--from` would. The folder is removed once the store holds the audio; on failure it is kept
+/// and named.
+pub(super) fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result<SealedRecord, Failure> {
+    let prev = s.get_record(&m.id, None).map_err(store_failure)?;
+    if let Some(l) = prev.record.claim.lift_angle_deg {
+        m.listen.lift_angle = Some(l);
+    }
+    let name = m
+        .policy
+        .clone()
+        .or_else(|| prev.record.claim.policy.clone())
+        .ok_or_else(|| Failure::usage("no policy named for the claim (use --policy)"))?;
+    let pol = crate::verdict::Policy::load(&name).map_err(|e| Failure::usage(e.to_string()))?;
+    let plan = crate::live::protocol::Plan {
+        positions: pol.protocol.positions.clone(),
+        settle_s: m.listen.settle_s.unwrap_or(pol.protocol.settling_s),
+        seconds_per_position: m.listen.seconds_per_position.unwrap_or(pol.protocol.seconds_per_position),
+    };
+    let stamp: String =
+        crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let dir = std::env::temp_dir().join(format!("tickproof-live-{}-{}-{stamp}", m.id, std::process::id()));
+    std::fs::create_dir(&dir).map_err(|e| {
+        Failure::new(ExitCode::Storage, format!("{}: cannot create folder: {e}", dir.display()))
+    })?;
+    let files = match crate::cli::listen::run_protocol(&m.listen, plan, &dir, true) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = std::fs::remove_dir(&dir); // only when empty: recordings are kept
+            return Err(e);
+        }
+    };
+    let req = MeasureRequest {
+        id: m.id,
+        recordings: files.iter().map(|(p, f)| (p.code().to_string(), f.clone())).collect(),
+        policy: Some(name),
+        technician: m.technician,
+        recorder: m.recorder,
+        letterhead: Some(m.letterhead),
+    };
+    match claim::measure_claim(s, &Pipeline, &req, m.key.as_ref()) {
+        Ok(r) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(r)
+        }
+        Err(e) => {
+            let f = claim_failure(e);
+            Err(Failure::new(f.code, format!("{} (the recordings are kept in {})", f.message, dir.display())))
+        }
+    }
+}
