@@ -229,6 +229,8 @@ fn eight_writer_processes_at_once_lose_nothing_and_keep_one_unbroken_chain() {
                             &serial,
                             "--movement",
                             "mechanical",
+                            "--policy",
+                            "bultime-bg",
                             "--json",
                             "--unsigned",
                         ],
@@ -401,7 +403,16 @@ fn writers_killed_at_random_points_leave_a_valid_registry_and_earlier_claims_ver
         let serial = format!("K{t}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_tickproof"))
             .args(["--store", &url, "--branch", "LYON", "claim", "new", "--brand", "Seiko", "--model", "SKX"])
-            .args(["--serial", &serial, "--movement", "mechanical", "--unsigned", "--json"])
+            .args([
+                "--serial",
+                &serial,
+                "--movement",
+                "mechanical",
+                "--policy",
+                "bultime-bg",
+                "--unsigned",
+                "--json",
+            ])
             .env("PGPASSWORD", pg::PASSWORD)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
