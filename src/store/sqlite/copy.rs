@@ -100,24 +100,14 @@ impl Store {
                 });
             }
             let r = &sealed.record;
-            tx.execute(
-                "INSERT INTO records (seq, sha256, prev_sha256, claim_id, revision, created_utc, brand, model, serial,
-                                      verdict, body, signature)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    row.seq as i64,
-                    row.sha256,
-                    row.prev_sha256,
-                    r.claim_id.as_str(),
-                    r.revision,
-                    r.created_utc,
-                    r.claim.brand,
-                    r.claim.model,
-                    r.claim.serial,
-                    r.verdict.as_ref().map(|v| v.verdict.clone()),
-                    row.body,
-                    row.signature
-                ],
+            super::insert_record_row(
+                &tx,
+                row.seq,
+                &row.sha256,
+                &row.prev_sha256,
+                r,
+                &row.body,
+                row.signature.as_deref(),
             )
             .map_err(sql)?;
             (seq, prev) = (row.seq, row.sha256.clone());

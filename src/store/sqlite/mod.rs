@@ -310,26 +310,8 @@ impl Store {
         let r = &sealed.record;
         let signature =
             sealed.signature.as_ref().map(|s| serde_json::to_string(s).expect("signature serialises"));
-        tx.execute(
-            "INSERT INTO records (seq, sha256, prev_sha256, claim_id, revision, created_utc, brand, model, serial,
-                                  verdict, body, signature)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                r.seq as i64,
-                sealed.sha256,
-                r.prev_sha256,
-                r.claim_id.as_str(),
-                r.revision,
-                r.created_utc,
-                r.claim.brand,
-                r.claim.model,
-                r.claim.serial,
-                r.verdict.as_ref().map(|v| v.verdict.clone()),
-                body,
-                signature
-            ],
-        )
-        .map_err(sql)?;
+        insert_record_row(&tx, r.seq, &sealed.sha256, &r.prev_sha256, r, &body, signature.as_deref())
+            .map_err(sql)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('head', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![format!("{} {}", r.seq, sealed.sha256)],
@@ -525,4 +507,36 @@ fn read_only(path: &Path) {
         p.set_readonly(true);
         let _ = fs::set_permissions(path, p);
     }
+}
+
+/// Inserts one sealed record's row (`seq`, its hash and link, the index columns from `r`, the
+/// canonical `body` and the signature) into the `records` table.
+pub(crate) fn insert_record_row(
+    tx: &rusqlite::Transaction<'_>,
+    seq: u64,
+    sha256: &str,
+    prev_sha256: &str,
+    r: &crate::record::Record,
+    body: &dyn rusqlite::ToSql,
+    signature: Option<&str>,
+) -> rusqlite::Result<usize> {
+    tx.execute(
+        "INSERT INTO records (seq, sha256, prev_sha256, claim_id, revision, created_utc, brand, model, serial,
+                              verdict, body, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            seq as i64,
+            sha256,
+            prev_sha256,
+            r.claim_id.as_str(),
+            r.revision,
+            r.created_utc,
+            r.claim.brand,
+            r.claim.model,
+            r.claim.serial,
+            r.verdict.as_ref().map(|v| v.verdict.clone()),
+            body,
+            signature
+        ],
+    )
 }
