@@ -224,8 +224,8 @@ fn percentile(v: &[f32], q: f64, scratch: &mut [f32]) -> f32 {
 /// Finds the unlock and the drop in the envelope `env` (samples `0..len` of a frame, the beat
 /// inside `lo..hi`), with the unlock-to-drop time limited to `t_range` samples.
 ///
-/// Unlock: the first rise clear of the noise of the frame's quiet lead (its first `quiet`
-/// samples, see [`quiet_lead`]; 0 when unknown), see [`unlock_margin`].
+/// Unlock: the first rise after the frame's quiet lead (its first `quiet` samples, see
+/// [`quiet_lead`]; 0 when unknown) clear of that lead's noise, see [`unlock_margin`].
 /// Drop: the loudest event whose onset lies within `t_range` after the unlock (its first peak
 /// within `merge` samples, see the body).
 pub fn find(
@@ -262,7 +262,8 @@ pub fn find_with(
         return None;
     }
     let thr = floor + unlock_margin(&env[lo..(lo + quiet).min(hi)], floor, peak);
-    let first = (lo..hi).find(|&i| env[i] > thr)?;
+    // Searched after the quiet lead: its noise is what the threshold is measured on.
+    let first = ((lo + quiet).min(hi - 1)..hi).find(|&i| env[i] > thr)?;
     let up = first_peak(env, first, hi - 1, floor, merge);
     let ufrom = first.saturating_sub(((up - first) * 3).max(8)).max(lo);
     let unlock = low_rise(env, ufrom, up);
