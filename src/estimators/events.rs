@@ -90,11 +90,11 @@ pub const RIPPLE_DEPTH: f32 = 0.65;
 /// The band limit spreads a loud onset a little ahead of itself, and its band edge leaves a
 /// ripple on that skirt; a faint event of its own is followed by a valley before the next.
 fn first_peak(env: &[f32], from: usize, to: usize, floor: f32, merge: f64) -> usize {
+    let ripple = (merge * RIPPLE_S / MERGE_S).round().max(2.0) as usize;
     let mut up = local_peak_after(env, from, to);
     loop {
         let end = (up + merge.max(2.0) as usize).min(to);
         let h = env[up] - floor;
-        let ripple = (merge * RIPPLE_S / MERGE_S).round().max(2.0) as usize;
         let regained = (up + 1..=(up + ripple).min(to)).any(|i| env[i] >= env[up]);
         let Some(m) = (up + 1..=end).find(|&i| env[i] - floor > SKIRT_RATIO * h) else { return up };
         let dip = env[up..=m].iter().copied().fold(f32::INFINITY, f32::min) - floor;
