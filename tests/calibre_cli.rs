@@ -1,26 +1,10 @@
 //! `--calibre` (issue 12): the lift angle from the built-in calibre table on analyze, judge and
 //! claim new, an explicit `--lift-angle` winning and said to, an unknown calibre bad input.
-use std::path::Path;
-use std::process::{Command, Output};
+mod cli_home;
+use cli_home::{json_ok, run};
+use std::process::Output;
 
 const FIXTURE: &str = "fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav";
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tickproof"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("TICKPROOF_CONFIG_DIR", home.join("config/tickproof"))
-        .output()
-        .unwrap()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
 
 fn bad_calibre(o: &Output) {
     assert_eq!(o.status.code(), Some(2));
@@ -33,11 +17,12 @@ fn bad_calibre(o: &Output) {
 fn analyze_takes_the_lift_angle_of_the_calibre_and_an_explicit_one_wins() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    let v = json(&run(h, &["analyze", FIXTURE, "--calibre", "eta 2824-2", "--json"]));
+    let v = json_ok(&run(h, &["analyze", FIXTURE, "--calibre", "eta 2824-2", "--json"]));
     assert_eq!(v["lift_angle_deg"].as_f64(), Some(50.0), "{v:#}");
     assert!(v["lift_angle_source"].as_str().unwrap().starts_with("calibre ETA 2824-2"), "{v:#}");
     let by_calibre = v["amplitude_deg"]["value"].as_f64().unwrap();
-    let v = json(&run(h, &["analyze", FIXTURE, "--calibre", "ETA 2824-2", "--lift-angle", "52", "--json"]));
+    let v =
+        json_ok(&run(h, &["analyze", FIXTURE, "--calibre", "ETA 2824-2", "--lift-angle", "52", "--json"]));
     assert_eq!(v["lift_angle_deg"].as_f64(), Some(52.0));
     assert!(v["lift_angle_source"].as_str().unwrap().contains("given explicitly"), "{v:#}");
     // Amplitude scales with the lift angle: the calibre's 50 degrees read less than 52.
@@ -68,10 +53,10 @@ fn claim_new_records_the_calibres_lift_angle_and_refuses_an_unknown_one() {
     };
     bad_calibre(&new(&["--calibre", "ETA 2842"]));
     assert!(!store.exists(), "nothing written");
-    let v = json(&new(&["--calibre", "Seiko 7S26"]));
+    let v = json_ok(&new(&["--calibre", "Seiko 7S26"]));
     assert_eq!(v["claim"]["lift_angle_deg"].as_f64(), Some(53.0), "{v:#}");
     assert!(v["change"].as_str().unwrap().contains("calibre Seiko 7S26"), "{v:#}");
-    let v = json(&new(&["--calibre", "Seiko 7S26", "--lift-angle", "52"]));
+    let v = json_ok(&new(&["--calibre", "Seiko 7S26", "--lift-angle", "52"]));
     assert_eq!(v["claim"]["lift_angle_deg"].as_f64(), Some(52.0), "{v:#}");
     assert!(v["change"].as_str().unwrap().contains("given explicitly"), "{v:#}");
 }

@@ -1,25 +1,11 @@
 //! A claim measured through a calibrated recorder (issue 12): the device's profile (or the
 //! command line) reaches `claim measure`, decides a claim the assumed +-100 ppm cannot, and the
 //! record names the calibration it used; an unknown device is bad input and records nothing.
+mod cli_home;
+use cli_home::{json_ok, run};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use tickproof::synth::{write_wav, MechanicalParams, SampleFormat, Synth};
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tickproof"))
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("TICKPROOF_CONFIG_DIR", home.join("config/tickproof"))
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) -> serde_json::Value {
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
 
 /// Six positions of a watch gaining 21 s/day, 60 s each, recorded through a recorder 12 ppm
 /// fast (it reads every rate 1.04 s/day slow).
@@ -86,7 +72,7 @@ fn pdf_pages(home: &Path, html: &str) -> Option<usize> {
 }
 
 fn open_claim(home: &Path, store: &str) -> String {
-    let v = ok(&run(
+    let v = json_ok(&run(
         home,
         &[
             "--store",
@@ -143,7 +129,7 @@ fn a_claim_measured_through_a_calibrated_device_is_decided_and_names_its_calibra
     };
     // Uncalibrated: +-100 ppm assumed, and +21 s/day cannot be told from +15.
     let id = open_claim(h, store);
-    let v = ok(&measure(&id, &[]));
+    let v = json_ok(&measure(&id, &[]));
     assert_eq!(v["record"]["verdict"]["verdict"], "inconclusive", "{v:#}");
     // The record, the verdict and the report say the same: no correction, ±100 ppm assumed.
     let cal = &v["record"]["calibration"];
@@ -158,7 +144,7 @@ fn a_claim_measured_through_a_calibrated_device_is_decided_and_names_its_calibra
     }
     // Through the device's profile: a defect, and the record says which calibration.
     let id = open_claim(h, store);
-    let v = ok(&measure(&id, &["--device", "bench mic"]));
+    let v = json_ok(&measure(&id, &["--device", "bench mic"]));
     assert_eq!(v["record"]["verdict"]["verdict"], "defect", "{v:#}");
     let cal = &v["record"]["calibration"];
     assert_eq!(cal["recorder_ppm"]["value"].as_f64(), Some(12.0), "{cal:#}");
@@ -203,7 +189,7 @@ fn a_claim_measured_through_a_calibrated_device_is_decided_and_names_its_calibra
     }
     // The command line does the same; verify re-applies the recorded calibration.
     let id = open_claim(h, store);
-    let v = ok(&measure(&id, &["--recorder-ppm", "12", "--recorder-ppm-u95", "0.5"]));
+    let v = json_ok(&measure(&id, &["--recorder-ppm", "12", "--recorder-ppm-u95", "0.5"]));
     assert_eq!(v["record"]["verdict"]["verdict"], "defect", "{v:#}");
     let o = run(h, &["--store", store, "claim", "verify", &id]);
     assert_eq!(

@@ -1,18 +1,9 @@
 //! `tickproof shop show|set` and the defaults it gives `claim new` (issue 12): the policy is
 //! checked when the claim is opened, a bad shop file is one line and exit 2, nothing written.
+mod cli_home;
+use cli_home::run;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tickproof"))
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("TICKPROOF_CONFIG_DIR", home.join("config/tickproof"))
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
