@@ -104,5 +104,24 @@ fn main() {
             e1.drop.map_or("-".into(), |d| format!("{:.2}", ms(d))),
         );
     }
+    if std::env::var_os("RULE_DUMP").is_some() {
+        // The tic/toc offsets by each onset rule (a fifth, half, steepest), unlock and drop.
+        for r in an.event_readings() {
+            let [e0, e1] = r.events;
+            let cu: Vec<String> = (0..3)
+                .map(|k| format!("{:+.3}", ms(r.c + e1.unlock_rules[k] - e0.unlock_rules[k])))
+                .collect();
+            let cd: Vec<String> = match (e0.drop_rules, e1.drop_rules) {
+                (Some(a), Some(b)) => (0..3).map(|k| format!("{:+.3}", ms(r.c + b[k] - a[k]))).collect(),
+                _ => vec![],
+            };
+            println!(
+                "rules t {:6.2} s offset by unlock {} | by drop {} ms",
+                r.t0 / fs as f64,
+                cu.join(" "),
+                cd.join(" ")
+            );
+        }
+    }
     let _ = an.finish();
 }

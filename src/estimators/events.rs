@@ -1,16 +1,30 @@
 //! The sub-events of a beat in an averaged (high-SNR) waveform envelope: the unlock (the first
 //! sound of the beat) and the drop, each located at its onset.
 //!
-//! The onset of an event is where its envelope, rising from the valley before it, crosses half
-//! of the way to the event's peak. With the zero-phase band weighting used upstream the
-//! envelope of a sharp onset is blurred symmetrically, so the half-rise crossing sits on the
-//! onset itself, for a faint unlock and a loud drop alike; the same rule on both events and on
-//! both sides of the beat makes the unlock-to-drop time and the tic/toc offsets consistent.
+//! The onset of an event is the steepest point of its envelope's leading edge. With the
+//! zero-phase band weighting used upstream the envelope of a sharp onset is blurred
+//! symmetrically, so its steepest rise sits on the onset itself, for a faint unlock and a loud
+//! drop alike; and unlike a level crossing it does not move with the pedestal an event stands
+//! on (the tail of the sub-event before it, the case ringing, an echo), which differs from one
+//! side of the beat to the other. Two level rules (a fifth and half of the rise) are read on the
+//! same edge as well: how far the three rules disagree says how well the onset is defined, and
+//! how much a figure moves between them is part of its uncertainty.
+
+/// The onset rules read on every edge, in the order of [`Rules`]: a fifth of the rise, half
+/// of the rise, the steepest rise (the onset reported).
+pub const RULES: usize = 3;
+
+/// One edge read by every onset rule (samples from the frame origin): a fifth of the way from
+/// the valley to the peak, half of the way, and the steepest rise.
+pub type Rules = [f64; RULES];
+
+/// The rule whose reading is the onset: the steepest rise.
+pub const STEEPEST: usize = 2;
 
 /// Onsets found in one averaged beat.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Events {
-    /// Unlock onset (samples from the frame origin).
+    /// Unlock onset (samples from the frame origin): its steepest rise.
     pub unlock: f64,
     /// Drop onset (samples from the frame origin), `None` when no drop was found.
     pub drop: Option<f64>,
@@ -18,11 +32,27 @@ pub struct Events {
     pub floor: f32,
     /// Peak of the loudest event.
     pub peak: f32,
-    /// How ill-defined the unlock onset is: the range of three onset rules (low rise, half
-    /// rise, steepest rise) on the same edge, samples. Zero for a clean step.
-    pub unlock_spread: f64,
-    /// The same for the drop.
-    pub drop_spread: f64,
+    /// The unlock's edge read by every rule ([`Rules`]); `unlock` is its [`STEEPEST`].
+    pub unlock_rules: Rules,
+    /// The same for the drop (when there is one).
+    pub drop_rules: Option<Rules>,
+}
+
+impl Events {
+    /// How ill-defined the unlock onset is: the range of the rules on its edge, samples (zero
+    /// for a clean step; wide where the sound grows slowly or its partials interfere).
+    pub fn unlock_spread(&self) -> f64 {
+        spread(&self.unlock_rules)
+    }
+
+    /// The same for the drop (0 without one).
+    pub fn drop_spread(&self) -> f64 {
+        self.drop_rules.as_ref().map_or(0.0, spread)
+    }
+}
+
+fn spread(r: &Rules) -> f64 {
+    r.iter().copied().fold(f64::NEG_INFINITY, f64::max) - r.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
 /// Turns an averaged power envelope into an amplitude envelope with the noise pedestal taken
@@ -110,15 +140,12 @@ fn first_peak(env: &[f32], from: usize, to: usize, floor: f32, merge: f64) -> us
 ///
 /// A sharp onset blurred by the zero-phase band limit rises steepest exactly at the onset,
 /// whatever the later interference between the event's partials does to its peak.
-fn steepest_rise(env: &[f32], from: usize, peak: usize) -> f64 {
+fn steepest_rise(env: &[f32], from: usize, peak: usize, floor: f32) -> f64 {
     let from = from.max(1);
     if peak <= from + 1 {
         return peak as f64;
     }
-    let mut v = peak;
-    while v > from && env[v - 1] < env[v] {
-        v -= 1;
-    }
+    let v = valley(env, from, peak, floor);
     let slope = |i: usize| env[i + 1] as f64 - env[i - 1] as f64;
     let lo = v.max(1);
     let hi = peak.min(env.len() - 2);
@@ -141,30 +168,43 @@ fn steepest_rise(env: &[f32], from: usize, peak: usize) -> f64 {
     m as f64
 }
 
-/// Fraction of the way from the valley to an event's first peak at which its onset is read.
-/// Low, so that the onset is read on the initial attack even when the partials of the sound
-/// cancel at first and the envelope keeps growing afterwards.
+/// Fraction of the way from the valley to an event's first peak at which the low level rule
+/// reads its onset: on the initial attack even when the partials of the sound cancel at first
+/// and the envelope keeps growing afterwards.
 pub const ONSET_LEVEL: f32 = 0.2;
 
-/// Onset of the event whose first peak is at `peak`: where the envelope, rising from the valley
-/// before it (searched back to `from`), crosses [`ONSET_LEVEL`] of the way to the peak.
-fn low_rise(env: &[f32], from: usize, peak: usize) -> f64 {
-    crossing(env, from, peak, ONSET_LEVEL)
+/// The edge of the event whose first peak is at `peak` (the valley before it searched back to
+/// `from`) read by every rule: [`ONSET_LEVEL`] and half of the way up, and the steepest rise.
+fn rules(env: &[f32], from: usize, peak: usize, floor: f32) -> Rules {
+    [
+        crossing(env, from, peak, ONSET_LEVEL, floor),
+        crossing(env, from, peak, 0.5, floor),
+        steepest_rise(env, from, peak, floor),
+    ]
 }
 
-/// Half-rise onset of the event whose peak is at `peak` with the valley searched back to `from`.
-fn half_rise(env: &[f32], from: usize, peak: usize) -> f64 {
-    crossing(env, from, peak, 0.5)
-}
+/// A dip on an event's leading edge shallower than this fraction of the event's height above
+/// the floor is noise on the edge (or partials beating), not the valley before the event.
+pub const EDGE_DIP: f32 = 0.15;
 
-fn crossing(env: &[f32], from: usize, peak: usize, frac: f32) -> f64 {
-    let from = from.min(peak);
-    // The valley: walk back from the peak while the envelope keeps falling.
-    let mut v = peak;
-    while v > from && env[v - 1] <= env[v] {
-        v -= 1;
+/// The foot of the edge that rises to `peak`: the lowest point passed walking back from the
+/// peak (not before `from`) while the envelope stays within [`EDGE_DIP`] of the event's height
+/// above the lowest point so far. A noisy plateau halfway up does not end the edge; the tail of
+/// an earlier sound rising again (backwards) does.
+fn valley(env: &[f32], from: usize, peak: usize, floor: f32) -> usize {
+    let tol = EDGE_DIP * (env[peak] - floor).max(0.0);
+    let (mut i, mut lowest) = (peak, peak);
+    while i > from && env[i - 1] <= env[lowest] + tol {
+        i -= 1;
+        if env[i] < env[lowest] {
+            lowest = i;
+        }
     }
-    let from = v;
+    lowest
+}
+
+fn crossing(env: &[f32], from: usize, peak: usize, frac: f32, floor: f32) -> f64 {
+    let from = valley(env, from.min(peak), peak, floor);
     let valley = env[from];
     let level = valley + frac * (env[peak] - valley);
     let mut i = peak;
@@ -176,14 +216,6 @@ fn crossing(env: &[f32], from: usize, peak: usize, frac: f32) -> f64 {
     }
     let (a, b) = (env[i - 1], env[i]);
     (i - 1) as f64 + if b > a { ((level - a) / (b - a)) as f64 } else { 0.0 }
-}
-
-/// How ill-defined the onset `on` (read by the low-rise rule) of the event peaking at `peak` is:
-/// the range of the three onset rules (low rise, half rise, steepest rise), samples. Zero for a
-/// clean step; wide where the sound grows slowly (a resonant pickup) or its partials interfere.
-fn definition_spread(env: &[f32], from: usize, peak: usize, on: f64) -> f64 {
-    let (s, h) = (steepest_rise(env, from, peak), half_rise(env, from, peak));
-    on.max(s).max(h) - on.min(s).min(h)
 }
 
 /// The range of fractions of the loudest event (above the floor) that the first sound of a beat
@@ -266,9 +298,9 @@ pub fn find_with(
     let first = ((lo + quiet).min(hi - 1)..hi).find(|&i| env[i] > thr)?;
     let up = first_peak(env, first, hi - 1, floor, merge);
     let ufrom = first.saturating_sub(((up - first) * 3).max(8)).max(lo);
-    let unlock = low_rise(env, ufrom, up);
-    let unlock_spread = definition_spread(env, ufrom, up, unlock);
-    let mut drop_spread = 0.0;
+    let unlock_rules = rules(env, ufrom, up, floor);
+    let unlock = unlock_rules[STEEPEST];
+    let mut drop_rules = None;
     // Drop: loudest local peak whose onset falls in the physical window after the unlock.
     let w_lo = unlock + t_range.0 * 0.8;
     let w_hi = (unlock + t_range.1 * 1.05).min(hi as f64 - 2.0);
@@ -295,37 +327,14 @@ pub fn find_with(
     });
     let drop = first_strong.and_then(|p| {
         let back = (p as f64 - 0.5 * (p as f64 - unlock)).max(up as f64) as usize;
-        let on = low_rise(env, back, p);
-        drop_spread = definition_spread(env, back, p, on);
-        (on > unlock + 0.5 * t_range.0 && on < unlock + t_range.1 * 1.05).then_some(on)
+        let r = rules(env, back, p, floor);
+        let on = r[STEEPEST];
+        let plausible = on > unlock + 0.5 * t_range.0 && on < unlock + t_range.1 * 1.05;
+        drop_rules = plausible.then_some(r);
+        plausible.then_some(on)
     });
     let _ = imax;
-    Some(Events { unlock, drop, floor, peak, unlock_spread, drop_spread })
-}
-
-/// Onsets of the same events in another average of the same beat (a later part of the
-/// recording, a jackknife replicate): each is searched near its `hint` so the events keep
-/// their identity.
-pub fn refine(env: &[f32], hint: &Events, radius: f64) -> Events {
-    let at = |h: f64| -> (f64, f64) {
-        let lo = (h - radius).max(1.0) as usize;
-        let hi = ((h + radius) as usize).min(env.len() - 2);
-        // The event's peak: the first local maximum after the hinted onset.
-        let start = (h.max(lo as f64) as usize).min(hi);
-        let p = local_peak_after(env, start, (start + (2.0 * radius) as usize).min(env.len() - 2));
-        let on = low_rise(env, lo, p);
-        (on, definition_spread(env, lo, p, on))
-    };
-    let (unlock, unlock_spread) = at(hint.unlock);
-    let d = hint.drop.map(at);
-    Events {
-        unlock,
-        drop: d.map(|x| x.0),
-        floor: hint.floor,
-        peak: hint.peak,
-        unlock_spread,
-        drop_spread: d.map_or(0.0, |x| x.1),
-    }
+    Some(Events { unlock, drop, floor, peak, unlock_rules, drop_rules })
 }
 
 #[cfg(test)]
@@ -351,11 +360,29 @@ mod tests {
     fn finds_unlock_and_drop_onsets() {
         let env = env_of(&[(100.0, 0.3), (140.0, 0.5), (420.0, 1.0)], 1000, 20.0);
         let e = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
-        // Read at 20% of the rise of a step blurred over +-1.5 samples: about one sample early,
-        // the same for every event, so the unlock-to-drop time is exact.
-        assert!((e.unlock - 99.0).abs() < 1.0, "unlock {}", e.unlock);
-        assert!((e.drop.unwrap() - 419.0).abs() < 1.0, "drop {:?}", e.drop);
+        // The steepest rise of a step blurred symmetrically is the step itself.
+        assert!((e.unlock - 100.0).abs() < 0.5, "unlock {}", e.unlock);
+        assert!((e.drop.unwrap() - 420.0).abs() < 0.5, "drop {:?}", e.drop);
         assert!((e.drop.unwrap() - e.unlock - 320.0).abs() < 0.3, "{e:?}");
+    }
+
+    #[test]
+    fn a_drop_on_the_rising_pedestal_of_other_sounds_keeps_its_onset() {
+        // The same drop alone and on a pedestal that grows over the 40 samples before it (the
+        // sounds of the impulse swelling into it, as on one side of a beat and not the other):
+        // a level crossing moves with the pedestal, the onset (the steepest rise) does not.
+        let alone = env_of(&[(100.0, 0.3), (420.0, 1.0)], 1000, 20.0);
+        let mut pedestal = alone.clone();
+        for (i, v) in pedestal.iter_mut().enumerate().skip(380) {
+            let x = i as f32 - 380.0;
+            *v += if x < 40.0 { 0.25 * x / 40.0 } else { 0.25 * (-(x - 40.0) / 20.0).exp() };
+        }
+        let find = |e: &[f32]| find(e, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
+        let (a, p) = (find(&alone), find(&pedestal));
+        let (da, dp) = (a.drop_rules.unwrap(), p.drop_rules.unwrap());
+        assert!((a.drop.unwrap() - p.drop.unwrap()).abs() < 0.3, "{a:?} vs {p:?}");
+        assert!((da[0] - dp[0]).abs() > 1.0, "the low level rule moves: {da:?} vs {dp:?}");
+        assert!(p.drop_spread() > a.drop_spread() + 1.0, "{a:?} vs {p:?}");
     }
 
     #[test]
@@ -363,8 +390,8 @@ mod tests {
         // The unlock at 6% of the drop: under the tenth that used to be required.
         let env = env_of(&[(100.0, 0.06), (420.0, 1.0)], 1000, 8.0);
         let e = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
-        assert!((e.unlock - 99.0).abs() < 1.0, "unlock {}", e.unlock);
-        assert!((e.drop.unwrap() - 419.0).abs() < 1.0, "drop {:?}", e.drop);
+        assert!((e.unlock - 100.0).abs() < 1.0, "unlock {}", e.unlock);
+        assert!((e.drop.unwrap() - 420.0).abs() < 1.0, "drop {:?}", e.drop);
     }
 
     #[test]
@@ -377,7 +404,7 @@ mod tests {
             *v += if i % 2 == 0 { skirt } else { 0.8 * skirt };
         }
         let e = find(&env, 0, 1000, (200.0, 600.0), 29.0, 50).unwrap();
-        assert!((e.unlock - 99.0).abs() < 1.5, "unlock {}", e.unlock);
+        assert!((e.unlock - 100.0).abs() < 1.5, "unlock {}", e.unlock);
     }
 
     #[test]
@@ -385,7 +412,7 @@ mod tests {
         // Unlock, then within half a merge span an impulse five times louder, then the drop.
         let env = env_of(&[(100.0, 0.12), (108.0, 0.6), (420.0, 1.0)], 1000, 3.0);
         let e = find(&env, 0, 1000, (200.0, 600.0), 20.0, 50).unwrap();
-        assert!((e.unlock - 99.0).abs() < 1.0, "unlock {}", e.unlock);
+        assert!((e.unlock - 100.0).abs() < 1.0, "unlock {}", e.unlock);
     }
 
     #[test]
@@ -394,19 +421,9 @@ mod tests {
         // when the lead shows noise reaching 4%.
         let mut env = env_of(&[(60.0, 0.05), (100.0, 0.5), (420.0, 1.0)], 1000, 5.0);
         let clean = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
-        assert!((clean.unlock - 59.0).abs() < 1.0, "unlock {}", clean.unlock);
+        assert!((clean.unlock - 60.0).abs() < 1.0, "unlock {}", clean.unlock);
         env[20] += 0.04;
         let noisy = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
-        assert!((noisy.unlock - 99.0).abs() < 1.0, "unlock {}", noisy.unlock);
-    }
-
-    #[test]
-    fn refine_follows_a_moved_event() {
-        let env = env_of(&[(100.0, 0.3), (420.0, 1.0)], 1000, 20.0);
-        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
-        let moved = env_of(&[(103.0, 0.3), (418.0, 1.0)], 1000, 20.0);
-        let r = refine(&moved, &e, 12.0);
-        assert!((r.unlock - r.drop.unwrap() + 315.0).abs() < 0.3, "{r:?}");
-        assert!((r.unlock - e.unlock - 3.0).abs() < 0.3, "{r:?} vs {e:?}");
+        assert!((noisy.unlock - 100.0).abs() < 1.0, "unlock {}", noisy.unlock);
     }
 }

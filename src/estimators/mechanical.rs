@@ -29,16 +29,14 @@ use crate::measurement::{
 pub const MAX_JITTER_MS: f64 = 1.0;
 /// Smallest in-band tick-to-gap ratio (dB) of a watch's ticks.
 pub const MIN_SNR_DB: f64 = 3.0;
-/// Standard uncertainty of an onset in one window's average, as a multiple of its definition
-/// spread (the range of three onset rules on the same edge: low rise, half rise, steepest rise).
-/// A sharp onset has the rules agree; a sound that grows slowly (a resonant pickup) or whose
-/// partials interfere pulls them apart, and the onset is then known only to about that range.
-pub const ONSET_SPREAD_K: f64 = 0.45;
-/// [`ONSET_SPREAD_K`] for the beat error, whose offsets are read between like onsets of the two
-/// sides (their definition errors largely cancel). Both factors are set so that, over sweeps of
-/// every synthetic sound family, the u95 covers the truth 90-98% of the time (0.4 since the
-/// resonances shared by every beat are damped: sharper onsets, less spread between the rules).
-pub const BEAT_ERROR_ONSET_K: f64 = 0.4;
+/// Standard uncertainty of a figure from how its onsets are defined, as a multiple of how far
+/// the figure moves between the onset rules (the range of its readings by a fifth of the rise,
+/// half of the rise and the steepest rise; see [`events::Rules`]). A sharp onset has the rules
+/// agree; a sound that grows slowly (a resonant pickup) or whose partials interfere pulls them
+/// apart, and where the two sides or the two events sound differently the figure then moves
+/// with the rule. Set so that, over sweeps of every synthetic sound family, the u95 covers the
+/// truth 90-98% of the time.
+pub const RULE_RANGE_K: f64 = 1.0;
 /// Fewest event windows (about 2 s each) for a beat error or an amplitude with a u95.
 pub const MIN_WINDOWS: usize = 3;
 /// The amplitudes a balance can swing, degrees: below about 100 a watch stops, above about 360
@@ -90,70 +88,77 @@ pub struct AveragedBeat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotAWatch(pub String);
 
+/// One figure read per window (samples or degrees), with how far each window's reading moves
+/// between the onset rules.
+#[derive(Debug, Clone, Default)]
+struct Series {
+    /// The reading per window (by the steepest rise).
+    v: Vec<f64>,
+    /// The range of the window's readings over the onset rules.
+    rule_range: Vec<f64>,
+}
+
+impl Series {
+    /// Adds one window's readings by every rule (in the order of [`events::Rules`]).
+    fn push(&mut self, by_rule: [f64; events::RULES]) {
+        let (lo, hi) =
+            by_rule.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &x| (a.0.min(x), a.1.max(x)));
+        self.v.push(by_rule[events::STEEPEST]);
+        self.rule_range.push(hi - lo);
+    }
+
+    /// The standard uncertainty that the choice of onset rule leaves: [`RULE_RANGE_K`] times the
+    /// median range over the windows.
+    fn rule_u(&self) -> f64 {
+        if self.rule_range.is_empty() {
+            return 0.0;
+        }
+        let mut m = self.rule_range.clone();
+        let k = m.len() / 2;
+        RULE_RANGE_K * *m.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
+    }
+}
+
 /// The per-window readings of a recording, split by what they measure (samples, degrees).
+#[derive(Debug, Clone, Default)]
 struct SideReadings {
     /// Unlock-based offset of side 1 against side 0 per window (`c + unlock1 - unlock0`).
-    cu: Vec<f64>,
+    cu: Series,
     /// Drop-based offset per window, where both drops were found.
-    cd: Vec<f64>,
+    cd: Series,
     /// Amplitude per side and window.
-    amp: [Vec<f64>; 2],
+    amp: [Series; 2],
     /// Mean amplitude of the two sides per window, where both exist.
-    amp_mean: Vec<f64>,
+    amp_mean: Series,
     /// Unlock-to-drop time per side and window, samples.
     ut: [Vec<f64>; 2],
-    /// Onset definition spread per window: unlock and drop of each side, samples.
-    spread: [[Vec<f64>; 2]; 2],
 }
 
 impl SideReadings {
-    /// The typical onset definition spread of side `s`'s unlock (`e` = 0) or drop (1), as a
-    /// standard uncertainty of that onset in one window's average, samples.
-    fn onset_u(&self, s: usize, e: usize) -> f64 {
-        let v = &self.spread[s][e];
-        if v.is_empty() {
-            return 0.0;
-        }
-        let mut m = v.clone();
-        let k = m.len() / 2;
-        ONSET_SPREAD_K * *m.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
-    }
-
-    fn of(readings: &[EventReading], amp_of: impl Fn(&Events) -> Option<f64>) -> Self {
-        let mut r = SideReadings {
-            cu: vec![],
-            cd: vec![],
-            amp: [vec![], vec![]],
-            amp_mean: vec![],
-            ut: [vec![], vec![]],
-            spread: Default::default(),
-        };
+    /// `amp_of` turns an unlock-to-drop time (samples) into an amplitude (degrees).
+    fn of(readings: &[EventReading], amp_of: impl Fn(f64) -> f64) -> Self {
+        let mut r = SideReadings::default();
+        let by_rule = |f: &dyn Fn(usize) -> f64| std::array::from_fn(f);
         for w in readings {
             let [e0, e1] = w.events;
-            for (s, e) in w.events.iter().enumerate() {
-                r.spread[s][0].push(e.unlock_spread);
-                if e.drop.is_some() {
-                    r.spread[s][1].push(e.drop_spread);
-                }
+            r.cu.push(by_rule(&|k| w.c + e1.unlock_rules[k] - e0.unlock_rules[k]));
+            if let (Some(d0), Some(d1)) = (e0.drop_rules, e1.drop_rules) {
+                r.cd.push(by_rule(&|k| w.c + d1[k] - d0[k]));
             }
-            let cu = w.c + e1.unlock - e0.unlock;
-            r.cu.push(cu);
-            if let (Some(d0), Some(d1)) = (e0.drop, e1.drop) {
-                r.cd.push(w.c + d1 - d0);
-            }
-            let a = [amp_of(&e0), amp_of(&e1)];
+            let amp = |e: &Events| {
+                let d = e.drop_rules?;
+                let a: [f64; events::RULES] = by_rule(&|k| amp_of(d[k] - e.unlock_rules[k]));
+                a.iter().all(|x| x.is_finite()).then_some(a)
+            };
+            let a = [amp(&e0), amp(&e1)];
             for (s, (v, e)) in a.iter().zip(&w.events).enumerate() {
-                if let (Some(v), Some(d)) = (*v, e.drop) {
-                    if v.is_finite() {
-                        r.amp[s].push(v);
-                        r.ut[s].push(d - e.unlock);
-                    }
+                if let (Some(v), Some(d)) = (v, e.drop) {
+                    r.amp[s].push(*v);
+                    r.ut[s].push(d - e.unlock);
                 }
             }
             if let [Some(a0), Some(a1)] = a {
-                if a0.is_finite() && a1.is_finite() {
-                    r.amp_mean.push(0.5 * (a0 + a1));
-                }
+                r.amp_mean.push(by_rule(&|k| 0.5 * (a0[k] + a1[k])));
             }
         }
         r
@@ -207,7 +212,7 @@ fn beat_error_of(
     floor_ms: f64,
     beat_period_ms: f64,
 ) -> (Option<Figure>, Option<String>) {
-    let (Some(cu), cd) = (trimmed(&r.cu), trimmed(&r.cd)) else {
+    let (Some(cu), cd) = (trimmed(&r.cu.v), trimmed(&r.cd.v)) else {
         return (
             None,
             Some(format!(
@@ -218,17 +223,23 @@ fn beat_error_of(
     // In the escapement the unlocks and the drops alternate alike, so both read the same offset,
     // from different sounds: they are combined by their precision (the drop, louder, usually
     // counts more), and half their difference is a systematic part of the uncertainty that the
-    // window-to-window scatter does not show.
-    let c = match cd {
+    // window-to-window scatter does not show. So is how far the offsets move between the onset
+    // rules, weighted alike.
+    // The weights count both: an offset read alike by every rule counts more than one that moves
+    // with the rule, however steady each is from window to window.
+    let (ru, rd) = (r.cu.rule_u(), r.cd.rule_u());
+    let (c, rule_u) = match cd {
         Some(cd) => {
-            let (wu, wd) = (1.0 / cu.se.max(1e-9).powi(2), 1.0 / cd.se.max(1e-9).powi(2));
-            Trimmed {
+            let w = |t: &Trimmed, ru: f64| 1.0 / (t.se.powi(2) + ru.powi(2)).max(1e-18);
+            let (wu, wd) = (w(&cu, ru), w(&cd, rd));
+            let c = Trimmed {
                 mean: (wu * cu.mean + wd * cd.mean) / (wu + wd),
-                se: (wu + wd).sqrt().recip(),
+                se: (wu * cu.se).hypot(wd * cd.se) / (wu + wd),
                 dof: cu.dof.min(cd.dof),
-            }
+            };
+            (c, (wu * ru + wd * rd) / (wu + wd))
         }
-        None => cu,
+        None => (cu, ru),
     };
     let disagree = cd.map_or(0.0, |d| ms((cu.mean - d.mean).abs()));
     if disagree > MAX_EVENT_DISAGREEMENT_MS {
@@ -247,29 +258,25 @@ fn beat_error_of(
             Some(format!("beat error not measured: the tic and toc read {value:.1} ms apart from even, more than a beat allows")),
         );
     }
-    // The onsets' definition spread is the same in every window, so it is systematic too.
-    let onset = BEAT_ERROR_ONSET_K / ONSET_SPREAD_K
-        * 0.5
-        * (r.onset_u(0, 0).hypot(r.onset_u(1, 0)).hypot(r.onset_u(0, 1)).hypot(r.onset_u(1, 1)));
-    let u =
-        ms(c.u95()).hypot(1.96 * EVENT_DISAGREEMENT_K * 0.5 * disagree).hypot(1.96 * ms(onset)).max(floor_ms);
+    let u = ms(c.u95())
+        .hypot(1.96 * EVENT_DISAGREEMENT_K * 0.5 * disagree)
+        .hypot(1.96 * ms(rule_u))
+        .max(floor_ms);
     (Some(Figure::new(value, u)), None)
 }
 
 /// Amplitude (mean, tic, toc) from the window readings, or why it is not given.
 #[allow(clippy::type_complexity)]
-fn amplitude_of(
-    r: &SideReadings,
-    deg_per_sample: impl Fn(f64) -> f64,
-) -> (Option<Figure>, Option<Figure>, Option<Figure>, Option<String>) {
-    let (Some(m), Some(a0), Some(a1)) = (trimmed(&r.amp_mean), trimmed(&r.amp[0]), trimmed(&r.amp[1])) else {
-        let why = if r.amp_mean.is_empty() {
+fn amplitude_of(r: &SideReadings) -> (Option<Figure>, Option<Figure>, Option<Figure>, Option<String>) {
+    let (Some(m), Some(a0), Some(a1)) = (trimmed(&r.amp_mean.v), trimmed(&r.amp[0].v), trimmed(&r.amp[1].v))
+    else {
+        let why = if r.amp_mean.v.is_empty() {
             "amplitude not measured: no drop sound found after the unlock within the physical range of amplitudes"
                 .to_string()
         } else {
             format!(
                 "amplitude not measured: a drop was found in only {} stretches of the recording (at least {MIN_WINDOWS} needed); record longer",
-                r.amp_mean.len()
+                r.amp_mean.v.len()
             )
         };
         return (None, None, None, Some(why));
@@ -291,13 +298,11 @@ fn amplitude_of(
     // onset does to the mean.
     let d = 0.5 * (a0.mean - a1.mean).abs();
     let sys = 1.96 * SIDE_DISAGREEMENT_K * d;
-    // The onsets' definition spread, the same in every window: unlock and drop of each side.
-    let side_onset = |s: usize| deg_per_sample(m.mean) * r.onset_u(s, 0).hypot(r.onset_u(s, 1));
-    let (o0, o1) = (side_onset(0), side_onset(1));
-    let fig = |t: &Trimmed, sys: f64, onset: f64| {
-        Figure::new(t.mean, t.u95().hypot(sys).hypot(1.96 * onset).max(AMPLITUDE_RESOLUTION_DEG))
+    // How far each figure moves between the onset rules, the same in every window.
+    let fig = |t: &Trimmed, sys: f64, s: &Series| {
+        Figure::new(t.mean, t.u95().hypot(sys).hypot(1.96 * s.rule_u()).max(AMPLITUDE_RESOLUTION_DEG))
     };
-    let mean = fig(&m, sys, 0.5 * o0.hypot(o1));
+    let mean = fig(&m, sys, &r.amp_mean);
     let widest = (AMPLITUDE_RANGE_DEG.1 - AMPLITUDE_RANGE_DEG.0) / 4.0;
     if mean.u95 > widest {
         return (
@@ -311,7 +316,7 @@ fn amplitude_of(
             )),
         );
     }
-    (Some(mean), Some(fig(&a0, 2.0 * sys, o0)), Some(fig(&a1, 2.0 * sys, o1)), None)
+    (Some(mean), Some(fig(&a0, 2.0 * sys, &r.amp[0])), Some(fig(&a1, 2.0 * sys, &r.amp[1])), None)
 }
 
 /// Computes the figures from everything the timer has seen so far (the whole recording, or the
@@ -440,21 +445,14 @@ pub fn estimate_segments(
     let p_true = p_app / clock;
     let t_osc = 2.0 * p_true;
     let ms = |samples: f64| samples / fs / clock * 1000.0;
-    let amp_of = |e: &Events| {
-        e.drop.map(|d| {
-            let t_s = (d - e.unlock) / fs / clock;
-            lift_deg / (2.0 * (std::f64::consts::PI * t_s / t_osc).sin())
-        })
+    let amp_of = |ut: f64| {
+        let t_s = ut / fs / clock;
+        lift_deg / (2.0 * (std::f64::consts::PI * t_s / t_osc).sin())
     };
     let sides = SideReadings::of(readings, amp_of);
     let floor_ms = ms(TIMING_RESOLUTION_SAMPLES);
     let (beat_error, beat_error_note) = beat_error_of(&sides, ms, floor_ms, p_true * 1000.0);
-    // How much the amplitude changes per sample of unlock-to-drop time, at amplitude `a`.
-    let deg_per_sample = |a: f64| {
-        let x = (lift_deg / (2.0 * a)).clamp(-1.0, 1.0).asin();
-        a * (std::f64::consts::PI / t_osc) / x.tan() / fs / clock
-    };
-    let (amp, tic_amp, toc_amp, note) = amplitude_of(&sides, deg_per_sample);
+    let (amp, tic_amp, toc_amp, note) = amplitude_of(&sides);
     let unlock_to_drop_ms = match (trimmed(&sides.ut[0]), trimmed(&sides.ut[1])) {
         (Some(a), Some(b)) => Some([ms(a.mean), ms(b.mean)]),
         _ => None,
@@ -507,20 +505,19 @@ mod tests {
     use super::*;
 
     fn readings(amp: &[(f64, f64)]) -> SideReadings {
-        SideReadings {
-            cu: vec![],
-            cd: vec![],
-            amp: [amp.iter().map(|a| a.0).collect(), amp.iter().map(|a| a.1).collect()],
-            amp_mean: amp.iter().map(|a| 0.5 * (a.0 + a.1)).collect(),
-            ut: [vec![], vec![]],
-            spread: Default::default(),
+        let mut r = SideReadings::default();
+        for &(a0, a1) in amp {
+            r.amp[0].push([a0; events::RULES]);
+            r.amp[1].push([a1; events::RULES]);
+            r.amp_mean.push([0.5 * (a0 + a1); events::RULES]);
         }
+        r
     }
 
     #[test]
     fn one_misread_window_in_five_does_not_move_the_amplitude() {
         let r = readings(&[(250.0, 250.0), (251.0, 249.0), (249.0, 251.0), (250.5, 249.5), (340.0, 340.0)]);
-        let (a, ..) = amplitude_of(&r, |_| 0.0);
+        let (a, ..) = amplitude_of(&r);
         let a = a.expect("measured");
         assert!((a.value - 250.0).abs() < 0.5 && a.u95 < 5.0, "{a:?}");
     }
@@ -528,7 +525,7 @@ mod tests {
     #[test]
     fn an_amplitude_the_windows_disagree_on_is_not_given() {
         let r = readings(&[(120.0, 120.0), (340.0, 340.0), (200.0, 200.0), (300.0, 300.0), (150.0, 150.0)]);
-        let (a, tic, toc, note) = amplitude_of(&r, |_| 0.0);
+        let (a, tic, toc, note) = amplitude_of(&r);
         assert!(a.is_none() && tic.is_none() && toc.is_none());
         assert!(note.unwrap().contains("disagree"));
     }
@@ -536,7 +533,7 @@ mod tests {
     #[test]
     fn an_impossible_amplitude_is_not_given() {
         let r = readings(&[(460.0, 460.0); 5]);
-        let (a, .., note) = amplitude_of(&r, |_| 0.0);
+        let (a, .., note) = amplitude_of(&r);
         assert!(a.is_none() && note.unwrap().contains("outside what a balance swings"));
     }
 }
