@@ -25,8 +25,12 @@ pub enum Command {
     SetBph(Option<u32>),
     /// Mark the next position.
     Mark,
-    /// Save the current reading next to the recording.
+    /// Save the last good reading (the last with figures) next to the recording.
     Snapshot,
+    /// Guided protocol: the watch is in position, end the settling countdown now (space).
+    Proceed,
+    /// Guided protocol: measure the last finished position again.
+    Remeasure,
 }
 
 /// Why the loop ended.
@@ -55,6 +59,8 @@ pub struct Status<'a> {
     pub recording: Option<&'a Path>,
     /// The last position marked.
     pub position: Option<&'static str>,
+    /// The input level of the last second.
+    pub level: Option<super::level::Level>,
 }
 
 /// Where readings go and commands come from.
@@ -90,6 +96,21 @@ pub trait Stages {
     ) -> Result<bool, LiveError>;
     /// The position being measured, for the status line.
     fn position(&self) -> Option<&'static str>;
+    /// The user pressed space: end the settling now. Returns a notice when it cannot.
+    fn proceed(&mut self, _samples: u64) -> Option<String> {
+        Some("space only ends the settling of a guided protocol".into())
+    }
+    /// The user asked to measure the last finished position again. Returns a notice saying
+    /// what happens.
+    fn remeasure(
+        &mut self,
+        _samples: u64,
+        _recorder: &mut Option<Recorder>,
+        _session: &mut LiveSession,
+        _fe: &mut dyn Frontend,
+    ) -> Result<String, LiveError> {
+        Ok("r only re-measures a position of a guided protocol".into())
+    }
 }
 
 /// No stages: the plain run.
@@ -160,12 +181,15 @@ pub fn run_stages(
     stages: &mut dyn Stages,
 ) -> Result<RunOutcome, LiveError> {
     let guided = stages.next_boundary().is_some();
+    let mut meter = super::level::LevelMeter::new(inp.session.sample_rate_hz() as u64);
     let mut buf = vec![0.0f32; BLOCK_FRAMES];
     let mut samples = 0u64;
     let mut next_pos = 0usize;
     let mut position = None;
     let mut snapshots = Vec::new();
     let mut rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
+    // The position in force when the last good reading was made (what a snapshot names).
+    let mut good_position = None;
     let result = (|| -> Result<Ended, LiveError> {
         loop {
             while stages.next_boundary().is_some_and(|b| samples >= b) {
@@ -180,7 +204,15 @@ pub fn run_stages(
             }
             if let Some(m) = inp.device_error.lock().ok().and_then(|g| g.clone()) {
                 // Take what the device delivered before it failed.
-                drain(&mut inp, &mut buf, &mut samples, fe, rec_path.as_deref(), position)?;
+                drain(
+                    &mut inp,
+                    &mut buf,
+                    &mut samples,
+                    fe,
+                    rec_path.as_deref(),
+                    position,
+                    &mut good_position,
+                )?;
                 return Ok(Ended::DeviceError(m));
             }
             let mut want = match inp.max_samples {
@@ -193,20 +225,41 @@ pub fn run_stages(
             }
             let n = inp.consumer.pop_into(&mut buf[..want]);
             let overruns = inp.consumer.stats().overrun_samples();
-            let status = Status { overrun_samples: overruns, recording: rec_path.as_deref(), position };
+            meter.push(&buf[..n]);
+            let status = Status {
+                overrun_samples: overruns,
+                recording: rec_path.as_deref(),
+                position,
+                level: meter.level(),
+            };
             if n > 0 {
-                feed(&mut inp, &buf[..n], fe, &status)?;
+                feed(&mut inp, &buf[..n], fe, &status, &mut good_position)?;
                 samples += n as u64;
             } else if inp.consumer.is_abandoned() && inp.consumer.available() == 0 {
                 return Ok(Ended::EndOfStream);
             } else {
                 std::thread::sleep(Duration::from_millis(4));
             }
+            let mut reload = false;
             while let Some(cmd) = fe.poll(&inp.session, &status)? {
                 match cmd {
                     Command::Quit => return Ok(Ended::Quit),
                     Command::SetLiftAngle(l) => inp.session.set_lift_angle(l),
-                    Command::SetBph(b) => inp.session.set_bph(b),
+                    Command::SetBph(b) => {
+                        if let Err(why) = inp.session.set_bph(b) {
+                            fe.notice(&why);
+                        }
+                    }
+                    Command::Proceed => {
+                        if let Some(n) = stages.proceed(samples) {
+                            fe.notice(&n);
+                        }
+                    }
+                    Command::Remeasure => {
+                        let n = stages.remeasure(samples, &mut inp.recorder, &mut inp.session, fe)?;
+                        reload = true;
+                        fe.notice(&n);
+                    }
                     Command::Mark if guided => fe.notice("the protocol sets the positions: m is ignored"),
                     Command::Mark => {
                         let p = POSITIONS[next_pos % POSITIONS.len()];
@@ -219,15 +272,30 @@ pub fn run_stages(
                         inp.session.mark_position(p);
                         fe.notice(&format!("position {p} marked at {at:.1} s"));
                     }
-                    Command::Snapshot => match inp.session.latest() {
+                    Command::Snapshot => match inp.session.last_good() {
                         Some(r) => {
-                            let p = save_snapshot(&inp.snapshot_base, r, rec_path.as_deref(), position)?;
-                            fe.notice(&format!("snapshot saved to {}", p.display()));
+                            let now = inp.session.elapsed_s();
+                            let p = save_snapshot(
+                                &inp.snapshot_base,
+                                r,
+                                now,
+                                rec_path.as_deref(),
+                                good_position,
+                            )?;
+                            fe.notice(&format!(
+                                "snapshot of the reading at {:.0} s saved to {}",
+                                r.elapsed_s,
+                                p.display()
+                            ));
                             snapshots.push(p);
                         }
-                        None => fe.notice("no reading yet to save"),
+                        None => fe.notice("no measured reading yet: nothing to save"),
                     },
                 }
+            }
+            if reload {
+                rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
+                position = stages.position();
             }
         }
     })();
@@ -249,13 +317,22 @@ pub fn run_stages(
     Ok(RunOutcome { ended, last: inp.session.latest().cloned(), samples, overrun_samples, snapshots })
 }
 
-fn feed(inp: &mut RunInputs, block: &[f32], fe: &mut dyn Frontend, status: &Status) -> Result<(), LiveError> {
+fn feed(
+    inp: &mut RunInputs,
+    block: &[f32],
+    fe: &mut dyn Frontend,
+    status: &Status,
+    good_position: &mut Option<&'static str>,
+) -> Result<(), LiveError> {
     if let Some(r) = inp.recorder.as_mut() {
         r.write(block)?;
         r.set_overruns(status.overrun_samples);
     }
     if let Some(mut r) = inp.session.push(block) {
         r.overrun_samples = status.overrun_samples;
+        if r.status == super::session::Status::Measuring {
+            *good_position = status.position;
+        }
         fe.reading(&r, &inp.session, status)?;
     }
     Ok(())
@@ -268,29 +345,38 @@ fn drain(
     fe: &mut dyn Frontend,
     rec: Option<&Path>,
     position: Option<&'static str>,
+    good_position: &mut Option<&'static str>,
 ) -> Result<(), LiveError> {
     loop {
         let n = inp.consumer.pop_into(buf);
         if n == 0 {
             return Ok(());
         }
-        let status =
-            Status { overrun_samples: inp.consumer.stats().overrun_samples(), recording: rec, position };
-        feed(inp, &buf[..n], fe, &status)?;
+        let status = Status {
+            overrun_samples: inp.consumer.stats().overrun_samples(),
+            recording: rec,
+            position,
+            level: None,
+        };
+        feed(inp, &buf[..n], fe, &status, good_position)?;
         *samples += n as u64;
     }
 }
 
 /// Writes a reading as `<base>.snapshot-N.json` (the first N not taken; never overwrites).
+/// `taken_at_s` is the session time of the key press (the reading may be older: the last good
+/// one before a restart); `position` is the one in force when the reading was made.
 pub fn save_snapshot(
     base: &Path,
     r: &Reading,
+    taken_at_s: f64,
     recording: Option<&Path>,
     position: Option<&str>,
 ) -> Result<PathBuf, LiveError> {
     #[derive(serde::Serialize)]
     struct Snap<'a> {
         utc: String,
+        taken_at_s: f64,
         recording: Option<&'a Path>,
         position: Option<&'a str>,
         reading: &'a Reading,
@@ -298,6 +384,7 @@ pub fn save_snapshot(
     }
     let snap = Snap {
         utc: super::recorder::utc_now(),
+        taken_at_s,
         recording,
         position,
         reading: r,

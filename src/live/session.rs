@@ -26,8 +26,21 @@ use std::collections::VecDeque;
 
 /// Most candidate analysers alive at once while looking for a watch.
 pub const MAX_CANDIDATES: usize = 8;
-/// Points kept in the rate trend (one per reading: ten minutes at one a second).
+/// Points kept in the trend (one per reading: ten minutes at one a second).
 pub const TREND_POINTS: usize = 600;
+
+/// One point of the trend: the figures of one measuring reading.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrendPoint {
+    /// Seconds from the start of the session.
+    pub t_s: f64,
+    /// Rate, s/day.
+    pub rate_s_per_day: Figure,
+    /// Beat error, ms, when measured.
+    pub beat_error_ms: Option<Figure>,
+    /// Amplitude, degrees, when measured.
+    pub amplitude_deg: Option<Figure>,
+}
 
 /// Settings of a live session.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,8 +227,10 @@ pub struct LiveSession {
     pending_restart: Option<Restart>,
     restarts: u64,
     note: Option<String>,
-    trend: VecDeque<(f64, Figure)>,
+    trend: VecDeque<TrendPoint>,
     latest: Option<Reading>,
+    last_good: Option<Reading>,
+    heard_bph: Option<u32>,
 }
 
 impl std::fmt::Debug for LiveSession {
@@ -240,6 +255,8 @@ impl LiveSession {
             note: None,
             trend: VecDeque::with_capacity(TREND_POINTS),
             latest: None,
+            last_good: None,
+            heard_bph: None,
             cfg,
         }
     }
@@ -321,7 +338,16 @@ impl LiveSession {
             if self.trend.len() == TREND_POINTS {
                 self.trend.pop_front();
             }
-            self.trend.push_back((r.elapsed_s, rate));
+            self.trend.push_back(TrendPoint {
+                t_s: r.elapsed_s,
+                rate_s_per_day: rate,
+                beat_error_ms: r.beat_error_ms,
+                amplitude_deg: r.amplitude_deg,
+            });
+            if self.cfg.analysis.bph.is_none() {
+                self.heard_bph = r.bph;
+            }
+            self.last_good = Some(r.clone());
         }
         self.latest = Some(r.clone());
         Some(r)
@@ -505,8 +531,20 @@ impl LiveSession {
         self.primary.as_ref().and_then(|p| p.est.as_deref())
     }
 
-    /// The rate trend: (seconds from the start, rate) per reading, the last [`TREND_POINTS`].
-    pub fn trend(&self) -> &VecDeque<(f64, Figure)> {
+    /// The last reading with figures (status measuring), kept through restarts: what a
+    /// snapshot saves.
+    pub fn last_good(&self) -> Option<&Reading> {
+        self.last_good.as_ref()
+    }
+
+    /// The beat rate the ticks were last recognised at automatically, if any.
+    pub fn heard_bph(&self) -> Option<u32> {
+        self.heard_bph
+    }
+
+    /// The trend: rate, beat error and amplitude per measuring reading, the last
+    /// [`TREND_POINTS`].
+    pub fn trend(&self) -> &VecDeque<TrendPoint> {
         &self.trend
     }
 
@@ -539,10 +577,21 @@ impl LiveSession {
         }
     }
 
-    /// Forces a beat rate (or automatic with `None`); the analysis restarts.
-    pub fn set_bph(&mut self, bph: Option<u32>) {
+    /// Forces a beat rate (or automatic with `None`); the analysis restarts. A forced rate
+    /// other than the one the ticks were recognised at (a half or double rate reads a beat
+    /// error of zero and a wrong amplitude) is refused, as `analyze --bph` refuses it; the
+    /// error says which rate the ticks fit. A rate outside 3600..72000 bph is refused too.
+    pub fn set_bph(&mut self, bph: Option<u32>) -> Result<(), String> {
         if self.cfg.analysis.bph == bph {
-            return;
+            return Ok(());
+        }
+        if let Some(b) = bph {
+            let mut probe = self.cfg.analysis.clone();
+            probe.bph = Some(b);
+            probe.validate().map_err(|e| format!("{b} bph refused: {e}"))?;
+            if let Some(h) = self.heard_bph.filter(|&h| h != b) {
+                return Err(format!("{b} bph refused: the ticks fit {h} bph (a: back to automatic)"));
+            }
         }
         self.cfg.analysis.bph = bph;
         let msg = match bph {
@@ -550,6 +599,7 @@ impl LiveSession {
             None => "beat rate back to automatic".to_string(),
         };
         self.restart(RestartReason::Settings, msg);
+        Ok(())
     }
 
     /// A new position was marked: the analysis restarts so two positions are not averaged.
