@@ -160,15 +160,13 @@ fn the_large_digits_grow_with_the_terminal() {
 fn strip_cells(d: &ViewData, w: u16, h: u16) -> BTreeSet<(usize, usize)> {
     let s = screen(d, w, h);
     let (top, bottom, l, r) = boxed(&s, "Paper strip");
-    let mut cells = BTreeSet::new();
-    for y in top..=bottom {
-        for x in l + 1..r {
-            if ('\u{2801}'..='\u{28FF}').contains(&s[y][x]) {
-                cells.insert((y, x));
-            }
-        }
-    }
-    cells
+    let braille = |c: &char| ('\u{2801}'..='\u{28FF}').contains(c);
+    s.iter()
+        .enumerate()
+        .take(bottom + 1)
+        .skip(top)
+        .flat_map(|(y, row)| (l + 1..r).filter(move |&x| braille(&row[x])).map(move |x| (y, x)))
+        .collect()
 }
 
 #[test]
@@ -386,4 +384,33 @@ fn the_last_good_reading_survives_a_restart() {
     let kept = s.last_good().unwrap();
     assert_eq!(kept, &good);
     assert!(kept.rate_s_per_day.is_some() && kept.beat_error_ms.is_some() && kept.amplitude_deg.is_some());
+}
+
+#[test]
+fn a_rate_forced_from_the_start_that_the_ticks_do_not_fit_goes_back_to_automatic_saying_why() {
+    let p = MechanicalParams {
+        bph: 28800,
+        rate_s_per_day: 12.0,
+        duration_s: 15.0,
+        snr_db: Some(20.0),
+        seed: 7,
+        ..Default::default()
+    };
+    let mut synth = Synth::mechanical(&p).unwrap();
+    let mut cfg = LiveConfig::default();
+    cfg.analysis.bph = Some(14400);
+    let mut s = LiveSession::new(48_000, cfg);
+    let mut buf = vec![0.0f32; 480];
+    let mut readings = vec![];
+    loop {
+        let n = synth.read_frames(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        readings.extend(s.push(&buf[..n]));
+    }
+    let why = readings.iter().find_map(|r| r.restarted.as_ref()).expect("a restart");
+    assert!(why.message.contains("14400 bph refused: the ticks fit 28800 bph"), "{why:?}");
+    assert_eq!(s.config().analysis.bph, None);
+    assert_eq!(readings.last().unwrap().bph, Some(28800));
 }

@@ -222,6 +222,9 @@ pub struct LiveSession {
     primary: Option<Track>,
     successor: Option<Track>,
     candidates: Vec<Track>,
+    /// With a forced beat rate: an automatic analyser that finds the rate the ticks fit, so a
+    /// forced rate they do not fit is refused (dropped once it has locked or failed).
+    witness: Option<Track>,
     next_candidate_at: u64,
     next_reading_at: u64,
     pending_restart: Option<Restart>,
@@ -248,6 +251,7 @@ impl LiveSession {
             primary: None,
             successor: None,
             candidates: Vec::with_capacity(MAX_CANDIDATES),
+            witness: None,
             next_candidate_at: 0,
             next_reading_at: (cfg.reading_every_s * sample_rate_hz as f64) as u64,
             pending_restart: None,
@@ -281,9 +285,44 @@ impl LiveSession {
         self.restarts
     }
 
-    /// Analysers alive now (primary, successor, candidates): bounded by `2 + MAX_CANDIDATES`.
+    /// Analysers alive now (primary, successor, candidates, the witness of a forced rate):
+    /// bounded by `3 + MAX_CANDIDATES`.
     pub fn analysers_alive(&self) -> usize {
-        self.primary.is_some() as usize + self.successor.is_some() as usize + self.candidates.len()
+        self.primary.is_some() as usize
+            + self.successor.is_some() as usize
+            + self.candidates.len()
+            + self.witness.is_some() as usize
+    }
+
+    /// With a forced rate and no rate heard yet, feeds the witness; once it locks, a forced
+    /// rate other than the one it heard is refused: back to automatic, saying why.
+    fn check_forced(&mut self, chunk: &[f32]) {
+        let Some(forced) = self.cfg.analysis.bph else {
+            self.witness = None;
+            return;
+        };
+        if self.heard_bph.is_some() {
+            self.witness = None;
+            return;
+        }
+        let w = self.witness.get_or_insert_with(|| {
+            let mut auto = self.cfg.clone();
+            auto.analysis.bph = None;
+            Track::new(self.fs, &auto, self.samples)
+        });
+        w.an.push(chunk);
+        if w.an.is_done() {
+            self.witness = None; // nothing recognised here; a fresh witness tries the next audio
+            return;
+        }
+        let Some(heard) = w.an.is_tracking().then(|| w.an.locked_bph()).flatten() else { return };
+        self.witness = None;
+        self.heard_bph = Some(heard);
+        if heard != forced {
+            self.cfg.analysis.bph = None;
+            let msg = format!("{forced} bph refused: the ticks fit {heard} bph; back to automatic");
+            self.restart(RestartReason::Settings, msg);
+        }
     }
 
     /// Feeds consecutive mono samples; returns a reading when one is due (at least one per
@@ -318,6 +357,7 @@ impl LiveSession {
         for t in self.primary.iter_mut().chain(self.successor.iter_mut()).chain(self.candidates.iter_mut()) {
             t.an.push(chunk);
         }
+        self.check_forced(chunk);
         self.samples += chunk.len() as u64;
         let mut due = self.samples >= self.next_reading_at;
         if self.primary.is_none() && self.promote_candidate(due) {

@@ -162,7 +162,7 @@ impl<B: Backend> Frontend for ViewFrontend<B> {
                 }
             }
         }
-        if self.last_draw.map_or(true, |t| t.elapsed() >= REDRAW_EVERY) {
+        if self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW_EVERY) {
             self.refresh(session, status);
             self.draw()?;
         }

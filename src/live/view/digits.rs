@@ -55,10 +55,10 @@ pub fn render(text: &str, scale: usize) -> Option<Vec<String>> {
             for y in 0..k {
                 let line = &mut px[r * k + y];
                 if i > 0 {
-                    line.extend(std::iter::repeat(false).take(k));
+                    line.extend(std::iter::repeat_n(false, k));
                 }
                 for c in row.chars() {
-                    line.extend(std::iter::repeat(c == '#').take(k));
+                    line.extend(std::iter::repeat_n(c == '#', k));
                 }
             }
         }
