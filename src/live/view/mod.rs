@@ -325,7 +325,7 @@ fn header_lines(d: &ViewData, max: usize) -> Vec<Line<'static>> {
     let src = if d.source.is_empty() { khz } else { format!("{} ({khz})", d.source) };
     let used = lines.last().map(|l| l.width()).unwrap_or(0);
     let room = max.saturating_sub(used + 3);
-    if room >= 24.min(text::width(&src)) {
+    if room >= 16.min(text::width(&src)) {
         if let Some(last) = lines.last_mut() {
             last.spans.push(Span::raw(" · "));
             last.spans.push(Span::raw(text::shorten_left(&src, room)));
@@ -386,25 +386,33 @@ fn info_items(d: &ViewData) -> Vec<Vec<Span<'static>>> {
         vec![Span::raw(format!("beats {used} used, {rej} rejected"))],
         vec![Span::raw(format!("window {win:.0} s"))],
     ];
-    if let Some(p) = &d.position {
+    // In a guided protocol the step line and the table say the position.
+    if let (Some(p), true) = (&d.position, d.protocol.is_empty()) {
         items.push(vec![Span::raw(format!("position {p}"))]);
     }
     items
 }
 
-/// Value and u95 of a figure as text, `decimals` after the point (`signed`: with its sign).
+/// Value and u95 of a figure as text, `decimals` after the point or up to two more when the
+/// u95 would read 0 (`signed`: with its sign).
 pub fn fmt_fig(fig: Option<Figure>, decimals: usize, signed: bool) -> (Option<String>, Option<String>) {
     match fig {
-        Some(x) if x.value.is_finite() => (
-            Some(if signed {
-                format!("{:+.*}", decimals, x.value)
-            } else {
-                format!("{:.*}", decimals, x.value)
-            }),
-            x.u95.is_finite().then(|| format!("{:.*}", decimals, x.u95)),
-        ),
+        Some(x) if x.value.is_finite() => {
+            let mut decimals = decimals;
+            while decimals < 3 && x.u95 > 0.0 && x.u95 < 0.95 * 10f64.powi(-(decimals as i32)) {
+                decimals += 1;
+            }
+            fmt_at(x, decimals, signed)
+        }
         _ => (None, None),
     }
+}
+
+/// Value and u95 of a figure at exactly `decimals` after the point.
+pub fn fmt_at(x: Figure, decimals: usize, signed: bool) -> (Option<String>, Option<String>) {
+    let value =
+        if signed { format!("{:+.*}", decimals, x.value) } else { format!("{:.*}", decimals, x.value) };
+    (Some(value), x.u95.is_finite().then(|| format!("{:.*}", decimals, x.u95)))
 }
 
 fn render_compact(f: &mut Frame, area: Rect, d: &ViewData) {

@@ -1,6 +1,6 @@
 //! The boxes of the view: readouts, paper strip, averaged tic and toc, trend, positions table.
 use super::text::{first_fitting, width};
-use super::{digits, fmt_fig, RowState, ViewData};
+use super::{digits, fmt_at, fmt_fig, RowState, ViewData};
 use crate::measurement::Figure;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -16,10 +16,14 @@ fn boxed(area: Rect, titles: &[String], style: Style) -> Block<'static> {
     Block::default().borders(Borders::ALL).title(Span::styled(first_fitting(titles, room), style))
 }
 
+/// One readout: `big` in large digits (fixed decimals, so the digits keep their size), then
+/// `value ± u95` at the precision the u95 needs.
+#[allow(clippy::too_many_arguments)]
 fn readout(
     f: &mut Frame,
     area: Rect,
     titles: &[String],
+    big: Option<String>,
     value: Option<String>,
     unit: &str,
     u95: Option<String>,
@@ -29,7 +33,7 @@ fn readout(
     let block = boxed(area, titles, style);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let text = value.clone().unwrap_or_else(|| "--".into());
+    let text = big.unwrap_or_else(|| "--".into());
     let room = (inner.width as usize).saturating_sub(1);
     let mut lines: Vec<Line> =
         match digits::best_scale(&text, room, (inner.height as usize).saturating_sub(1)) {
@@ -59,12 +63,17 @@ pub(super) fn readouts(f: &mut Frame, area: Rect, d: &ViewData) {
         .split(area);
     let r = d.reading.as_ref().filter(|r| r.status == crate::live::Status::Measuring);
     let t = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
-    let (v, u) = fmt_fig(r.and_then(|r| r.rate_s_per_day), 1, true);
-    readout(f, cols[0], &t("Rate, s/day (+ = gaining)", "Rate s/day"), v, "s/day", u, Color::Cyan);
-    let (v, u) = fmt_fig(r.and_then(|r| r.beat_error_ms), 2, false);
-    readout(f, cols[1], &t("Beat error, ms", "Beat error"), v, "ms", u, Color::Yellow);
-    let (v, u) = fmt_fig(r.and_then(|r| r.amplitude_deg), 0, false);
-    readout(f, cols[2], &t("Amplitude, deg", "Amplitude"), v, "deg", u, Color::Green);
+    let big = |x: Option<Figure>, dec: usize, signed: bool| x.and_then(|x| fmt_at(x, dec, signed).0);
+    let x = r.and_then(|r| r.rate_s_per_day);
+    let (v, u) = fmt_fig(x, 1, true);
+    let title = t("Rate, s/day (+ = gaining)", "Rate s/day");
+    readout(f, cols[0], &title, big(x, 1, true), v, "s/day", u, Color::Cyan);
+    let x = r.and_then(|r| r.beat_error_ms);
+    let (v, u) = fmt_fig(x, 2, false);
+    readout(f, cols[1], &t("Beat error, ms", "Beat error"), big(x, 2, false), v, "ms", u, Color::Yellow);
+    let x = r.and_then(|r| r.amplitude_deg);
+    let (v, u) = fmt_fig(x, 0, false);
+    readout(f, cols[2], &t("Amplitude, deg", "Amplitude"), big(x, 0, false), v, "deg", u, Color::Green);
 }
 
 /// A strip deviation folded into the strip's height (the trace wraps as on paper).
