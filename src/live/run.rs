@@ -180,125 +180,25 @@ pub fn run_stages(
     fe: &mut dyn Frontend,
     stages: &mut dyn Stages,
 ) -> Result<RunOutcome, LiveError> {
-    let guided = stages.next_boundary().is_some();
-    let mut meter = super::level::LevelMeter::new(inp.session.sample_rate_hz() as u64);
+    let mut lp = Loop {
+        guided: stages.next_boundary().is_some(),
+        meter: super::level::LevelMeter::new(inp.session.sample_rate_hz() as u64),
+        samples: 0,
+        next_pos: 0,
+        position: None,
+        snapshots: Vec::new(),
+        rec_path: inp.recorder.as_ref().map(|r| r.path().to_path_buf()),
+        good_position: None,
+    };
     let mut buf = vec![0.0f32; BLOCK_FRAMES];
-    let mut samples = 0u64;
-    let mut next_pos = 0usize;
-    let mut position = None;
-    let mut snapshots = Vec::new();
-    let mut rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
-    // The position in force when the last good reading was made (what a snapshot names).
-    let mut good_position = None;
-    let result = (|| -> Result<Ended, LiveError> {
-        loop {
-            while stages.next_boundary().is_some_and(|b| samples >= b) {
-                if !stages.at_boundary(samples, &mut inp.recorder, &mut inp.session, fe)? {
-                    return Ok(Ended::Completed);
-                }
-                rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
-                position = stages.position();
-            }
-            if inp.interrupted.load(Ordering::Relaxed) {
-                return Ok(Ended::Interrupted);
-            }
-            if let Some(m) = inp.device_error.lock().ok().and_then(|g| g.clone()) {
-                // Take what the device delivered before it failed.
-                drain(
-                    &mut inp,
-                    &mut buf,
-                    &mut samples,
-                    fe,
-                    rec_path.as_deref(),
-                    position,
-                    &mut good_position,
-                )?;
-                return Ok(Ended::DeviceError(m));
-            }
-            let mut want = match inp.max_samples {
-                Some(max) if samples >= max => return Ok(Ended::Duration),
-                Some(max) => ((max - samples) as usize).min(buf.len()),
-                None => buf.len(),
-            };
-            if let Some(b) = stages.next_boundary() {
-                want = want.min((b - samples) as usize);
-            }
-            let n = inp.consumer.pop_into(&mut buf[..want]);
-            let overruns = inp.consumer.stats().overrun_samples();
-            meter.push(&buf[..n]);
-            let status = Status {
-                overrun_samples: overruns,
-                recording: rec_path.as_deref(),
-                position,
-                level: meter.level(),
-            };
-            if n > 0 {
-                feed(&mut inp, &buf[..n], fe, &status, &mut good_position)?;
-                samples += n as u64;
-            } else if inp.consumer.is_abandoned() && inp.consumer.available() == 0 {
-                return Ok(Ended::EndOfStream);
-            } else {
-                std::thread::sleep(Duration::from_millis(4));
-            }
-            let mut reload = false;
-            while let Some(cmd) = fe.poll(&inp.session, &status)? {
-                match cmd {
-                    Command::Quit => return Ok(Ended::Quit),
-                    Command::SetLiftAngle(l) => inp.session.set_lift_angle(l),
-                    Command::SetBph(b) => {
-                        if let Err(why) = inp.session.set_bph(b) {
-                            fe.notice(&why);
-                        }
-                    }
-                    Command::Proceed => {
-                        if let Some(n) = stages.proceed(samples) {
-                            fe.notice(&n);
-                        }
-                    }
-                    Command::Remeasure => {
-                        let n = stages.remeasure(samples, &mut inp.recorder, &mut inp.session, fe)?;
-                        reload = true;
-                        fe.notice(&n);
-                    }
-                    Command::Mark if guided => fe.notice("the protocol sets the positions: m is ignored"),
-                    Command::Mark => {
-                        let p = POSITIONS[next_pos % POSITIONS.len()];
-                        next_pos += 1;
-                        position = Some(p);
-                        let at = inp.session.elapsed_s();
-                        if let Some(r) = inp.recorder.as_mut() {
-                            r.mark(p, at)?;
-                        }
-                        inp.session.mark_position(p);
-                        fe.notice(&format!("position {p} marked at {at:.1} s"));
-                    }
-                    Command::Snapshot => match inp.session.last_good() {
-                        Some(r) => {
-                            let now = inp.session.elapsed_s();
-                            let p = save_snapshot(
-                                &inp.snapshot_base,
-                                r,
-                                now,
-                                rec_path.as_deref(),
-                                good_position,
-                            )?;
-                            fe.notice(&format!(
-                                "snapshot of the reading at {:.0} s saved to {}",
-                                r.elapsed_s,
-                                p.display()
-                            ));
-                            snapshots.push(p);
-                        }
-                        None => fe.notice("no measured reading yet: nothing to save"),
-                    },
-                }
-            }
-            if reload {
-                rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
-                position = stages.position();
-            }
+    let mut pending = Vec::with_capacity(16);
+    let result = loop {
+        match lp.turn(&mut inp, &mut buf, &mut pending, fe, stages) {
+            Ok(None) => {}
+            Ok(Some(ended)) => break Ok(ended),
+            Err(e) => break Err(e),
         }
-    })();
+    };
     let overrun_samples = inp.consumer.stats().overrun_samples();
     let stopped_by = match &result {
         Ok(Ended::DeviceError(m)) => Some(m.clone()),
@@ -314,7 +214,151 @@ pub fn run_stages(
     };
     let ended = result?;
     fin?;
-    Ok(RunOutcome { ended, last: inp.session.latest().cloned(), samples, overrun_samples, snapshots })
+    let last = inp.session.latest().cloned();
+    Ok(RunOutcome { ended, last, samples: lp.samples, overrun_samples, snapshots: lp.snapshots })
+}
+
+/// The state of the consumer loop between turns.
+struct Loop {
+    /// A guided protocol steers the positions (`m` is ignored).
+    guided: bool,
+    meter: super::level::LevelMeter,
+    /// Samples analysed.
+    samples: u64,
+    /// The next position `m` marks.
+    next_pos: usize,
+    /// The position in force.
+    position: Option<&'static str>,
+    snapshots: Vec<PathBuf>,
+    /// The recording being written.
+    rec_path: Option<PathBuf>,
+    /// The position in force when the last good reading was made (what a snapshot names).
+    good_position: Option<&'static str>,
+}
+
+impl Loop {
+    /// One turn: stage boundaries, the stop conditions, a block of audio, the user's commands.
+    /// `Some` when the run ends.
+    fn turn(
+        &mut self,
+        inp: &mut RunInputs,
+        buf: &mut [f32],
+        pending: &mut Vec<Command>,
+        fe: &mut dyn Frontend,
+        stages: &mut dyn Stages,
+    ) -> Result<Option<Ended>, LiveError> {
+        while stages.next_boundary().is_some_and(|b| self.samples >= b) {
+            if !stages.at_boundary(self.samples, &mut inp.recorder, &mut inp.session, fe)? {
+                return Ok(Some(Ended::Completed));
+            }
+            self.follow(inp, stages);
+        }
+        if inp.interrupted.load(Ordering::Relaxed) {
+            return Ok(Some(Ended::Interrupted));
+        }
+        if let Some(m) = inp.device_error.lock().ok().and_then(|g| g.clone()) {
+            // Take what the device delivered before it failed.
+            let (rec, pos) = (self.rec_path.as_deref(), self.position);
+            drain(inp, buf, &mut self.samples, fe, rec, pos, &mut self.good_position)?;
+            return Ok(Some(Ended::DeviceError(m)));
+        }
+        let mut want = match inp.max_samples {
+            Some(max) if self.samples >= max => return Ok(Some(Ended::Duration)),
+            Some(max) => ((max - self.samples) as usize).min(buf.len()),
+            None => buf.len(),
+        };
+        if let Some(b) = stages.next_boundary() {
+            want = want.min((b - self.samples) as usize);
+        }
+        let n = inp.consumer.pop_into(&mut buf[..want]);
+        self.meter.push(&buf[..n]);
+        let status = Status {
+            overrun_samples: inp.consumer.stats().overrun_samples(),
+            recording: self.rec_path.as_deref(),
+            position: self.position,
+            level: self.meter.level(),
+        };
+        if n > 0 {
+            feed(inp, &buf[..n], fe, &status, &mut self.good_position)?;
+            self.samples += n as u64;
+        } else if inp.consumer.is_abandoned() && inp.consumer.available() == 0 {
+            return Ok(Some(Ended::EndOfStream));
+        } else {
+            std::thread::sleep(Duration::from_millis(4));
+        }
+        pending.clear();
+        while let Some(cmd) = fe.poll(&inp.session, &status)? {
+            pending.push(cmd);
+        }
+        for &cmd in pending.iter() {
+            if let Some(end) = self.command(cmd, inp, fe, stages)? {
+                return Ok(Some(end));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The recording and position after the stages changed them.
+    fn follow(&mut self, inp: &RunInputs, stages: &dyn Stages) {
+        self.rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
+        self.position = stages.position();
+    }
+
+    /// Carries out one command; `Some` when it ends the run.
+    fn command(
+        &mut self,
+        cmd: Command,
+        inp: &mut RunInputs,
+        fe: &mut dyn Frontend,
+        stages: &mut dyn Stages,
+    ) -> Result<Option<Ended>, LiveError> {
+        match cmd {
+            Command::Quit => return Ok(Some(Ended::Quit)),
+            Command::SetLiftAngle(l) => inp.session.set_lift_angle(l),
+            Command::SetBph(b) => {
+                if let Err(why) = inp.session.set_bph(b) {
+                    fe.notice(&why);
+                }
+            }
+            Command::Proceed => {
+                if let Some(n) = stages.proceed(self.samples) {
+                    fe.notice(&n);
+                }
+            }
+            Command::Remeasure => {
+                let n = stages.remeasure(self.samples, &mut inp.recorder, &mut inp.session, fe)?;
+                self.follow(inp, stages);
+                fe.notice(&n);
+            }
+            Command::Mark if self.guided => fe.notice("the protocol sets the positions: m is ignored"),
+            Command::Mark => {
+                let p = POSITIONS[self.next_pos % POSITIONS.len()];
+                self.next_pos += 1;
+                self.position = Some(p);
+                let at = inp.session.elapsed_s();
+                if let Some(r) = inp.recorder.as_mut() {
+                    r.mark(p, at)?;
+                }
+                inp.session.mark_position(p);
+                fe.notice(&format!("position {p} marked at {at:.1} s"));
+            }
+            Command::Snapshot => self.snapshot(inp, fe)?,
+        }
+        Ok(None)
+    }
+
+    /// Saves the last good reading (never the empty one of a restart).
+    fn snapshot(&mut self, inp: &RunInputs, fe: &mut dyn Frontend) -> Result<(), LiveError> {
+        let Some(r) = inp.session.last_good() else {
+            fe.notice("no measured reading yet: nothing to save");
+            return Ok(());
+        };
+        let now = inp.session.elapsed_s();
+        let p = save_snapshot(&inp.snapshot_base, r, now, self.rec_path.as_deref(), self.good_position)?;
+        fe.notice(&format!("snapshot of the reading at {:.0} s saved to {}", r.elapsed_s, p.display()));
+        self.snapshots.push(p);
+        Ok(())
+    }
 }
 
 fn feed(
