@@ -355,3 +355,28 @@ fn claim_measure_live_stopped_halfway_keeps_its_positions_and_the_same_command_r
     assert_eq!(positions, PROTOCOL);
     assert!(!dir.exists(), "the folder goes once the store holds the audio");
 }
+
+#[test]
+fn remeasure_on_resume_measures_only_the_positions_named_and_keeps_the_old_recordings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let timing = ["--no-tui", "--settle-s", "1", "--seconds-per-position", "3"];
+    assert!(listen_protocol(tmp.path(), &timing).status.success());
+    let old = std::fs::read(tmp.path().join("DD.wav")).unwrap();
+    let mut args = timing.to_vec();
+    args.extend(["--resume", "--remeasure", "DD"]);
+    let out = listen_protocol(tmp.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("DD done") && !stdout.contains("DU done") && !stdout.contains("CU done"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(tmp.path().join("DD.superseded-1.wav")).unwrap(), old);
+    assert!((wav_seconds(&tmp.path().join("DD.wav")) - 3.0).abs() <= 0.5);
+    // A position the protocol does not have is bad input.
+    args.pop();
+    args.push("CR");
+    let bad = listen_protocol(tmp.path(), &args);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("--remeasure CR"), "{}", text(&bad.stderr));
+}

@@ -76,7 +76,7 @@ pub(super) fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result
         seconds_per_position: m.listen.seconds_per_position.unwrap_or(pol.protocol.seconds_per_position),
     };
     let dir = live_dir(&m.id);
-    let run = crate::cli::listen::GuidedRun { plan, dir: dir.clone(), resume: true };
+    let run = crate::cli::listen::GuidedRun { plan, dir: dir.clone(), resume: true, remeasure: Vec::new() };
     let finished = match crate::cli::listen::run_protocol(&m.listen, &run, true) {
         Ok(crate::cli::listen::ProtocolEnd::Complete(f)) => f,
         Ok(crate::cli::listen::ProtocolEnd::Stopped { ended, finished, audio_s }) => {

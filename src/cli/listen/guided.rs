@@ -20,6 +20,8 @@ pub struct GuidedRun {
     pub dir: PathBuf,
     /// Keep the positions a stopped run finished (else the folder must hold none of them).
     pub resume: bool,
+    /// Finished positions to measure again (set aside before the folder is scanned).
+    pub remeasure: Vec<Position>,
 }
 
 /// How a protocol run ended.
@@ -53,7 +55,14 @@ pub(super) fn plan_of(args: &Args) -> Result<Option<GuidedRun>, Failure> {
             crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
         PathBuf::from(format!("tickproof-{stamp}"))
     });
-    Ok(Some(GuidedRun { plan, dir, resume: args.resume }))
+    let remeasure = match &args.remeasure {
+        Some(list) => Position::parse_list(list).map_err(|e| Failure::usage(format!("--remeasure: {e}")))?,
+        None => Vec::new(),
+    };
+    if let Some(p) = remeasure.iter().find(|p| !plan.positions.contains(p)) {
+        return Err(Failure::usage(format!("--remeasure {p}: not a position of the {name} protocol")));
+    }
+    Ok(Some(GuidedRun { plan, dir, resume: args.resume, remeasure }))
 }
 
 /// The line that says what a resumed run found, if anything.

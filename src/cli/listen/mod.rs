@@ -84,6 +84,10 @@ pub struct Args {
     /// kept and not measured again (anything else found is set aside, never overwritten).
     #[arg(long, requires_all = ["protocol", "out_dir"])]
     pub resume: bool,
+    /// With --resume: measure these finished positions again (their recordings are set aside
+    /// as <POS>.superseded-N.wav, never overwritten).
+    #[arg(long, value_name = "DU,DD,...", requires = "resume")]
+    pub remeasure: Option<String>,
     /// Height of the paper strip, ms (fixed; `+` and `-` change it in the view).
     #[arg(long, value_name = "MS", default_value_t = crate::live::view::DEFAULT_STRIP_MS)]
     pub strip_ms: f64,
@@ -113,6 +117,7 @@ impl Args {
             settle_s: None,
             seconds_per_position: None,
             resume: false,
+            remeasure: None,
             strip_ms: crate::live::view::DEFAULT_STRIP_MS,
         }
     }
@@ -378,6 +383,9 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
     };
     let (mut guide, resumed) = match guided {
         Some(g) => {
+            for p in &g.remeasure {
+                resume::set_aside(&g.dir, *p, "superseded").map_err(fail)?;
+            }
             let found =
                 if g.resume { resume::scan(&g.dir, &g.plan, fs).map_err(fail)? } else { Default::default() };
             let note = guided::resumed_note(&found);
