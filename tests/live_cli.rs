@@ -237,13 +237,13 @@ fn the_terminal_view_in_tmux_shows_readouts_marks_saves_and_quits_cleanly() {
     // The mark restarts the analysis; wait for figures again, then save them.
     wait_for(&session, &|s| s.contains("(u95)") && s.contains("position DU"));
     tmux(&["send-keys", "-t", &session, "s"]);
-    let saved = wait_for(&session, &|s| s.contains("snapshot saved"));
+    let saved = wait_for(&session, &|s| s.contains("saved to"));
     tmux(&["send-keys", "-t", &session, "q"]);
     let exited = wait_for(&session, &|s| s.contains("EXIT="));
     tmux(&["kill-session", "-t", &session]);
     assert!(ok, "readouts missing:\n{screen}");
     assert!(marked.contains("position DU marked"), "{marked}");
-    assert!(saved.contains("snapshot saved"), "{saved}");
+    assert!(saved.contains("snapshot of the reading at"), "{saved}");
     assert!(exited.contains("EXIT=0"), "{exited}");
     let side: serde_json::Value =
         serde_json::from_slice(&std::fs::read(rec.with_extension("json")).unwrap()).unwrap();

@@ -49,7 +49,7 @@ fn listen_protocol_records_one_file_per_position_with_its_side_file_and_steps_in
         assert_eq!(side["position"], *p);
         // The steps of this position come after those of the one before.
         for needle in
-            [format!("Position {} of 5: {p} (", i + 1), format!("Measuring {p}: 2/3 s"), format!("{p} done:")]
+            [format!("{}/5 turn the watch to ", i + 1), format!("({p}): 2/3 s"), format!("{p} done:")]
         {
             let found =
                 stdout[at..].find(&needle).unwrap_or_else(|| panic!("{needle} not in order in:\n{stdout}"));
@@ -58,8 +58,11 @@ fn listen_protocol_records_one_file_per_position_with_its_side_file_and_steps_in
         assert!(stdout[at..].contains(&wav.display().to_string()), "file list names {}", wav.display());
     }
     assert!(stdout.contains("Protocol complete: 5 recordings"), "{stdout}");
-    // Only the positions' files: no settling audio was kept.
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 10);
+    // Only the positions' files and the progress file: no settling audio was kept.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 11);
+    let progress: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("protocol.json")).unwrap()).unwrap();
+    assert_eq!(progress.as_array().unwrap().len(), 5);
 }
 
 #[test]
@@ -98,16 +101,62 @@ fn listen_protocol_refuses_to_overwrite_a_position_file_and_records_nothing() {
 }
 
 #[test]
-fn a_protocol_longer_than_the_replay_fails_and_keeps_only_complete_positions() {
+fn a_protocol_longer_than_the_replay_stops_keeps_its_positions_and_resumes_where_it_stopped() {
     let tmp = tempfile::tempdir().unwrap();
+    let timing = ["--no-tui", "--settle-s", "1", "--seconds-per-position", "5"];
     // 5 x (1 + 5) s = 30 s of protocol for 20 s of audio: DU, DD, CD complete, CL cut short.
-    let out = listen_protocol(tmp.path(), &["--no-tui", "--settle-s", "1", "--seconds-per-position", "5"]);
+    let out = listen_protocol(tmp.path(), &timing);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("3 of 5 positions recorded"), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("3 of 5 positions recorded (DU, DD, CD)"), "{err}");
+    assert!(err.contains("kept in") && err.contains("--resume"), "{err}");
+    let mut before = Vec::new();
     for p in ["DU", "DD", "CD"] {
-        assert!((wav_seconds(&tmp.path().join(format!("{p}.wav"))) - 5.0).abs() <= 0.5);
+        let wav = tmp.path().join(format!("{p}.wav"));
+        assert!((wav_seconds(&wav) - 5.0).abs() <= 0.5);
+        before.push(std::fs::read(&wav).unwrap());
     }
     assert!(!tmp.path().join("CL.wav").exists() && !tmp.path().join("CL.wav.json").exists());
+    // The same command again without --resume: refused, nothing touched.
+    let again = listen_protocol(tmp.path(), &timing);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    assert!(text(&again.stderr).contains("--resume"), "{}", text(&again.stderr));
+    // With --resume: only CL and CU are measured (2 x 6 s of the 20 s replay).
+    let mut args = timing.to_vec();
+    args.push("--resume");
+    let done = listen_protocol(tmp.path(), &args);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(text(&done.stderr).contains("resuming: DU, DD, CD kept"), "{}", text(&done.stderr));
+    let stdout = text(&done.stdout);
+    assert!(stdout.contains("Protocol complete: 5 recordings"), "{stdout}");
+    assert!(
+        !stdout.contains("DU done") && stdout.contains("CL done") && stdout.contains("CU done"),
+        "{stdout}"
+    );
+    for (p, bytes) in ["DU", "DD", "CD"].iter().zip(&before) {
+        assert_eq!(&std::fs::read(tmp.path().join(format!("{p}.wav"))).unwrap(), bytes, "{p} kept as it was");
+        // The table of positions carries each one's figures, the kept ones included.
+        let line =
+            stdout.lines().find(|l| l.starts_with(p)).unwrap_or_else(|| panic!("{p} row in\n{stdout}"));
+        assert!(line.contains("s/day") && !line.contains("-- s/day"), "{line}");
+    }
+    for p in ["CL", "CU"] {
+        assert_eq!(side_file_position(&tmp.path().join(format!("{p}.wav"))).unwrap(), Position::parse(p));
+    }
+}
+
+#[test]
+fn a_resumed_protocol_sets_aside_an_unfinished_recording_and_measures_it_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("DU.wav"), b"a crash left this").unwrap();
+    let out = listen_protocol(
+        tmp.path(),
+        &["--no-tui", "--settle-s", "1", "--seconds-per-position", "3", "--resume"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("set aside as"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(tmp.path().join("DU.partial-1.wav")).unwrap(), b"a crash left this");
+    assert!((wav_seconds(&tmp.path().join("DU.wav")) - 3.0).abs() <= 0.5);
 }
 
 fn run(home: &Path, args: &[&str]) -> Output {
@@ -196,7 +245,7 @@ fn screen(d: &tickproof::live::view::ViewData, w: u16, h: u16) -> String {
 
 #[test]
 fn the_terminal_view_shows_the_protocol_step_with_its_countdown_full_and_compact() {
-    let step = "Measuring DD: 12/60 s  no rate yet";
+    let step = "2/5 measuring dial down (DD): 12/60 s, no rate yet";
     let d = tickproof::live::view::ViewData {
         source: "replay:x.wav".into(),
         sample_rate_hz: 48000,
@@ -204,10 +253,12 @@ fn the_terminal_view_shows_the_protocol_step_with_its_countdown_full_and_compact
         ..Default::default()
     };
     for (w, h) in [(80, 24), (160, 48), (40, 10)] {
-        assert!(screen(&d, w, h).contains(step), "{w}x{h}:\n{}", screen(&d, w, h));
+        // Whole, wrapped between words where the terminal is narrow.
+        let flat = screen(&d, w, h).split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(step), "{w}x{h}:\n{}", screen(&d, w, h));
     }
     let plain = tickproof::live::view::ViewData { step: None, ..d };
-    assert!(!screen(&plain, 80, 24).contains("Measuring"));
+    assert!(!screen(&plain, 80, 24).contains("measuring"));
 }
 
 #[test]
@@ -230,4 +281,102 @@ fn bad_protocol_settings_exit_2_with_one_line_and_record_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("no-such-policy"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn claim_measure_live_stopped_halfway_keeps_its_positions_and_the_same_command_resumes_it() {
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("store");
+    let store = store.to_str().unwrap();
+    let o = run(
+        home.path(),
+        &[
+            "--store",
+            store,
+            "claim",
+            "new",
+            "--brand",
+            "Seiko",
+            "--model",
+            "SRPD55",
+            "--serial",
+            "B2",
+            "--movement",
+            "mechanical",
+            "--policy",
+            "bultime-bg",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let id =
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["id"].as_str().unwrap().to_string();
+    let measure = [
+        "--store",
+        store,
+        "claim",
+        "measure",
+        &id,
+        "--live",
+        "--replay",
+        FIXTURE,
+        "--speed",
+        "0",
+        "--settle-s",
+        "1",
+        "--seconds-per-position",
+        "5",
+        "--unsigned",
+        "--json",
+    ];
+    // 30 s of protocol on 20 s of audio: stops after CD, nothing lost.
+    let first = run(home.path(), &measure);
+    assert_eq!(first.status.code(), Some(4), "{}", text(&first.stderr));
+    let err = text(&first.stderr);
+    assert!(
+        err.contains("3 of 5 positions recorded (DU, DD, CD)") && err.contains("run the same command again"),
+        "{err}"
+    );
+    let dir = home.path().join("data").join("tickproof").join("live").join(&id);
+    for p in ["DU", "DD", "CD"] {
+        assert!(dir.join(format!("{p}.wav")).exists(), "{p} kept in {}", dir.display());
+    }
+    // The claim was not measured.
+    let shown = run(home.path(), &["--store", store, "claim", "show", &id, "--json"]);
+    assert_eq!(tickproof::record::SealedRecord::from_json(&shown.stdout).unwrap().record.revision, 1);
+    // Again: CL and CU only, then the claim is measured from all five.
+    let second = run(home.path(), &measure);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let err = text(&second.stderr);
+    assert!(err.contains("resuming: DU, DD, CD kept") && !err.contains("DU done"), "{err}");
+    let rec = tickproof::record::SealedRecord::from_json(&second.stdout).unwrap();
+    assert_eq!(rec.record.revision, 2);
+    let positions: Vec<&str> = rec.record.positions.iter().map(|p| p.position.as_str()).collect();
+    assert_eq!(positions, PROTOCOL);
+    assert!(!dir.exists(), "the folder goes once the store holds the audio");
+}
+
+#[test]
+fn remeasure_on_resume_measures_only_the_positions_named_and_keeps_the_old_recordings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let timing = ["--no-tui", "--settle-s", "1", "--seconds-per-position", "3"];
+    assert!(listen_protocol(tmp.path(), &timing).status.success());
+    let old = std::fs::read(tmp.path().join("DD.wav")).unwrap();
+    let mut args = timing.to_vec();
+    args.extend(["--resume", "--remeasure", "DD"]);
+    let out = listen_protocol(tmp.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("DD done") && !stdout.contains("DU done") && !stdout.contains("CU done"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(tmp.path().join("DD.superseded-1.wav")).unwrap(), old);
+    assert!((wav_seconds(&tmp.path().join("DD.wav")) - 3.0).abs() <= 0.5);
+    // A position the protocol does not have is bad input.
+    args.pop();
+    args.push("CR");
+    let bad = listen_protocol(tmp.path(), &args);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("--remeasure CR"), "{}", text(&bad.stderr));
 }

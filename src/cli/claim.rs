@@ -370,6 +370,9 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 let mut listen = super::listen::Args::new(device, replay, speed);
                 listen.settle_s = settle_s;
                 listen.seconds_per_position = seconds_per_position;
+                // The terminal view when standard output is a terminal (the steps as lines
+                // on standard error otherwise).
+                listen.no_tui = false;
                 let live = LiveMeasure { id, policy, technician, key, listen, recorder, letterhead: head };
                 let r = measure_live(&mut *s, live)?;
                 if json {

@@ -13,9 +13,11 @@ use std::path::PathBuf;
 
 #[cfg(feature = "capture")]
 pub mod capture;
+pub mod level;
 pub mod protocol;
 pub mod recorder;
 pub mod replay;
+pub mod resume;
 pub mod ring;
 pub mod run;
 pub mod session;
@@ -25,7 +27,7 @@ pub mod view;
 pub use recorder::{Recorder, RecordingMeta, StoredFormat};
 pub use ring::{ring, RingConsumer, RingProducer, RingStats};
 pub use run::{Command, Ended, Frontend};
-pub use session::{LiveConfig, LiveSession, Reading, Restart, RestartReason, Status, StripPoint};
+pub use session::{LiveConfig, LiveSession, Reading, Restart, RestartReason, Status, StripPoint, TrendPoint};
 
 /// Seconds of audio the capture ring holds before it over-runs (the consumer loop may stall
 /// this long, e.g. on a slow terminal, without losing audio).

@@ -60,26 +60,28 @@ pub struct Step {
 }
 
 impl Step {
-    /// The step in plain words, one line.
+    /// The step in plain words, one line: what to do with the watch, then the countdown.
     pub fn line(&self) -> String {
         let p = self.position;
         let rate = self
             .rate_s_per_day
             .map(|r| format!("rate {:+.2} ± {:.2} s/day", r.value, r.u95))
             .unwrap_or_else(|| "no rate yet".into());
+        let of = format!("{}/{}", self.index, self.count);
         match self.event {
-            StepKind::Settle if self.elapsed_s == 0.0 => format!(
-                "Position {} of {}: {} ({}). Settle {:.0} s…",
-                self.index,
-                self.count,
-                p.code(),
+            StepKind::Settle => format!(
+                "{of} turn the watch to {} ({}) and press space, or wait {:.0} s",
                 p.words(),
+                p.code(),
+                self.remaining_s
+            ),
+            StepKind::Measure => format!(
+                "{of} measuring {} ({}): {:.0}/{:.0} s, {rate}",
+                p.words(),
+                p.code(),
+                self.elapsed_s,
                 self.phase_s
             ),
-            StepKind::Settle => format!("Settling {}: {:.0} s left", p.code(), self.remaining_s),
-            StepKind::Measure => {
-                format!("Measuring {}: {:.0}/{:.0} s  {rate}", p.code(), self.elapsed_s, self.phase_s)
-            }
             StepKind::Done => format!(
                 "{} done: {rate} ({})",
                 p.code(),
@@ -136,14 +138,18 @@ pub fn position_files(dir: &Path, p: Position) -> (PathBuf, PathBuf) {
     (dir.join(format!("{}.wav", p.code())), dir.join(format!("{}.wav.json", p.code())))
 }
 
-/// Refuses (with [`LiveError::Exists`] naming the file) when any recording or side file of the
+/// Refuses (naming the file and how to resume) when any recording or side file of the
 /// plan already exists in `dir`, before anything is recorded.
 pub fn check_free(dir: &Path, plan: &Plan) -> Result<(), LiveError> {
     for p in &plan.positions {
         let (wav, side) = position_files(dir, *p);
         for f in [wav, side] {
             if f.exists() {
-                return Err(LiveError::Exists(f));
+                return Err(LiveError::Config(format!(
+                    "{}: already exists; recordings are never overwritten (resume the protocol with \
+                     --resume, or choose another --out-dir)",
+                    f.display()
+                )));
             }
         }
     }
@@ -158,7 +164,24 @@ enum Phase {
     Finished,
 }
 
-/// Drives a run through the plan ([`Stages`] for [`super::run::run_stages`]).
+/// A finished position: its recording and the live figures of its measuring stretch.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Finished {
+    /// The position.
+    pub position: Position,
+    /// Its recording.
+    pub file: PathBuf,
+    /// Live rate of the measuring stretch, s/day.
+    pub rate_s_per_day: Option<Figure>,
+    /// Live beat error, ms.
+    pub beat_error_ms: Option<Figure>,
+    /// Live amplitude, degrees.
+    pub amplitude_deg: Option<Figure>,
+}
+
+/// Drives a run through the plan ([`Stages`] for [`super::run::run_stages`]): the positions
+/// still to do in protocol order, each settled (space ends the settling early) and then
+/// recorded; `r` puts the last finished position back at the head of the list.
 #[derive(Debug)]
 pub struct Guide {
     plan: Plan,
@@ -167,19 +190,32 @@ pub struct Guide {
     meta: RecordingMeta,
     settle_n: u64,
     measure_n: u64,
-    idx: usize,
+    /// Plan indices still to measure, the current one first.
+    todo: std::collections::VecDeque<usize>,
     phase: Phase,
     phase_start: u64,
     next: u64,
-    files: Vec<(Position, PathBuf)>,
+    proceed: bool,
+    done: Vec<Finished>,
 }
 
 impl Guide {
     /// A guide writing into `dir` (which must exist) at `fs` Hz; `meta` is the side file
-    /// template (device, format, calibration...), its `position` set per recording.
-    pub fn new(plan: Plan, fs: u32, dir: &Path, meta: RecordingMeta) -> Result<Self, LiveError> {
+    /// template (device, format, calibration...), its `position` set per recording. `kept`
+    /// are positions finished in an earlier run (a resumed protocol): they are not measured
+    /// again.
+    pub fn new(
+        plan: Plan,
+        fs: u32,
+        dir: &Path,
+        meta: RecordingMeta,
+        kept: Vec<Finished>,
+    ) -> Result<Self, LiveError> {
         plan.validate()?;
         let n = |s: f64| (s * fs as f64).round() as u64;
+        let todo = (0..plan.positions.len())
+            .filter(|&i| !kept.iter().any(|k| k.position == plan.positions[i]))
+            .collect();
         Ok(Guide {
             settle_n: n(plan.settle_s),
             measure_n: n(plan.seconds_per_position),
@@ -187,11 +223,12 @@ impl Guide {
             fs,
             dir: dir.to_path_buf(),
             meta,
-            idx: 0,
+            todo,
             phase: Phase::Start,
             phase_start: 0,
             next: 0,
-            files: Vec::new(),
+            proceed: false,
+            done: kept,
         })
     }
 
@@ -200,20 +237,33 @@ impl Guide {
         &self.plan
     }
 
-    /// The positions completed so far and their recordings, in protocol order.
-    pub fn files(&self) -> &[(Position, PathBuf)] {
-        &self.files
+    /// The positions finished so far (kept from an earlier run included) and their
+    /// recordings, in protocol order.
+    pub fn files(&self) -> Vec<(Position, PathBuf)> {
+        self.finished().into_iter().map(|f| (f.position, f.file)).collect()
+    }
+
+    /// The positions finished so far with their live figures, in protocol order.
+    pub fn finished(&self) -> Vec<Finished> {
+        let order = |p: Position| self.plan.positions.iter().position(|q| *q == p).unwrap_or(usize::MAX);
+        let mut v = self.done.clone();
+        v.sort_by_key(|f| order(f.position));
+        v
     }
 
     /// True once every position was measured.
     pub fn is_complete(&self) -> bool {
-        self.phase == Phase::Finished
+        self.todo.is_empty()
     }
 
     /// The position being measured when the run stopped early, and its (partial) recording.
     pub fn unfinished(&self) -> Option<(Position, PathBuf)> {
-        let p = *self.plan.positions.get(self.idx)?;
+        let p = self.current()?;
         (self.phase == Phase::Measure).then(|| (p, position_files(&self.dir, p).0))
+    }
+
+    fn current(&self) -> Option<Position> {
+        self.todo.front().map(|&i| self.plan.positions[i])
     }
 
     fn step(&self, event: StepKind, samples: u64, session: &LiveSession) -> Step {
@@ -228,10 +278,11 @@ impl Guide {
             StepKind::Settle => None,
             _ => session.latest().filter(|r| r.elapsed_s * fs >= self.phase_start as f64 + 0.5),
         };
-        let p = self.plan.positions[self.idx];
+        let i = *self.todo.front().expect("a position is current");
+        let p = self.plan.positions[i];
         Step {
             event,
-            index: self.idx + 1,
+            index: i + 1,
             count: self.plan.positions.len(),
             position: p,
             elapsed_s: done as f64 / fs,
@@ -251,12 +302,18 @@ impl Guide {
         self.next = self.phase_start + (k * fs).min(len);
     }
 
-    fn begin_settle(&mut self, samples: u64, session: &mut LiveSession, fe: &mut dyn Frontend) {
+    fn begin_settle(&mut self, samples: u64, session: &mut LiveSession, fe: &mut dyn Frontend) -> bool {
+        let Some(p) = self.current() else {
+            self.phase = Phase::Finished;
+            return false;
+        };
         self.phase = Phase::Settle;
         self.phase_start = samples;
-        session.mark_position(self.plan.positions[self.idx].code());
+        self.proceed = false;
+        session.mark_position(p.code());
         fe.step(&self.step(StepKind::Settle, samples, session));
         self.tick(samples, self.settle_n);
+        true
     }
 
     fn begin_measure(
@@ -266,7 +323,7 @@ impl Guide {
         session: &mut LiveSession,
         fe: &mut dyn Frontend,
     ) -> Result<(), LiveError> {
-        let p = self.plan.positions[self.idx];
+        let p = self.current().expect("a position is current");
         let (wav, side) = position_files(&self.dir, p);
         let mut meta = self.meta.clone();
         meta.position = Some(p.code().to_string());
@@ -278,6 +335,30 @@ impl Guide {
         fe.step(&self.step(StepKind::Measure, samples, session));
         self.tick(samples, self.measure_n);
         Ok(())
+    }
+
+    fn finish_position(
+        &mut self,
+        samples: u64,
+        recorder: &mut Option<Recorder>,
+        session: &LiveSession,
+        fe: &mut dyn Frontend,
+    ) -> Result<(), LiveError> {
+        if let Some(mut r) = recorder.take() {
+            r.finish(None)?;
+        }
+        let step = self.step(StepKind::Done, samples, session);
+        fe.step(&step);
+        self.done.retain(|f| f.position != step.position);
+        self.done.push(Finished {
+            position: step.position,
+            file: position_files(&self.dir, step.position).0,
+            rate_s_per_day: step.rate_s_per_day,
+            beat_error_ms: step.beat_error_ms,
+            amplitude_deg: step.amplitude_deg,
+        });
+        self.todo.pop_front();
+        super::resume::save_progress(&self.dir, &self.finished())
     }
 }
 
@@ -294,8 +375,8 @@ impl Stages for Guide {
         fe: &mut dyn Frontend,
     ) -> Result<bool, LiveError> {
         match self.phase {
-            Phase::Start => self.begin_settle(samples, session, fe),
-            Phase::Settle if samples >= self.phase_start + self.settle_n => {
+            Phase::Start => return Ok(self.begin_settle(samples, session, fe)),
+            Phase::Settle if self.proceed || samples >= self.phase_start + self.settle_n => {
                 self.begin_measure(samples, recorder, session, fe)?
             }
             Phase::Settle => {
@@ -303,18 +384,8 @@ impl Stages for Guide {
                 self.tick(samples, self.settle_n);
             }
             Phase::Measure if samples >= self.phase_start + self.measure_n => {
-                if let Some(mut r) = recorder.take() {
-                    r.finish(None)?;
-                }
-                let p = self.plan.positions[self.idx];
-                fe.step(&self.step(StepKind::Done, samples, session));
-                self.files.push((p, position_files(&self.dir, p).0));
-                self.idx += 1;
-                if self.idx == self.plan.positions.len() {
-                    self.phase = Phase::Finished;
-                    return Ok(false);
-                }
-                self.begin_settle(samples, session, fe);
+                self.finish_position(samples, recorder, session, fe)?;
+                return Ok(self.begin_settle(samples, session, fe));
             }
             Phase::Measure => {
                 fe.step(&self.step(StepKind::Measure, samples, session));
@@ -327,8 +398,60 @@ impl Stages for Guide {
 
     fn position(&self) -> Option<&'static str> {
         match self.phase {
-            Phase::Settle | Phase::Measure => self.plan.positions.get(self.idx).map(|p| p.code()),
+            Phase::Settle | Phase::Measure => self.current().map(|p| p.code()),
             _ => None,
         }
+    }
+
+    fn proceed(&mut self, samples: u64) -> Option<String> {
+        match (self.phase, self.current()) {
+            (Phase::Settle, Some(_)) => {
+                self.proceed = true;
+                self.next = samples;
+                None
+            }
+            (Phase::Measure, Some(p)) => {
+                Some(format!("already measuring {}: keep the watch still", p.code()))
+            }
+            _ => None,
+        }
+    }
+
+    fn remeasure(
+        &mut self,
+        samples: u64,
+        recorder: &mut Option<Recorder>,
+        session: &mut LiveSession,
+        fe: &mut dyn Frontend,
+    ) -> Result<String, LiveError> {
+        // The last finished position in protocol order before the current one, else the last.
+        let cur = self.todo.front().copied();
+        let finished = self.finished();
+        let last = finished
+            .iter()
+            .rev()
+            .find(|f| cur.is_none_or(|c| self.plan.positions.iter().position(|q| *q == f.position) < Some(c)))
+            .or(finished.last());
+        let Some(last) = last.cloned() else {
+            return Ok("no position finished yet to measure again".into());
+        };
+        // The stretch being recorded now is not a measurement: it is dropped.
+        if let (Some(mut r), Some((p, wav))) = (recorder.take(), self.unfinished()) {
+            r.finish(Some("re-measure asked".into()))?;
+            drop(r);
+            let _ = std::fs::remove_file(&wav);
+            let _ = std::fs::remove_file(position_files(&self.dir, p).1);
+        }
+        let aside = super::resume::set_aside(&self.dir, last.position, "superseded")?;
+        self.done.retain(|f| f.position != last.position);
+        super::resume::save_progress(&self.dir, &self.finished())?;
+        let i = self.plan.positions.iter().position(|q| *q == last.position).expect("in plan");
+        self.todo.push_front(i);
+        self.begin_settle(samples, session, fe);
+        Ok(format!(
+            "measuring {} again; the earlier recording is kept as {}",
+            last.position.code(),
+            aside.display()
+        ))
     }
 }

@@ -25,8 +25,12 @@ pub enum Command {
     SetBph(Option<u32>),
     /// Mark the next position.
     Mark,
-    /// Save the current reading next to the recording.
+    /// Save the last good reading (the last with figures) next to the recording.
     Snapshot,
+    /// Guided protocol: the watch is in position, end the settling countdown now (space).
+    Proceed,
+    /// Guided protocol: measure the last finished position again.
+    Remeasure,
 }
 
 /// Why the loop ended.
@@ -55,6 +59,8 @@ pub struct Status<'a> {
     pub recording: Option<&'a Path>,
     /// The last position marked.
     pub position: Option<&'static str>,
+    /// The input level of the last second.
+    pub level: Option<super::level::Level>,
 }
 
 /// Where readings go and commands come from.
@@ -90,6 +96,21 @@ pub trait Stages {
     ) -> Result<bool, LiveError>;
     /// The position being measured, for the status line.
     fn position(&self) -> Option<&'static str>;
+    /// The user pressed space: end the settling now. Returns a notice when it cannot.
+    fn proceed(&mut self, _samples: u64) -> Option<String> {
+        Some("space only ends the settling of a guided protocol".into())
+    }
+    /// The user asked to measure the last finished position again. Returns a notice saying
+    /// what happens.
+    fn remeasure(
+        &mut self,
+        _samples: u64,
+        _recorder: &mut Option<Recorder>,
+        _session: &mut LiveSession,
+        _fe: &mut dyn Frontend,
+    ) -> Result<String, LiveError> {
+        Ok("r only re-measures a position of a guided protocol".into())
+    }
 }
 
 /// No stages: the plain run.
@@ -159,78 +180,25 @@ pub fn run_stages(
     fe: &mut dyn Frontend,
     stages: &mut dyn Stages,
 ) -> Result<RunOutcome, LiveError> {
-    let guided = stages.next_boundary().is_some();
+    let mut lp = Loop {
+        guided: stages.next_boundary().is_some(),
+        meter: super::level::LevelMeter::new(inp.session.sample_rate_hz() as u64),
+        samples: 0,
+        next_pos: 0,
+        position: None,
+        snapshots: Vec::new(),
+        rec_path: inp.recorder.as_ref().map(|r| r.path().to_path_buf()),
+        good_position: None,
+    };
     let mut buf = vec![0.0f32; BLOCK_FRAMES];
-    let mut samples = 0u64;
-    let mut next_pos = 0usize;
-    let mut position = None;
-    let mut snapshots = Vec::new();
-    let mut rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
-    let result = (|| -> Result<Ended, LiveError> {
-        loop {
-            while stages.next_boundary().is_some_and(|b| samples >= b) {
-                if !stages.at_boundary(samples, &mut inp.recorder, &mut inp.session, fe)? {
-                    return Ok(Ended::Completed);
-                }
-                rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
-                position = stages.position();
-            }
-            if inp.interrupted.load(Ordering::Relaxed) {
-                return Ok(Ended::Interrupted);
-            }
-            if let Some(m) = inp.device_error.lock().ok().and_then(|g| g.clone()) {
-                // Take what the device delivered before it failed.
-                drain(&mut inp, &mut buf, &mut samples, fe, rec_path.as_deref(), position)?;
-                return Ok(Ended::DeviceError(m));
-            }
-            let mut want = match inp.max_samples {
-                Some(max) if samples >= max => return Ok(Ended::Duration),
-                Some(max) => ((max - samples) as usize).min(buf.len()),
-                None => buf.len(),
-            };
-            if let Some(b) = stages.next_boundary() {
-                want = want.min((b - samples) as usize);
-            }
-            let n = inp.consumer.pop_into(&mut buf[..want]);
-            let overruns = inp.consumer.stats().overrun_samples();
-            let status = Status { overrun_samples: overruns, recording: rec_path.as_deref(), position };
-            if n > 0 {
-                feed(&mut inp, &buf[..n], fe, &status)?;
-                samples += n as u64;
-            } else if inp.consumer.is_abandoned() && inp.consumer.available() == 0 {
-                return Ok(Ended::EndOfStream);
-            } else {
-                std::thread::sleep(Duration::from_millis(4));
-            }
-            while let Some(cmd) = fe.poll(&inp.session, &status)? {
-                match cmd {
-                    Command::Quit => return Ok(Ended::Quit),
-                    Command::SetLiftAngle(l) => inp.session.set_lift_angle(l),
-                    Command::SetBph(b) => inp.session.set_bph(b),
-                    Command::Mark if guided => fe.notice("the protocol sets the positions: m is ignored"),
-                    Command::Mark => {
-                        let p = POSITIONS[next_pos % POSITIONS.len()];
-                        next_pos += 1;
-                        position = Some(p);
-                        let at = inp.session.elapsed_s();
-                        if let Some(r) = inp.recorder.as_mut() {
-                            r.mark(p, at)?;
-                        }
-                        inp.session.mark_position(p);
-                        fe.notice(&format!("position {p} marked at {at:.1} s"));
-                    }
-                    Command::Snapshot => match inp.session.latest() {
-                        Some(r) => {
-                            let p = save_snapshot(&inp.snapshot_base, r, rec_path.as_deref(), position)?;
-                            fe.notice(&format!("snapshot saved to {}", p.display()));
-                            snapshots.push(p);
-                        }
-                        None => fe.notice("no reading yet to save"),
-                    },
-                }
-            }
+    let mut pending = Vec::with_capacity(16);
+    let result = loop {
+        match lp.turn(&mut inp, &mut buf, &mut pending, fe, stages) {
+            Ok(None) => {}
+            Ok(Some(ended)) => break Ok(ended),
+            Err(e) => break Err(e),
         }
-    })();
+    };
     let overrun_samples = inp.consumer.stats().overrun_samples();
     let stopped_by = match &result {
         Ok(Ended::DeviceError(m)) => Some(m.clone()),
@@ -246,16 +214,169 @@ pub fn run_stages(
     };
     let ended = result?;
     fin?;
-    Ok(RunOutcome { ended, last: inp.session.latest().cloned(), samples, overrun_samples, snapshots })
+    let last = inp.session.latest().cloned();
+    Ok(RunOutcome { ended, last, samples: lp.samples, overrun_samples, snapshots: lp.snapshots })
 }
 
-fn feed(inp: &mut RunInputs, block: &[f32], fe: &mut dyn Frontend, status: &Status) -> Result<(), LiveError> {
+/// The state of the consumer loop between turns.
+struct Loop {
+    /// A guided protocol steers the positions (`m` is ignored).
+    guided: bool,
+    meter: super::level::LevelMeter,
+    /// Samples analysed.
+    samples: u64,
+    /// The next position `m` marks.
+    next_pos: usize,
+    /// The position in force.
+    position: Option<&'static str>,
+    snapshots: Vec<PathBuf>,
+    /// The recording being written.
+    rec_path: Option<PathBuf>,
+    /// The position in force when the last good reading was made (what a snapshot names).
+    good_position: Option<&'static str>,
+}
+
+impl Loop {
+    /// One turn: stage boundaries, the stop conditions, a block of audio, the user's commands.
+    /// `Some` when the run ends.
+    fn turn(
+        &mut self,
+        inp: &mut RunInputs,
+        buf: &mut [f32],
+        pending: &mut Vec<Command>,
+        fe: &mut dyn Frontend,
+        stages: &mut dyn Stages,
+    ) -> Result<Option<Ended>, LiveError> {
+        while stages.next_boundary().is_some_and(|b| self.samples >= b) {
+            if !stages.at_boundary(self.samples, &mut inp.recorder, &mut inp.session, fe)? {
+                return Ok(Some(Ended::Completed));
+            }
+            self.follow(inp, stages);
+        }
+        if inp.interrupted.load(Ordering::Relaxed) {
+            return Ok(Some(Ended::Interrupted));
+        }
+        if let Some(m) = inp.device_error.lock().ok().and_then(|g| g.clone()) {
+            // Take what the device delivered before it failed.
+            let (rec, pos) = (self.rec_path.as_deref(), self.position);
+            drain(inp, buf, &mut self.samples, fe, rec, pos, &mut self.good_position)?;
+            return Ok(Some(Ended::DeviceError(m)));
+        }
+        let mut want = match inp.max_samples {
+            Some(max) if self.samples >= max => return Ok(Some(Ended::Duration)),
+            Some(max) => ((max - self.samples) as usize).min(buf.len()),
+            None => buf.len(),
+        };
+        if let Some(b) = stages.next_boundary() {
+            want = want.min((b - self.samples) as usize);
+        }
+        let n = inp.consumer.pop_into(&mut buf[..want]);
+        self.meter.push(&buf[..n]);
+        let status = Status {
+            overrun_samples: inp.consumer.stats().overrun_samples(),
+            recording: self.rec_path.as_deref(),
+            position: self.position,
+            level: self.meter.level(),
+        };
+        if n > 0 {
+            feed(inp, &buf[..n], fe, &status, &mut self.good_position)?;
+            self.samples += n as u64;
+        } else if inp.consumer.is_abandoned() && inp.consumer.available() == 0 {
+            return Ok(Some(Ended::EndOfStream));
+        } else {
+            std::thread::sleep(Duration::from_millis(4));
+        }
+        pending.clear();
+        while let Some(cmd) = fe.poll(&inp.session, &status)? {
+            pending.push(cmd);
+        }
+        for &cmd in pending.iter() {
+            if let Some(end) = self.command(cmd, inp, fe, stages)? {
+                return Ok(Some(end));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The recording and position after the stages changed them.
+    fn follow(&mut self, inp: &RunInputs, stages: &dyn Stages) {
+        self.rec_path = inp.recorder.as_ref().map(|r| r.path().to_path_buf());
+        self.position = stages.position();
+    }
+
+    /// Carries out one command; `Some` when it ends the run.
+    fn command(
+        &mut self,
+        cmd: Command,
+        inp: &mut RunInputs,
+        fe: &mut dyn Frontend,
+        stages: &mut dyn Stages,
+    ) -> Result<Option<Ended>, LiveError> {
+        match cmd {
+            Command::Quit => return Ok(Some(Ended::Quit)),
+            Command::SetLiftAngle(l) => inp.session.set_lift_angle(l),
+            Command::SetBph(b) => {
+                if let Err(why) = inp.session.set_bph(b) {
+                    fe.notice(&why);
+                }
+            }
+            Command::Proceed => {
+                if let Some(n) = stages.proceed(self.samples) {
+                    fe.notice(&n);
+                }
+            }
+            Command::Remeasure => {
+                let n = stages.remeasure(self.samples, &mut inp.recorder, &mut inp.session, fe)?;
+                self.follow(inp, stages);
+                fe.notice(&n);
+            }
+            Command::Mark if self.guided => fe.notice("the protocol sets the positions: m is ignored"),
+            Command::Mark => {
+                let p = POSITIONS[self.next_pos % POSITIONS.len()];
+                self.next_pos += 1;
+                self.position = Some(p);
+                let at = inp.session.elapsed_s();
+                if let Some(r) = inp.recorder.as_mut() {
+                    r.mark(p, at)?;
+                }
+                inp.session.mark_position(p);
+                fe.notice(&format!("position {p} marked at {at:.1} s"));
+            }
+            Command::Snapshot => self.snapshot(inp, fe)?,
+        }
+        Ok(None)
+    }
+
+    /// Saves the last good reading (never the empty one of a restart).
+    fn snapshot(&mut self, inp: &RunInputs, fe: &mut dyn Frontend) -> Result<(), LiveError> {
+        let Some(r) = inp.session.last_good() else {
+            fe.notice("no measured reading yet: nothing to save");
+            return Ok(());
+        };
+        let now = inp.session.elapsed_s();
+        let p = save_snapshot(&inp.snapshot_base, r, now, self.rec_path.as_deref(), self.good_position)?;
+        fe.notice(&format!("snapshot of the reading at {:.0} s saved to {}", r.elapsed_s, p.display()));
+        self.snapshots.push(p);
+        Ok(())
+    }
+}
+
+fn feed(
+    inp: &mut RunInputs,
+    block: &[f32],
+    fe: &mut dyn Frontend,
+    status: &Status,
+    good_position: &mut Option<&'static str>,
+) -> Result<(), LiveError> {
     if let Some(r) = inp.recorder.as_mut() {
         r.write(block)?;
         r.set_overruns(status.overrun_samples);
     }
     if let Some(mut r) = inp.session.push(block) {
         r.overrun_samples = status.overrun_samples;
+        if r.status == super::session::Status::Measuring {
+            *good_position = status.position;
+        }
         fe.reading(&r, &inp.session, status)?;
     }
     Ok(())
@@ -268,29 +389,38 @@ fn drain(
     fe: &mut dyn Frontend,
     rec: Option<&Path>,
     position: Option<&'static str>,
+    good_position: &mut Option<&'static str>,
 ) -> Result<(), LiveError> {
     loop {
         let n = inp.consumer.pop_into(buf);
         if n == 0 {
             return Ok(());
         }
-        let status =
-            Status { overrun_samples: inp.consumer.stats().overrun_samples(), recording: rec, position };
-        feed(inp, &buf[..n], fe, &status)?;
+        let status = Status {
+            overrun_samples: inp.consumer.stats().overrun_samples(),
+            recording: rec,
+            position,
+            level: None,
+        };
+        feed(inp, &buf[..n], fe, &status, good_position)?;
         *samples += n as u64;
     }
 }
 
 /// Writes a reading as `<base>.snapshot-N.json` (the first N not taken; never overwrites).
+/// `taken_at_s` is the session time of the key press (the reading may be older: the last good
+/// one before a restart); `position` is the one in force when the reading was made.
 pub fn save_snapshot(
     base: &Path,
     r: &Reading,
+    taken_at_s: f64,
     recording: Option<&Path>,
     position: Option<&str>,
 ) -> Result<PathBuf, LiveError> {
     #[derive(serde::Serialize)]
     struct Snap<'a> {
         utc: String,
+        taken_at_s: f64,
         recording: Option<&'a Path>,
         position: Option<&'a str>,
         reading: &'a Reading,
@@ -298,6 +428,7 @@ pub fn save_snapshot(
     }
     let snap = Snap {
         utc: super::recorder::utc_now(),
+        taken_at_s,
         recording,
         position,
         reading: r,

@@ -23,30 +23,48 @@ pub enum KeyAction {
     Command(Command),
     /// Freeze or unfreeze the display.
     TogglePause,
+    /// The paper strip one step taller (`true`) or shorter on [`super::view::STRIP_SCALES_MS`].
+    Strip(bool),
     /// Nothing.
     None,
 }
 
-/// What each key does (`lift_deg` and `forced` are the current settings).
-pub fn key_action(code: KeyCode, mods: KeyModifiers, lift_deg: f64, forced: Option<u32>) -> KeyAction {
+/// What each key does, given what is shown (`d.lift_angle_deg`, `d.bph_choice`).
+pub fn key_action(code: KeyCode, mods: KeyModifiers, d: &ViewData) -> KeyAction {
+    let cmd = KeyAction::Command;
     match code {
-        KeyCode::Char('q') | KeyCode::Esc => KeyAction::Command(Command::Quit),
-        KeyCode::Char('c') if mods.contains(KeyModifiers::CONTROL) => KeyAction::Command(Command::Quit),
-        KeyCode::Char('l') => KeyAction::Command(Command::SetLiftAngle((lift_deg - 1.0).max(10.0))),
-        KeyCode::Char('L') => KeyAction::Command(Command::SetLiftAngle((lift_deg + 1.0).min(90.0))),
-        KeyCode::Char('b') => KeyAction::Command(Command::SetBph(next_bph(forced))),
+        KeyCode::Char('q') | KeyCode::Esc => cmd(Command::Quit),
+        KeyCode::Char('c') if mods.contains(KeyModifiers::CONTROL) => cmd(Command::Quit),
+        KeyCode::Char('l') | KeyCode::Down => cmd(Command::SetLiftAngle((d.lift_angle_deg - 1.0).max(10.0))),
+        KeyCode::Char('L') | KeyCode::Up => cmd(Command::SetLiftAngle((d.lift_angle_deg + 1.0).min(90.0))),
+        KeyCode::Char('b') | KeyCode::Right => cmd(Command::SetBph(next_bph(d.bph_choice))),
+        KeyCode::Char('B') | KeyCode::Left => cmd(Command::SetBph(prev_bph(d.bph_choice))),
+        KeyCode::Char('a') => cmd(Command::SetBph(None)),
+        KeyCode::Char('+') | KeyCode::Char('=') => KeyAction::Strip(true),
+        KeyCode::Char('-') => KeyAction::Strip(false),
         KeyCode::Char('p') => KeyAction::TogglePause,
-        KeyCode::Char('m') => KeyAction::Command(Command::Mark),
-        KeyCode::Char('s') => KeyAction::Command(Command::Snapshot),
+        KeyCode::Char('m') => cmd(Command::Mark),
+        KeyCode::Char('s') => cmd(Command::Snapshot),
+        KeyCode::Char(' ') | KeyCode::Enter => cmd(Command::Proceed),
+        KeyCode::Char('r') => cmd(Command::Remeasure),
         _ => KeyAction::None,
     }
 }
 
-/// The forced beat rate after `b`: automatic, then each standard rate, then automatic again.
+/// The forced beat rate after `b`: automatic, then each standard rate upwards, then
+/// automatic again.
 pub fn next_bph(current: Option<u32>) -> Option<u32> {
     match current {
         None => Some(STANDARD_BPH[0]),
         Some(b) => STANDARD_BPH.iter().copied().find(|&s| s > b),
+    }
+}
+
+/// The forced beat rate after `B`: the cycle of [`next_bph`] the other way.
+pub fn prev_bph(current: Option<u32>) -> Option<u32> {
+    match current {
+        None => STANDARD_BPH.last().copied(),
+        Some(b) => STANDARD_BPH.iter().rev().copied().find(|&s| s < b),
     }
 }
 
@@ -72,10 +90,19 @@ impl<B: Backend> ViewFrontend<B> {
 
     /// Applies a key; returns the command for the loop, if any.
     pub fn key(&mut self, code: KeyCode, mods: KeyModifiers) -> Option<Command> {
-        match key_action(code, mods, self.data.lift_angle_deg, self.data.forced_bph) {
-            KeyAction::Command(c) => Some(c),
+        match key_action(code, mods, &self.data) {
+            KeyAction::Command(c) => {
+                if let Command::SetBph(b) = c {
+                    self.data.bph_choice = b;
+                }
+                Some(c)
+            }
             KeyAction::TogglePause => {
                 self.data.paused = !self.data.paused;
+                None
+            }
+            KeyAction::Strip(up) => {
+                self.data.step_strip(up);
                 None
             }
             KeyAction::None => None,
@@ -98,7 +125,9 @@ impl<B: Backend> ViewFrontend<B> {
         self.data.recording = status.recording.map(|p| p.display().to_string());
         self.data.lift_angle_deg = session.config().analysis.lift_angle_deg;
         self.data.forced_bph = session.config().analysis.bph;
+        self.data.elapsed_s = session.elapsed_s();
         if !self.data.paused {
+            self.data.level = status.level;
             self.data.update_from(session);
         }
     }
@@ -133,7 +162,7 @@ impl<B: Backend> Frontend for ViewFrontend<B> {
                 }
             }
         }
-        if self.last_draw.map_or(true, |t| t.elapsed() >= REDRAW_EVERY) {
+        if self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW_EVERY) {
             self.refresh(session, status);
             self.draw()?;
         }
@@ -145,7 +174,7 @@ impl<B: Backend> Frontend for ViewFrontend<B> {
     }
 
     fn step(&mut self, step: &super::protocol::Step) {
-        self.data.step = Some(step.line());
+        self.data.apply_step(step);
     }
 }
 

@@ -44,9 +44,20 @@ pub(super) fn measure_recorder(
     crate::cli::analyze::recorder_of(device, ppm, u95).map(Some)
 }
 
+/// The folder of a claim's live protocol: `<data dir>/live/<ID>` (the system's temporary
+/// folder when there is no data directory). The same for every try, so a protocol stopped
+/// halfway goes on where it stopped.
+pub(super) fn live_dir(id: &ClaimId) -> std::path::PathBuf {
+    match directories::ProjectDirs::from("", "", "tickproof") {
+        Some(d) => d.data_dir().join("live").join(id.to_string()),
+        None => std::env::temp_dir().join(format!("tickproof-live-{id}")),
+    }
+}
+
 /// `claim measure ID --live`: the claim's (or `--policy`) protocol through the live path into
-/// a new temporary folder, then [`claim::measure_claim`] on those recordings, exactly as
-/// `--from` would. The folder is removed once the store holds the audio; on failure it is kept
+/// the claim's folder ([`live_dir`]), then [`claim::measure_claim`] on those recordings, exactly
+/// as `--from` would. A protocol stopped early keeps its positions there and the next try
+/// resumes it. The folder is removed once the store holds the audio; on failure it is kept
 /// and named.
 pub(super) fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result<SealedRecord, Failure> {
     let prev = s.get_record(&m.id, None).map_err(store_failure)?;
@@ -64,19 +75,27 @@ pub(super) fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result
         settle_s: m.listen.settle_s.unwrap_or(pol.protocol.settling_s),
         seconds_per_position: m.listen.seconds_per_position.unwrap_or(pol.protocol.seconds_per_position),
     };
-    let stamp: String =
-        crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    let dir = std::env::temp_dir().join(format!("tickproof-live-{}-{}-{stamp}", m.id, std::process::id()));
-    std::fs::create_dir(&dir).map_err(|e| {
-        Failure::new(ExitCode::Storage, format!("{}: cannot create folder: {e}", dir.display()))
-    })?;
-    let files = match crate::cli::listen::run_protocol(&m.listen, plan, &dir, true) {
-        Ok(f) => f,
+    let dir = live_dir(&m.id);
+    let run = crate::cli::listen::GuidedRun { plan, dir: dir.clone(), resume: true, remeasure: Vec::new() };
+    let finished = match crate::cli::listen::run_protocol(&m.listen, &run, true) {
+        Ok(crate::cli::listen::ProtocolEnd::Complete(f)) => f,
+        Ok(crate::cli::listen::ProtocolEnd::Stopped { ended, finished, audio_s }) => {
+            let go_on = "to go on, run the same command again (the positions recorded are reused)";
+            let msg = crate::cli::listen::guided::stopped_message(
+                &ended, &finished, &run.plan, audio_s, &dir, go_on,
+            );
+            let code = match ended {
+                crate::live::run::Ended::DeviceError(_) => ExitCode::Device,
+                _ => ExitCode::Insufficient,
+            };
+            return Err(Failure::new(code, msg));
+        }
         Err(e) => {
             let _ = std::fs::remove_dir(&dir); // only when empty: recordings are kept
             return Err(e);
         }
     };
+    let files = crate::cli::listen::guided::files(&finished);
     let req = MeasureRequest {
         id: m.id,
         recordings: files.iter().map(|(p, f)| (p.code().to_string(), f.clone())).collect(),

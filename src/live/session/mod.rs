@@ -20,152 +20,17 @@
 use crate::beats::timer::BeatRecord;
 use crate::estimators::mechanical::MechanicalEstimate;
 use crate::measurement::pipeline::{MechanicalOutcome, BLOCK_FRAMES};
-use crate::measurement::{AnalysisConfig, Analyzer, Figure};
-use serde::{Deserialize, Serialize};
+use crate::measurement::{Analyzer, Figure};
+mod types;
+
 use std::collections::VecDeque;
 
 /// Most candidate analysers alive at once while looking for a watch.
 pub const MAX_CANDIDATES: usize = 8;
-/// Points kept in the rate trend (one per reading: ten minutes at one a second).
+/// Points kept in the trend (one per reading: ten minutes at one a second).
 pub const TREND_POINTS: usize = 600;
 
-/// Settings of a live session.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveConfig {
-    /// The analysis settings (lift angle, forced bph, recorder clock).
-    pub analysis: AnalysisConfig,
-    /// Audio each candidate analyser gathers before recognising the beat rate, seconds.
-    pub acquisition_s: f64,
-    /// Longest stretch of audio behind one reading, seconds (the sliding window).
-    pub window_s: f64,
-    /// Seconds between readings.
-    pub reading_every_s: f64,
-    /// A primary analyser with no matched beat for this long is restarted, seconds.
-    pub silence_s: f64,
-    /// Seconds between candidate analysers while no watch is locked.
-    pub candidate_every_s: f64,
-}
-
-impl Default for LiveConfig {
-    fn default() -> Self {
-        LiveConfig {
-            analysis: AnalysisConfig::default(),
-            acquisition_s: 2.5,
-            window_s: 60.0,
-            reading_every_s: 1.0,
-            silence_s: 2.0,
-            candidate_every_s: 0.5,
-        }
-    }
-}
-
-impl LiveConfig {
-    /// Checks the ranges of the settings (names the one that is wrong).
-    pub fn validate(&self) -> Result<(), String> {
-        self.analysis.validate().map_err(|e| e.to_string())?;
-        let check = |name: &str, v: f64, lo: f64, hi: f64| {
-            if v.is_finite() && (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(format!("{name} {v} s is outside {lo}..{hi} s"))
-            }
-        };
-        check("acquisition", self.acquisition_s, 2.0, 30.0)?;
-        check("window", self.window_s, 20.0, 3600.0)?;
-        check("reading interval", self.reading_every_s, 0.1, 10.0)?;
-        check("silence limit", self.silence_s, 0.5, 60.0)?;
-        check("candidate interval", self.candidate_every_s, 0.1, 10.0)?;
-        Ok(())
-    }
-}
-
-/// What the session is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// No watch locked yet: listening for ticks.
-    Listening,
-    /// A watch is locked and figures are given.
-    Measuring,
-}
-
-/// Why the analysis restarted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RestartReason {
-    /// The sliding window moved on (the successor analyser took over).
-    Window,
-    /// The latest 10 s rate left the running rate's interval: the watch or position changed.
-    RateChange,
-    /// The beats stopped matching: the watch was removed, moved, or its beat rate changed.
-    SignalLost,
-    /// A setting that needs a new analysis changed (the forced beat rate).
-    Settings,
-    /// The technician marked a new position.
-    Mark,
-}
-
-/// A restart and why, in plain words.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Restart {
-    /// The reason, as a stable code.
-    pub reason: RestartReason,
-    /// The reason in plain words.
-    pub message: String,
-    /// When, seconds from the start of the session.
-    pub at_s: f64,
-}
-
-/// One live reading.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reading {
-    /// Seconds of audio since the session started (the recorder's clock).
-    pub elapsed_s: f64,
-    /// Listening or measuring.
-    pub status: Status,
-    /// Seconds of audio behind the figures (0 while listening).
-    pub window_s: f64,
-    /// Beats per hour, when locked.
-    pub bph: Option<u32>,
-    /// `auto` or `forced`, when locked.
-    pub bph_source: Option<String>,
-    /// Rate, s/day (+ = gains), corrected for the recorder clock.
-    pub rate_s_per_day: Option<Figure>,
-    /// Beat error, ms.
-    pub beat_error_ms: Option<Figure>,
-    /// Amplitude, degrees, at `lift_angle_deg`.
-    pub amplitude_deg: Option<Figure>,
-    /// Lift angle used for the amplitude, degrees.
-    pub lift_angle_deg: f64,
-    /// Signal quality 0..1.
-    pub quality: Option<f64>,
-    /// Tick-to-noise ratio, dB.
-    pub snr_db: Option<f64>,
-    /// Beats used in the figures.
-    pub beats_used: usize,
-    /// Beat slots rejected.
-    pub beats_rejected: usize,
-    /// Why there are no figures (while listening), in plain words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Samples dropped by the capture ring so far (filled in by the driver; 0 for replays
-    /// at full speed).
-    pub overrun_samples: u64,
-    /// Set on the first reading after the analysis restarted.
-    pub restarted: Option<Restart>,
-}
-
-/// A beat of the paper strip.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StripPoint {
-    /// Seconds from the start of the session.
-    pub t_s: f64,
-    /// How early the beat came against the nominal beat grid, ms (+ = early): a gaining watch
-    /// drifts upwards, as on a timegrapher's paper and in the report's paper strip.
-    pub dev_ms: f64,
-    /// 0 = tic, 1 = toc.
-    pub side: u8,
-}
+pub use types::*;
 
 struct Track {
     an: Analyzer,
@@ -209,13 +74,18 @@ pub struct LiveSession {
     primary: Option<Track>,
     successor: Option<Track>,
     candidates: Vec<Track>,
+    /// With a forced beat rate: an automatic analyser that finds the rate the ticks fit, so a
+    /// forced rate they do not fit is refused (dropped once it has locked or failed).
+    witness: Option<Track>,
     next_candidate_at: u64,
     next_reading_at: u64,
     pending_restart: Option<Restart>,
     restarts: u64,
     note: Option<String>,
-    trend: VecDeque<(f64, Figure)>,
+    trend: VecDeque<TrendPoint>,
     latest: Option<Reading>,
+    last_good: Option<Reading>,
+    heard_bph: Option<u32>,
 }
 
 impl std::fmt::Debug for LiveSession {
@@ -233,6 +103,7 @@ impl LiveSession {
             primary: None,
             successor: None,
             candidates: Vec::with_capacity(MAX_CANDIDATES),
+            witness: None,
             next_candidate_at: 0,
             next_reading_at: (cfg.reading_every_s * sample_rate_hz as f64) as u64,
             pending_restart: None,
@@ -240,6 +111,8 @@ impl LiveSession {
             note: None,
             trend: VecDeque::with_capacity(TREND_POINTS),
             latest: None,
+            last_good: None,
+            heard_bph: None,
             cfg,
         }
     }
@@ -264,9 +137,44 @@ impl LiveSession {
         self.restarts
     }
 
-    /// Analysers alive now (primary, successor, candidates): bounded by `2 + MAX_CANDIDATES`.
+    /// Analysers alive now (primary, successor, candidates, the witness of a forced rate):
+    /// bounded by `3 + MAX_CANDIDATES`.
     pub fn analysers_alive(&self) -> usize {
-        self.primary.is_some() as usize + self.successor.is_some() as usize + self.candidates.len()
+        self.primary.is_some() as usize
+            + self.successor.is_some() as usize
+            + self.candidates.len()
+            + self.witness.is_some() as usize
+    }
+
+    /// With a forced rate and no rate heard yet, feeds the witness; once it locks, a forced
+    /// rate other than the one it heard is refused: back to automatic, saying why.
+    fn check_forced(&mut self, chunk: &[f32]) {
+        let Some(forced) = self.cfg.analysis.bph else {
+            self.witness = None;
+            return;
+        };
+        if self.heard_bph.is_some() {
+            self.witness = None;
+            return;
+        }
+        let w = self.witness.get_or_insert_with(|| {
+            let mut auto = self.cfg.clone();
+            auto.analysis.bph = None;
+            Track::new(self.fs, &auto, self.samples)
+        });
+        w.an.push(chunk);
+        if w.an.is_done() {
+            self.witness = None; // nothing recognised here; a fresh witness tries the next audio
+            return;
+        }
+        let Some(heard) = w.an.is_tracking().then(|| w.an.locked_bph()).flatten() else { return };
+        self.witness = None;
+        self.heard_bph = Some(heard);
+        if heard != forced {
+            self.cfg.analysis.bph = None;
+            let msg = format!("{forced} bph refused: the ticks fit {heard} bph; back to automatic");
+            self.restart(RestartReason::Settings, msg);
+        }
     }
 
     /// Feeds consecutive mono samples; returns a reading when one is due (at least one per
@@ -301,6 +209,7 @@ impl LiveSession {
         for t in self.primary.iter_mut().chain(self.successor.iter_mut()).chain(self.candidates.iter_mut()) {
             t.an.push(chunk);
         }
+        self.check_forced(chunk);
         self.samples += chunk.len() as u64;
         let mut due = self.samples >= self.next_reading_at;
         if self.primary.is_none() && self.promote_candidate(due) {
@@ -321,7 +230,16 @@ impl LiveSession {
             if self.trend.len() == TREND_POINTS {
                 self.trend.pop_front();
             }
-            self.trend.push_back((r.elapsed_s, rate));
+            self.trend.push_back(TrendPoint {
+                t_s: r.elapsed_s,
+                rate_s_per_day: rate,
+                beat_error_ms: r.beat_error_ms,
+                amplitude_deg: r.amplitude_deg,
+            });
+            if self.cfg.analysis.bph.is_none() {
+                self.heard_bph = r.bph;
+            }
+            self.last_good = Some(r.clone());
         }
         self.latest = Some(r.clone());
         Some(r)
@@ -505,8 +423,20 @@ impl LiveSession {
         self.primary.as_ref().and_then(|p| p.est.as_deref())
     }
 
-    /// The rate trend: (seconds from the start, rate) per reading, the last [`TREND_POINTS`].
-    pub fn trend(&self) -> &VecDeque<(f64, Figure)> {
+    /// The last reading with figures (status measuring), kept through restarts: what a
+    /// snapshot saves.
+    pub fn last_good(&self) -> Option<&Reading> {
+        self.last_good.as_ref()
+    }
+
+    /// The beat rate the ticks were last recognised at automatically, if any.
+    pub fn heard_bph(&self) -> Option<u32> {
+        self.heard_bph
+    }
+
+    /// The trend: rate, beat error and amplitude per measuring reading, the last
+    /// [`TREND_POINTS`].
+    pub fn trend(&self) -> &VecDeque<TrendPoint> {
         &self.trend
     }
 
@@ -539,10 +469,21 @@ impl LiveSession {
         }
     }
 
-    /// Forces a beat rate (or automatic with `None`); the analysis restarts.
-    pub fn set_bph(&mut self, bph: Option<u32>) {
+    /// Forces a beat rate (or automatic with `None`); the analysis restarts. A forced rate
+    /// other than the one the ticks were recognised at (a half or double rate reads a beat
+    /// error of zero and a wrong amplitude) is refused, as `analyze --bph` refuses it; the
+    /// error says which rate the ticks fit. A rate outside 3600..72000 bph is refused too.
+    pub fn set_bph(&mut self, bph: Option<u32>) -> Result<(), String> {
         if self.cfg.analysis.bph == bph {
-            return;
+            return Ok(());
+        }
+        if let Some(b) = bph {
+            let mut probe = self.cfg.analysis.clone();
+            probe.bph = Some(b);
+            probe.validate().map_err(|e| format!("{b} bph refused: {e}"))?;
+            if let Some(h) = self.heard_bph.filter(|&h| h != b) {
+                return Err(format!("{b} bph refused: the ticks fit {h} bph (a: back to automatic)"));
+            }
         }
         self.cfg.analysis.bph = bph;
         let msg = match bph {
@@ -550,6 +491,7 @@ impl LiveSession {
             None => "beat rate back to automatic".to_string(),
         };
         self.restart(RestartReason::Settings, msg);
+        Ok(())
     }
 
     /// A new position was marked: the analysis restarts so two positions are not averaged.

@@ -1,14 +1,18 @@
 //! `tickproof listen`: live readings from a microphone (or a replayed recording through the same
 //! path), shown in the terminal view, as lines, or as JSON lines.
+pub mod guided;
+
 use super::{ExitCode, Failure};
-use crate::live::protocol::{Guide, Plan, Step};
+use crate::live::protocol::{Guide, Step};
 use crate::live::recorder::{RecordingMeta, StoredFormat};
-use crate::live::run::{self, Command, Ended, Frontend, RunInputs, Status as LoopStatus};
-use crate::live::{replay, ring, LiveConfig, LiveError, LiveSession, Reading, Recorder, RING_SECONDS};
+use crate::live::run::{self, Command, Frontend, RunInputs, Status as LoopStatus};
+use crate::live::{
+    replay, resume, ring, LiveConfig, LiveError, LiveSession, Reading, Recorder, RING_SECONDS,
+};
 use crate::measurement::{AnalysisConfig, Figure, RecorderClock};
-use crate::verdict::{Policy, Position};
+pub use guided::{run_protocol, GuidedRun, ProtocolEnd};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -76,6 +80,17 @@ pub struct Args {
     /// Measuring time per position, seconds (default: the policy's).
     #[arg(long, value_name = "S", requires = "protocol", allow_negative_numbers = true)]
     pub seconds_per_position: Option<f64>,
+    /// Go on with an interrupted protocol in --out-dir: the positions recorded completely are
+    /// kept and not measured again (anything else found is set aside, never overwritten).
+    #[arg(long, requires_all = ["protocol", "out_dir"])]
+    pub resume: bool,
+    /// With --resume: measure these finished positions again (their recordings are set aside
+    /// as <POS>.superseded-N.wav, never overwritten).
+    #[arg(long, value_name = "DU,DD,...", requires = "resume")]
+    pub remeasure: Option<String>,
+    /// Height of the paper strip, ms (fixed; `+` and `-` change it in the view).
+    #[arg(long, value_name = "MS", default_value_t = crate::live::view::DEFAULT_STRIP_MS)]
+    pub strip_ms: f64,
 }
 
 impl Args {
@@ -101,6 +116,9 @@ impl Args {
             out_dir: None,
             settle_s: None,
             seconds_per_position: None,
+            resume: false,
+            remeasure: None,
+            strip_ms: crate::live::view::DEFAULT_STRIP_MS,
         }
     }
 }
@@ -190,74 +208,12 @@ enum Input {
     Device(cpal::Stream),
 }
 
-/// The guided protocol of `args` (`--protocol` and the overrides) and its folder.
-fn guided_plan(args: &Args) -> Result<Option<(Plan, PathBuf)>, Failure> {
-    let Some(name) = &args.protocol else { return Ok(None) };
-    let policy = Policy::load(name).map_err(|e| Failure::usage(e.to_string()))?;
-    let plan = Plan {
-        positions: policy.protocol.positions.clone(),
-        settle_s: args.settle_s.unwrap_or(policy.protocol.settling_s),
-        seconds_per_position: args.seconds_per_position.unwrap_or(policy.protocol.seconds_per_position),
-    };
-    plan.validate().map_err(fail)?;
-    let dir = args.out_dir.clone().unwrap_or_else(|| {
-        let stamp: String =
-            crate::live::recorder::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-        PathBuf::from(format!("tickproof-{stamp}"))
-    });
-    Ok(Some((plan, dir)))
-}
-
-/// Runs a policy's protocol through the live path (`listen --protocol`, `claim measure
-/// --live`): one recording per position in `dir` (created if absent; refused with exit 2,
-/// naming the file, when one of them exists). Steps go to standard error with `steps_to_stderr`
-/// (as lines; standard output is the caller's). Returns the recordings in protocol order, or
-/// an error when the protocol did not complete (the partial recording of the unfinished
-/// position is removed: it is not a position measurement).
-pub fn run_protocol(
-    args: &Args,
-    plan: Plan,
-    dir: &Path,
-    steps_to_stderr: bool,
-) -> Result<Vec<(Position, PathBuf)>, Failure> {
-    plan.validate().map_err(fail)?;
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Failure::new(ExitCode::Storage, format!("{}: cannot create folder: {e}", dir.display()))
-    })?;
-    crate::live::protocol::check_free(dir, &plan).map_err(|e| Failure::usage(e.to_string()))?;
-    let lived = live(args, Some((plan, dir.to_path_buf())), steps_to_stderr)?;
-    let guide = lived.guide.expect("guided run");
-    if let (Some((p, wav)), false) = (guide.unfinished(), guide.is_complete()) {
-        let _ = std::fs::remove_file(&wav);
-        let _ = std::fs::remove_file(crate::live::protocol::position_files(dir, p).1);
-    }
-    let why = match &lived.outcome.ended {
-        Ended::Completed => return Ok(guide.files().to_vec()),
-        Ended::DeviceError(m) => return Err(Failure::new(ExitCode::Device, format!("audio device: {m}"))),
-        Ended::EndOfStream => "the replayed recording ended".to_string(),
-        Ended::Interrupted => "interrupted".to_string(),
-        Ended::Quit => "quit".to_string(),
-        other => format!("{other:?}"),
-    };
-    let done: Vec<String> = guide.files().iter().map(|(_, f)| f.display().to_string()).collect();
-    Err(Failure::new(
-        ExitCode::Insufficient,
-        format!(
-            "protocol not completed ({why}) after {:.1} s of audio: {} of {} positions recorded{}",
-            lived.outcome.samples as f64 / lived.fs as f64,
-            done.len(),
-            guide.plan().positions.len(),
-            if done.is_empty() { String::new() } else { format!(" ({})", done.join(", ")) }
-        ),
-    ))
-}
-
 /// What a live run leaves.
-struct Lived {
-    outcome: run::RunOutcome,
-    guide: Option<Guide>,
-    out: Option<PathBuf>,
-    fs: u32,
+pub(super) struct Lived {
+    pub(super) outcome: run::RunOutcome,
+    pub(super) guide: Option<Guide>,
+    pub(super) out: Option<PathBuf>,
+    pub(super) fs: u32,
 }
 
 /// Runs `listen`.
@@ -267,19 +223,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
     if args.device.is_none() && args.replay.is_none() {
         args.device = super::shop::current()?.default_device; // `tickproof shop set --default-device`
     }
-    if let Some((plan, dir)) = guided_plan(&args)? {
-        let files = run_protocol(&args, plan, &dir, false)?;
-        if args.json {
-            let list: Vec<_> =
-                files.iter().map(|(p, f)| serde_json::json!({"position": p.code(), "file": f})).collect();
-            crate::outln!("{}", serde_json::json!({"event": "complete", "files": list}));
-        } else {
-            crate::outln!("Protocol complete: {} recordings", files.len());
-            for (_, f) in &files {
-                crate::outln!("{}", f.display());
-            }
-        }
-        return Ok(ExitCode::Ok);
+    if let Some(g) = guided::plan_of(&args)? {
+        return guided::listen_protocol(&args, g);
     }
     let lived = live(&args, None, false)?;
     let (outcome, out, fs) = (lived.outcome, lived.out, lived.fs);
@@ -334,7 +279,7 @@ fn device_profile(args: &Args) -> Result<RecorderClock, Failure> {
 }
 
 /// The live path: source, ring, recorder or guide, frontend, loop.
-fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> Result<Lived, Failure> {
+pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: bool) -> Result<Lived, Failure> {
     if let Some(s) = args.speed {
         if !(s.is_finite() && (0.0..=1000.0).contains(&s)) {
             return Err(Failure::usage(format!("--speed {s} is outside 0..1000 (0 = as fast as possible)")));
@@ -344,6 +289,9 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
         if !(d.is_finite() && d > 0.0 && d <= 7.0 * 86400.0) {
             return Err(Failure::usage(format!("--duration-s {d} must be a positive number of seconds")));
         }
+    }
+    if !(args.strip_ms.is_finite() && (0.1..=1000.0).contains(&args.strip_ms)) {
+        return Err(Failure::usage(format!("--strip-ms {} is outside 0.1..1000 ms", args.strip_ms)));
     }
     if !(args.buffer_s.is_finite() && (0.5..=600.0).contains(&args.buffer_s)) {
         return Err(Failure::usage(format!("--buffer-s {} is outside 0.5..600 s", args.buffer_s)));
@@ -433,9 +381,19 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
         stopped_by: None,
         position: None,
     };
-    let mut guide = match guided {
-        Some((plan, dir)) => Some(Guide::new(plan, fs, &dir, meta.clone()).map_err(fail)?),
-        None => None,
+    let (mut guide, resumed) = match guided {
+        Some(g) => {
+            for p in &g.remeasure {
+                resume::set_aside(&g.dir, *p, "superseded").map_err(fail)?;
+            }
+            let found =
+                if g.resume { resume::scan(&g.dir, &g.plan, fs).map_err(fail)? } else { Default::default() };
+            let note = guided::resumed_note(&found);
+            let rows = guided::table_rows(&g.plan, &found.kept);
+            let guide = Guide::new(g.plan.clone(), fs, &g.dir, meta.clone(), found.kept).map_err(fail)?;
+            (Some(guide), Some((note, rows)))
+        }
+        None => (None, None),
     };
     let rec = match &out {
         Some(p) => Some(Recorder::create(p, meta).map_err(fail)?),
@@ -490,7 +448,13 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
         max_samples: args.duration_s.map(|d| (d * fs as f64).round() as u64),
         snapshot_base,
     };
-    let use_tui = !(args.no_tui || args.json || steps_to_stderr) && std::io::stdout().is_terminal();
+    let use_tui = !(args.no_tui || args.json) && std::io::stdout().is_terminal();
+    let (note, rows) = resumed.unwrap_or_default();
+    if !use_tui {
+        if let Some(n) = &note {
+            eprintln!("tickproof: {n}");
+        }
+    }
     if !(args.no_tui || args.json || use_tui || steps_to_stderr) {
         eprintln!("tickproof: standard output is not a terminal; printing one line per reading");
     }
@@ -501,6 +465,11 @@ fn live(args: &Args, guided: Option<(Plan, PathBuf)>, steps_to_stderr: bool) -> 
             recording: out.as_ref().map(|p| p.display().to_string()),
             lift_angle_deg: args.lift_angle.unwrap_or(crate::calibre::DEFAULT_LIFT_ANGLE_DEG),
             forced_bph: args.bph,
+            bph_choice: args.bph,
+            strip_ms: args.strip_ms,
+            strip_s: args.window_s,
+            protocol: rows,
+            notice: note,
             ..Default::default()
         };
         match crate::live::tui::open_terminal(data) {
