@@ -149,7 +149,7 @@ impl Frontend for Lines {
             return Ok(());
         }
         if self.json {
-            crate::outln!("{}", serde_json::to_string(r).expect("reading serialises"));
+            crate::outln!("{}", json_line(super::schema::LISTEN, r));
         } else {
             crate::outln!("{}", format_line(r));
         }
@@ -164,13 +164,21 @@ impl Frontend for Lines {
         eprintln!("tickproof: {text}");
     }
     fn step(&mut self, step: &Step) {
-        let text =
-            if self.json { serde_json::to_string(step).expect("step serialises") } else { step.line() };
+        let text = if self.json { json_line(super::schema::LISTEN, step) } else { step.line() };
         if self.stderr {
             eprintln!("{text}");
         } else {
             crate::outln!("{text}");
         }
+    }
+}
+
+/// One JSON line of `value` tagged with schema `id` (the error in its place if it cannot be
+/// written, which a derived `Serialize` of plain data never does).
+fn json_line<T: serde::Serialize>(id: &str, value: &T) -> String {
+    match super::schema::tagged(id, value) {
+        Ok(v) => v.to_string(),
+        Err(f) => serde_json::json!({"schema": id, "error": f.message}).to_string(),
     }
 }
 
@@ -272,7 +280,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
         if args.json {
             let list: Vec<_> =
                 files.iter().map(|(p, f)| serde_json::json!({"position": p.code(), "file": f})).collect();
-            crate::outln!("{}", serde_json::json!({"event": "complete", "files": list}));
+            let v = serde_json::json!({"event": "complete", "files": list});
+            crate::outln!("{}", super::schema::tag(super::schema::LISTEN, v));
         } else {
             crate::outln!("Protocol complete: {} recordings", files.len());
             for (_, f) in &files {

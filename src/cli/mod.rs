@@ -17,6 +17,7 @@ pub mod key;
 pub mod listen;
 pub mod out;
 pub mod policy;
+pub mod schema;
 pub mod shop;
 pub mod store;
 pub mod synth;
