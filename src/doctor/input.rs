@@ -7,9 +7,10 @@ use std::path::Path;
 pub const DEFAULT_SECONDS: f64 = 60.0;
 /// Most seconds the doctor examines (a check, not a measurement).
 pub const MAX_SECONDS: f64 = 600.0;
-/// Most samples (all channels) held in memory: 128 MiB of `f32`. A recording with many
-/// channels or a high rate is examined over a shorter stretch.
-pub const MAX_TOTAL_SAMPLES: usize = 32 * 1024 * 1024;
+/// Most samples (all channels) held in memory: 64 MiB of `f32` (the analysis and the channel
+/// examined take a copy each). A recording with many channels or a high rate is examined over
+/// a shorter stretch.
+pub const MAX_TOTAL_SAMPLES: usize = 16 * 1024 * 1024;
 
 /// Interleaved audio in memory with what is known of it.
 #[derive(Debug, Clone)]
