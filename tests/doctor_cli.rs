@@ -214,3 +214,14 @@ fn the_shared_real_recording_is_usable_at_21600_bph() {
     assert_eq!(r["ticks"]["bph"], 21600);
     assert_eq!(status(&r, "clipping"), "ok");
 }
+
+#[test]
+fn a_watch_heard_too_briefly_is_not_usable_and_asks_for_more_audio() {
+    let home = tempfile::tempdir().unwrap();
+    let f = synth(home.path(), "brief.wav", &["--duration-s", "1"]);
+    let (code, r) = doctor(home.path(), &f, &[]);
+    assert_eq!(code, 3, "{r:#}");
+    let c = r["checks"].as_array().unwrap().iter().find(|c| c["check"] == "ticks").unwrap();
+    assert!(c["message"].as_str().unwrap().contains("too short"), "{c}");
+    assert!(c["advice"].as_str().unwrap().contains("at least 10 s"), "{c}");
+}

@@ -16,6 +16,8 @@ pub const CLIP_WARN_SHARE: f64 = 1e-4;
 pub const NOISY_SNR_DB: f64 = 15.0;
 /// Hum louder than this (dBFS) warns, whatever the ticks.
 pub const LOUD_HUM_DBFS: f64 = -50.0;
+/// Audio shorter than this (s) in which no ticks are heard is too short to tell.
+pub const MIN_TICKS_S: f64 = 10.0;
 /// Beat energy peaking in an octave band centred below this (Hz) warns: the analysis listens
 /// above about 1.5 kHz, where an escapement's clicks are.
 pub const LOW_BAND_HZ: f64 = 1000.0;
@@ -68,6 +70,7 @@ pub fn all(
     ticks: &Ticks,
     cal: &CalibrationState,
     mode: Mode,
+    duration_s: f64,
 ) -> Vec<Check> {
     vec![
         level(l, mode),
@@ -75,7 +78,7 @@ pub fn all(
         noise(l, ticks),
         hum_check(hum, l),
         band_check(band, l),
-        ticks_check(ticks, l),
+        ticks_check(ticks, l, duration_s),
         calibration(cal, mode),
     ]
 }
@@ -199,7 +202,15 @@ fn band_check(b: &Band, l: &LevelStats) -> Check {
     }
 }
 
-fn ticks_check(t: &Ticks, l: &LevelStats) -> Check {
+fn ticks_check(t: &Ticks, l: &LevelStats, duration_s: f64) -> Check {
+    if !t.heard && duration_s < MIN_TICKS_S && l.peak_dbfs >= SILENT_PEAK_DBFS {
+        return check(
+            "ticks",
+            Status::Fail,
+            format!("no ticks heard in {duration_s:.1} s, too short to tell"),
+            Some(format!("examine at least {MIN_TICKS_S:.0} s of audio with the watch on the microphone")),
+        );
+    }
     if !t.heard {
         let why = t.reason.as_deref().unwrap_or("no watch signal");
         // Silence has its advice under `level`.

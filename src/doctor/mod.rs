@@ -227,7 +227,8 @@ pub fn examine(
     let hum = spectrum::hum(&x, fs);
     let band = spectrum::band(&x, fs);
     let ticks = Ticks::of(&m);
-    let checks = checks::all(&level, &hum, &band, &ticks, &calibration, mode);
+    let duration_s = input.frames() as f64 / fs;
+    let checks = checks::all(&level, &hum, &band, &ticks, &calibration, mode, duration_s);
     Ok(Report {
         schema: SCHEMA,
         source: input.source.clone(),
@@ -238,7 +239,7 @@ pub fn examine(
         sample_rate_hz: input.sample_rate_hz,
         channels: input.channels,
         channel,
-        duration_s: input.frames() as f64 / fs,
+        duration_s,
         usable: checks.iter().all(|c| c.status != Status::Fail),
         level,
         hum,
