@@ -2,7 +2,7 @@
 //! against `schema/<command>.v1.json`: real outputs of `analyze`, `judge`, `listen` (readings,
 //! protocol steps, the protocol's end), `calibrate` (ticks, tone, manual, show, list, remove,
 //! host-status), `claim` (new, list, verify; measure and show print the claim record, checked
-//! against `claim-record.v1.json`) and `doctor`, through the binary.
+//! against `claim-record.v1.json`), `doctor`, `devices` and `key show`, through the binary.
 mod cli_home;
 use cli_home::run;
 use serde_json::Value;
@@ -280,4 +280,19 @@ fn doctor_outputs_follow_their_schema_usable_or_not() {
         let f = synth(h, name, &args);
         check(&json_any(&run(h, &["doctor", f.to_str().unwrap(), "--json"])));
     }
+}
+
+#[test]
+fn devices_and_key_outputs_follow_their_schemas() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let v = ok_json(&run(h, &["devices", "--json"]));
+    assert_eq!(v["schema"], schema::DEVICES);
+    check(&v);
+    let key = h.join("centre.key");
+    let key = key.to_str().unwrap();
+    assert_eq!(run(h, &["key", "new", "--key", key]).status.code(), Some(0));
+    let v = ok_json(&run(h, &["key", "show", "--key", key, "--json"]));
+    assert_eq!(v["schema"], schema::KEY);
+    check(&v);
 }

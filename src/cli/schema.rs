@@ -20,15 +20,22 @@ pub const CALIBRATE: &str = "tickproof.calibrate.v1";
 pub const CLAIM: &str = "tickproof.claim.v1";
 /// `doctor --json`.
 pub const DOCTOR: &str = crate::doctor::SCHEMA;
+/// `devices --json`.
+pub const DEVICES: &str = "tickproof.devices.v1";
+/// `key show --json`.
+pub const KEY: &str = "tickproof.key.v1";
 
-/// Every schema named by an output, with its file under `schema/`.
-pub const ALL: [(&str, &str); 6] = [
+/// Every schema named by an output, with its file under `schema/`. (`policy`, `shop`,
+/// `store`, `evaluate` and `synth` print JSON with no schema yet.)
+pub const ALL: [(&str, &str); 8] = [
     (ANALYZE, "analyze.v1.json"),
     (JUDGE, "judge.v1.json"),
     (LISTEN, "listen.v1.json"),
     (CALIBRATE, "calibrate.v1.json"),
     (CLAIM, "claim.v1.json"),
     (DOCTOR, "doctor.v1.json"),
+    (DEVICES, "devices.v1.json"),
+    (KEY, "key.v1.json"),
 ];
 
 /// `v` with its `schema` field set to `id` (`v` unchanged when it is not an object).
