@@ -14,6 +14,8 @@
 //! * [`verdict`]: warranty policies and the decision rule.
 //! * [`synth`]: recordings with known truth, for tests and benchmarks.
 //! * [`calibration`]: the recorder's sample-clock error and its profiles.
+//! * [`doctor`]: checks an input (level, clipping, noise, hum, ticks, calibration) before a
+//!   measurement.
 //! * [`evaluate`]: the accuracy benchmark over synthetic sweeps or truth-labelled folders.
 //!
 //! Conventions (fixed): `rate_s_per_day` positive = the watch gains; quartz `rate_s_per_month`
@@ -29,6 +31,7 @@ pub mod calibre;
 pub mod claim;
 pub mod cli;
 pub mod conditioning;
+pub mod doctor;
 pub mod estimators;
 pub mod evaluate;
 pub mod live;

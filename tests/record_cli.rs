@@ -60,7 +60,8 @@ fn claim_new_prints_json_with_an_id_and_show_list_verify_agree() {
     assert_eq!(rec.record.claim.complaint.as_deref(), Some("loses 1 min/day"));
     let list = run(home.path(), &["--store", store, "claim", "list", "--json", "--model", "srpd55"]);
     let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(rows["schema"], "tickproof.claim.v1");
+    assert_eq!(rows["claims"].as_array().unwrap().len(), 1);
     let ok = run(home.path(), &["--store", store, "claim", "verify", &id]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     assert!(stdout(&ok).contains("everything checks out"));

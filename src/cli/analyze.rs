@@ -1,6 +1,7 @@
 //! `tickproof analyze FILE`: measure one recording.
 //!
 //! Contract (other tools depend on it): `--json` prints one object with at least `kind`, `bph`,
+//! `schema` ("tickproof.analyze.v1", `schema/analyze.v1.json`),
 //! `rate_s_per_day`, `beat_error_ms`, `amplitude_deg` (each `{"value", "u95"}`),
 //! `lift_angle_deg`, `recorder_ppm`, `beats_used`, `beats_rejected`, `duration_s`, `quality`,
 //! and `reason` when `kind` is "none". Exit 0 measured, 2 bad input, 3 no watch signal,
@@ -118,6 +119,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             o.insert("steps_used".into(), q.steps_used.into());
             o.insert("needs_more_s".into(), q.needs_more_s.into());
         }
+        let v = super::schema::tag(super::schema::ANALYZE, v);
         crate::outln!("{}", serde_json::to_string_pretty(&v).map_err(internal)?);
     } else {
         crate::out!("{}", render(&args.file, &m));

@@ -213,7 +213,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let store = ProfileStore::open_default().map_err(failure)?;
             let path = store.save(&p, a.force).map_err(failure)?;
             if a.json {
-                crate::outln!("{}", profile_json(&p, &path, now));
+                crate::outln!("{}", tag(profile_json(&p, &path, now)));
             } else {
                 crate::outln!(
                     "saved {} for device {:?}: {}",
@@ -230,7 +230,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let p = store.load(&device).map_err(failure)?;
             let path = store.path_for(&device);
             if a.json {
-                crate::outln!("{}", profile_json(&p, &path, now));
+                crate::outln!("{}", tag(profile_json(&p, &path, now)));
             } else {
                 print_profile(&p, &path, now);
             }
@@ -247,7 +247,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                         Err(e) => json!({"path": l.path, "error": e.to_string()}),
                     })
                     .collect();
-                crate::outln!("{}", json!({"directory": store.dir(), "profiles": items}));
+                crate::outln!("{}", tag(json!({"directory": store.dir(), "profiles": items})));
             } else if list.is_empty() {
                 crate::outln!("no calibration profiles in {}", store.dir().display());
             } else {
@@ -273,7 +273,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let store = ProfileStore::open_default().map_err(failure)?;
             let path = store.remove(&device).map_err(failure)?;
             if a.json {
-                crate::outln!("{}", json!({"removed": path, "device": device.as_str()}));
+                crate::outln!("{}", tag(json!({"removed": path, "device": device.as_str()})));
             } else {
                 crate::outln!("removed {}", path.display());
             }
@@ -287,7 +287,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 HostSync::Unknown => "unknown",
             };
             if a.json {
-                crate::outln!("{}", json!({"host_clock": state, "source": s.source, "detail": s.detail}));
+                crate::outln!(
+                    "{}",
+                    tag(json!({"host_clock": state, "source": s.source, "detail": s.detail}))
+                );
             } else {
                 crate::outln!(
                     "host clock: {} ({}: {})",
@@ -299,6 +302,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             Ok(ExitCode::Ok)
         }
     }
+}
+
+/// A `calibrate --json` output tagged with its schema (`schema/calibrate.v1.json`).
+fn tag(v: Value) -> Value {
+    super::schema::tag(super::schema::CALIBRATE, v)
 }
 
 /// What a measuring subcommand found, before printing and saving.
@@ -359,7 +367,7 @@ fn finish(file: &Path, m: Measured, opts: &SaveOpts, now: UtcTime) -> Result<Exi
             "detail": m.detail,
             "saved": saved,
         });
-        crate::outln!("{}", out);
+        crate::outln!("{}", tag(out));
     } else {
         crate::outln!("{}: {}", file.display(), describe(m.recorder_ppm));
         crate::outln!(

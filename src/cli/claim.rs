@@ -333,7 +333,7 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                     "signed": r.signature.is_some(), "created_utc": r.record.created_utc, "claim": r.record.claim,
                     "change": r.record.change,
                 });
-                crate::outln!("{v}");
+                crate::outln!("{}", super::schema::tag(super::schema::CLAIM, v));
             } else {
                 crate::outln!("opened {}", summary_line(&r));
             }
@@ -447,7 +447,11 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
             let s = open_store(&store)?;
             let rows = s.list_claims(&ListFilter { since, verdict, model }).map_err(store_failure)?;
             if json {
-                crate::outln!("{}", serde_json::to_string(&rows).expect("summaries serialise"));
+                let claims = serde_json::to_value(&rows).map_err(|e| {
+                    Failure::new(ExitCode::Internal, format!("claim list: cannot write JSON: {e}"))
+                })?;
+                let v = serde_json::json!({ "claims": claims });
+                crate::outln!("{}", super::schema::tag(super::schema::CLAIM, v));
             } else if rows.is_empty() {
                 crate::outln!("no claims{}", if since.is_some() || filtered { " match" } else { "" });
             } else {
@@ -560,7 +564,7 @@ fn not_an_export(path: &Path) -> Result<(), Failure> {
 fn report_verification(name: &str, v: &Verification, json: bool) -> Result<ExitCode, Failure> {
     if json {
         let out = serde_json::json!({"target": name, "passed": v.passed(), "checked": v.checked, "problems": v.problems});
-        crate::outln!("{out}");
+        crate::outln!("{}", super::schema::tag(super::schema::CLAIM, out));
     } else {
         for c in &v.checked {
             crate::outln!("checked: {c}");

@@ -15,7 +15,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let list =
         crate::live::capture::list_inputs().map_err(|e| Failure::new(ExitCode::Device, e.to_string()))?;
     if args.json {
-        crate::outln!("{}", serde_json::json!({ "devices": list }));
+        let v = serde_json::json!({ "devices": list });
+        crate::outln!("{}", super::schema::tag(super::schema::DEVICES, v));
         return Ok(ExitCode::Ok);
     }
     if list.is_empty() {

@@ -178,9 +178,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         None => judge(&r.policy, movement, r.model_spec, &measured),
     };
     let text = if args.json {
-        let json = serde_json::to_string(&verdict).map_err(|e| {
-            Failure::new(ExitCode::Internal, format!("judge: cannot write the verdict as JSON: {e}"))
-        })?;
+        let json =
+            serde_json::to_string(&super::schema::tagged(super::schema::JUDGE, &verdict)?).map_err(|e| {
+                Failure::new(ExitCode::Internal, format!("judge: cannot write the verdict as JSON: {e}"))
+            })?;
         json + "\n"
     } else {
         verdict.to_text()

@@ -74,7 +74,7 @@ pub fn run(args: Args, _store: Option<PathBuf>) -> Result<ExitCode, Failure> {
                     "key_id": k.key_id(), "public_key": k.public_key_hex(), "algorithm": "ed25519",
                     "path": path.display().to_string()
                 });
-                crate::outln!("{v}");
+                crate::outln!("{}", super::schema::tag(super::schema::KEY, v));
             } else {
                 crate::outln!("key {} (ed25519) at {}", k.key_id(), path.display());
                 crate::outln!("public key: {}", k.public_key_hex());

@@ -9,6 +9,7 @@ pub mod calibrate;
 pub mod claim;
 pub mod devices;
 pub mod docs;
+pub mod doctor;
 pub mod evaluate;
 pub mod exit;
 pub mod judge;
@@ -16,6 +17,7 @@ pub mod key;
 pub mod listen;
 pub mod out;
 pub mod policy;
+pub mod schema;
 pub mod shop;
 pub mod store;
 pub mod synth;
@@ -63,6 +65,9 @@ pub enum Command {
     Listen(listen::Args),
     /// List the audio inputs and the sample rates they support.
     Devices(devices::Args),
+    /// Check the input before a measurement (a recording, or the microphone with --live):
+    /// level, clipping, noise, hum, the ticks' band and bph, calibration; what to change.
+    Doctor(doctor::Args),
     /// The shop: name, address and logo for the reports; default policy, device, technician.
     Shop(shop::Args),
     /// Benchmark the pipeline against known truth: a seeded synthetic sweep or a folder.
@@ -130,6 +135,7 @@ pub fn main() -> i32 {
         Command::Key(a) => key::run(a, cli.store),
         Command::Listen(a) => listen::run(a),
         Command::Devices(a) => devices::run(a),
+        Command::Doctor(a) => doctor::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::Shop(a) => shop::run(a),
         Command::Completions(a) => docs::completions(a),

@@ -193,7 +193,8 @@ pub(super) fn listen_protocol(args: &Args, g: GuidedRun) -> Result<ExitCode, Fai
                             "amplitude_deg": f.amplitude_deg})
                     })
                     .collect();
-                crate::outln!("{}", serde_json::json!({"event": "complete", "files": list}));
+                let v = serde_json::json!({"event": "complete", "files": list});
+                crate::outln!("{}", super::super::schema::tag(super::super::schema::LISTEN, v));
             } else {
                 crate::outln!("Protocol complete: {} recordings", done.len());
                 for f in &done {

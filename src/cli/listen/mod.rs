@@ -167,7 +167,7 @@ impl Frontend for Lines {
             return Ok(());
         }
         if self.json {
-            crate::outln!("{}", serde_json::to_string(r).expect("reading serialises"));
+            crate::outln!("{}", json_line(super::schema::LISTEN, r));
         } else {
             crate::outln!("{}", format_line(r));
         }
@@ -182,13 +182,21 @@ impl Frontend for Lines {
         eprintln!("tickproof: {text}");
     }
     fn step(&mut self, step: &Step) {
-        let text =
-            if self.json { serde_json::to_string(step).expect("step serialises") } else { step.line() };
+        let text = if self.json { json_line(super::schema::LISTEN, step) } else { step.line() };
         if self.stderr {
             eprintln!("{text}");
         } else {
             crate::outln!("{text}");
         }
+    }
+}
+
+/// One JSON line of `value` tagged with schema `id` (the error in its place if it cannot be
+/// written, which a derived `Serialize` of plain data never does).
+fn json_line<T: serde::Serialize>(id: &str, value: &T) -> String {
+    match super::schema::tagged(id, value) {
+        Ok(v) => v.to_string(),
+        Err(f) => serde_json::json!({"schema": id, "error": f.message}).to_string(),
     }
 }
 

@@ -1,0 +1,298 @@
+//! Every `--json` output names its schema (`"schema": "tickproof.<command>.v1"`) and validates
+//! against `schema/<command>.v1.json`: real outputs of `analyze`, `judge`, `listen` (readings,
+//! protocol steps, the protocol's end), `calibrate` (ticks, tone, manual, show, list, remove,
+//! host-status), `claim` (new, list, verify; measure and show print the claim record, checked
+//! against `claim-record.v1.json`), `doctor`, `devices` and `key show`, through the binary.
+mod cli_home;
+use cli_home::run;
+use serde_json::Value;
+use std::f64::consts::PI;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use tickproof::cli::schema;
+
+const FIXTURE: &str = "fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav";
+
+fn schema_file(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The validator of `schema/NAME`, with the claim record's schema known by its `$id` (the
+/// claim outputs refer to its definitions).
+fn validator(name: &str) -> jsonschema::Validator {
+    let record = jsonschema::Resource::from_contents(schema_file("claim-record.v1.json")).unwrap();
+    jsonschema::options()
+        .with_resource("json-schema:///tickproof.claim-record.v1", record)
+        .build(&schema_file(name))
+        .unwrap_or_else(|e| panic!("{name} is not a valid schema: {e}"))
+}
+
+/// Fails with every error when `v` does not follow the schema named by its `schema` field.
+fn check(v: &Value) {
+    let id = v["schema"].as_str().unwrap_or_else(|| panic!("no schema field: {v:#}"));
+    let file = schema::ALL.iter().find(|(i, _)| *i == id).unwrap_or_else(|| panic!("unknown schema {id}")).1;
+    check_against(file, v);
+}
+
+fn check_against(file: &str, v: &Value) {
+    let val = validator(file);
+    let errors: Vec<String> = val.iter_errors(v).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    assert!(errors.is_empty(), "{file}:\n{}\n{v:#}", errors.join("\n"));
+}
+
+fn ok_json(o: &Output) -> Value {
+    assert!(o.status.code() == Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn json_any(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+fn synth(home: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = home.join(name);
+    let mut a = vec!["synth", out.to_str().unwrap(), "--force"];
+    a.extend_from_slice(args);
+    assert_eq!(run(home, &a).status.code(), Some(0));
+    out
+}
+
+/// A 16-bit mono WAV at 22.05 kHz whose samples are `f(t)`.
+fn wav(path: &Path, seconds: f64, f: impl Fn(f64) -> f64) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 22_050,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for n in 0..(seconds * 22_050.0) as u64 {
+        w.write_sample((f(n as f64 / 22_050.0).clamp(-1.0, 1.0) * 32767.0).round() as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn every_schema_is_valid_json_schema_named_by_its_id() {
+    for (id, file) in schema::ALL {
+        let s = schema_file(file);
+        assert_eq!(s["$id"], id, "{file}");
+        assert_eq!(s["$schema"], "https://json-schema.org/draft/2020-12/schema", "{file}");
+        validator(file);
+    }
+}
+
+#[test]
+fn a_schema_refuses_an_output_that_breaks_it() {
+    let home = tempfile::tempdir().unwrap();
+    let mut v = ok_json(&run(home.path(), &["analyze", FIXTURE, "--json"]));
+    check(&v);
+    v["rate_s_per_day"]["u95"] = Value::from(-1.0);
+    assert!(!validator("analyze.v1.json").is_valid(&v), "a negative u95 passed");
+    v.as_object_mut().unwrap().remove("rate_s_per_day");
+    assert!(!validator("analyze.v1.json").is_valid(&v), "a missing figure passed");
+}
+
+#[test]
+fn analyze_outputs_follow_their_schema_for_a_watch_a_quartz_and_no_watch() {
+    let home = tempfile::tempdir().unwrap();
+    check(&ok_json(&run(home.path(), &["analyze", FIXTURE, "--json", "--calibre", "ETA 2824-2"])));
+    let q = synth(home.path(), "quartz.wav", &["--kind", "quartz", "--duration-s", "20"]);
+    let o = run(home.path(), &["analyze", q.to_str().unwrap(), "--json"]);
+    let v = json_any(&o);
+    assert_eq!(v["kind"], "quartz");
+    check(&v);
+    let n = synth(home.path(), "noise.wav", &["--kind", "noise"]);
+    let o = run(home.path(), &["analyze", n.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let v = json_any(&o);
+    assert_eq!(v["kind"], "none");
+    check(&v);
+}
+
+#[test]
+fn judge_outputs_follow_their_schema_uncalibrated_and_calibrated() {
+    let home = tempfile::tempdir().unwrap();
+    let v = ok_json(&run(
+        home.path(),
+        &["judge", "--policy", "bultime-bg", FIXTURE, "--positions", "DU", "--json"],
+    ));
+    assert_eq!(v["schema"], schema::JUDGE);
+    check(&v);
+    let v = ok_json(&run(
+        home.path(),
+        &[
+            "judge",
+            "--policy",
+            "bultime-bg",
+            "--recorder-ppm",
+            "0",
+            "--recorder-ppm-u95",
+            "1",
+            FIXTURE,
+            "--json",
+        ],
+    ));
+    check(&v);
+}
+
+#[test]
+fn listen_lines_follow_their_schema_for_readings_and_a_guided_protocol() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(home.path(), &["listen", "--replay", FIXTURE, "--speed", "0", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() > 10 && lines.iter().any(|l| !l["rate_s_per_day"].is_null()));
+    lines.iter().for_each(check);
+    let dir = home.path().join("protocol");
+    let o = run(
+        home.path(),
+        &[
+            "listen",
+            "--protocol",
+            "bultime-bg",
+            "--replay",
+            FIXTURE,
+            "--speed",
+            "0",
+            "--json",
+            "--settle-s",
+            "1",
+            "--seconds-per-position",
+            "2",
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.iter().any(|l| l["event"] == "done"));
+    assert_eq!(lines.last().unwrap()["event"], "complete");
+    lines.iter().for_each(check);
+}
+
+#[test]
+fn calibrate_outputs_follow_their_schema_for_every_subcommand() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let tone = h.join("tone.wav");
+    wav(&tone, 20.0, |t| 0.5 * (2.0 * PI * 1000.0 * t).cos());
+    let ticks = h.join("ticks.wav");
+    wav(&ticks, 60.0, |t| {
+        let tau = (t - 0.25).rem_euclid(1.0);
+        let on = 1.0 - (-tau / 0.0002).exp();
+        if tau < 0.01 {
+            0.6 * on * on * (-tau / 0.0015).exp() * (2.0 * PI * 3000.0 * tau).sin()
+        } else {
+            0.0
+        }
+    });
+    let outs = [
+        ok_json(&run(
+            h,
+            &["calibrate", "tone", tone.to_str().unwrap(), "--freq-hz", "1000", "--json", "--save", "Mic A"],
+        )),
+        ok_json(&run(h, &["calibrate", "ticks", ticks.to_str().unwrap(), "--period-s", "1", "--json"])),
+        ok_json(&run(
+            h,
+            &[
+                "calibrate",
+                "manual",
+                "--ppm",
+                "3",
+                "--u95",
+                "1",
+                "--note",
+                "certificate",
+                "--save",
+                "Mic B",
+                "--json",
+            ],
+        )),
+        ok_json(&run(h, &["calibrate", "show", "Mic A", "--json"])),
+        ok_json(&run(h, &["calibrate", "list", "--json"])),
+        ok_json(&run(h, &["calibrate", "remove", "Mic B", "--json"])),
+        ok_json(&run(h, &["calibrate", "host-status", "--json"])),
+    ];
+    assert_eq!(outs[4]["profiles"].as_array().unwrap().len(), 2);
+    for v in &outs {
+        assert_eq!(v["schema"], schema::CALIBRATE);
+        check(v);
+    }
+}
+
+#[test]
+fn claim_outputs_follow_their_schemas_and_the_record_its_own() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let store = h.join("store");
+    let store = store.to_str().unwrap();
+    let opened = ok_json(&run(
+        h,
+        &[
+            "--store",
+            store,
+            "claim",
+            "new",
+            "--brand",
+            "Seiko",
+            "--model",
+            "SRPD55",
+            "--serial",
+            "A1",
+            "--movement",
+            "mechanical",
+            "--policy",
+            "bultime-bg",
+            "--json",
+        ],
+    ));
+    check(&opened);
+    let id = opened["id"].as_str().unwrap();
+    let measured = ok_json(&run(
+        h,
+        &["--store", store, "claim", "measure", id, "--positions", "DU", "--json", "--from", FIXTURE],
+    ));
+    assert_eq!(measured["record"]["schema"], "tickproof.claim-record.v1");
+    check_against("claim-record.v1.json", &measured);
+    check_against(
+        "claim-record.v1.json",
+        &ok_json(&run(h, &["--store", store, "claim", "show", id, "--json"])),
+    );
+    let list = ok_json(&run(h, &["--store", store, "claim", "list", "--json"]));
+    assert_eq!(list["claims"].as_array().unwrap().len(), 1);
+    check(&list);
+    check(&ok_json(&run(h, &["--store", store, "claim", "verify", id, "--json"])));
+}
+
+#[test]
+fn doctor_outputs_follow_their_schema_usable_or_not() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    check(&ok_json(&run(h, &["doctor", FIXTURE, "--json"])));
+    for (name, args) in
+        [("hum.wav", vec!["--hum-hz", "60", "--hum-db", "0"]), ("silence.wav", vec!["--kind", "silence"])]
+    {
+        let f = synth(h, name, &args);
+        check(&json_any(&run(h, &["doctor", f.to_str().unwrap(), "--json"])));
+    }
+}
+
+#[test]
+fn devices_and_key_outputs_follow_their_schemas() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let v = ok_json(&run(h, &["devices", "--json"]));
+    assert_eq!(v["schema"], schema::DEVICES);
+    check(&v);
+    let key = h.join("centre.key");
+    let key = key.to_str().unwrap();
+    assert_eq!(run(h, &["key", "new", "--key", key]).status.code(), Some(0));
+    let v = ok_json(&run(h, &["key", "show", "--key", key, "--json"]));
+    assert_eq!(v["schema"], schema::KEY);
+    check(&v);
+}
