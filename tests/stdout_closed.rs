@@ -19,16 +19,17 @@ fn commands() -> Vec<Vec<&'static str>> {
     ]
 }
 
-/// Runs `args` with standard output a pipe whose reader has already gone.
+/// Runs `args` with standard output a pipe whose reader is gone before the program starts (so
+/// that even a short output written at once meets the closed pipe).
 fn with_closed_pipe(args: &[&str]) -> std::process::Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tickproof"))
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_tickproof"))
         .args(args)
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(c.stdout.take());
-    c.wait_with_output().unwrap()
+        .output()
+        .unwrap()
 }
 
 #[test]
