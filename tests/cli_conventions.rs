@@ -17,7 +17,17 @@ fn a_forced_bph_the_ticks_do_not_fit_says_which_one_they_do() {
     let o = tickproof(&["analyze", FIXTURE, "--bph", "28000"]);
     assert_eq!(o.status.code(), Some(3));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("the ticks fit 21600 bph: use --bph auto"), "{text}");
+    assert!(text.contains("the ticks fit 21600 bph, not the forced 28000 bph: use --bph auto"), "{text}");
+}
+
+#[test]
+fn half_the_watch_s_beat_rate_is_refused_not_read_as_an_even_beat() {
+    // At 10800 bph every frame holds a tic, never a toc: it would read a beat error of zero.
+    let o = tickproof(&["analyze", FIXTURE, "--bph", "10800", "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["mechanical"].is_null() || v["mechanical"]["beat_error_ms"].is_null(), "{v}");
+    assert!(v.to_string().contains("the ticks fit 21600 bph"), "{v}");
 }
 
 #[test]

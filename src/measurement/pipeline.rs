@@ -444,6 +444,18 @@ fn source_findings(nonfinite: u64, truncation: Option<String>) -> Vec<Finding> {
     out
 }
 
+/// A forced beat rate the ticks do not fit (the whole recording's rate scan finds another):
+/// no figures, since a rate half the watch's folds tic onto tic and reads no beat error, and
+/// the reason names the rate the ticks do fit.
+fn forced_rate_refused(outcome: MechanicalOutcome, forced: u32, fits: u32) -> MechanicalOutcome {
+    let why =
+        format!("the ticks fit {fits} bph, not the forced {forced} bph: use --bph auto (or --bph {fits})");
+    match outcome {
+        MechanicalOutcome::NoWatch(r) => MechanicalOutcome::NoWatch(format!("{r}; {why}")),
+        _ => MechanicalOutcome::NoWatch(why),
+    }
+}
+
 /// Analyses a source (any [`BlockSource`]): picks the channel, runs the pipeline, and returns
 /// the measurement (of kind `none` with a reason when there is no watch).
 pub fn analyze_source(src: Box<dyn BlockSource>, cfg: &AnalysisConfig) -> Result<Measurement, AnalyzeError> {
@@ -511,11 +523,9 @@ pub fn analyze_source_detailed(
                 an.finish()
             }
         };
-        if let (MechanicalOutcome::NoWatch(r), Some(Ok(fit)), Some(forced)) =
-            (&mut outcome, auto.map(|a| a.finish(None)), cfg.bph)
-        {
+        if let (Some(Ok(fit)), Some(forced)) = (auto.map(|a| a.finish(None)), cfg.bph) {
             if fit.bph != forced {
-                r.push_str(&format!("; the ticks fit {} bph: use --bph auto", fit.bph));
+                outcome = forced_rate_refused(outcome, forced, fit.bph);
             }
         }
     }
