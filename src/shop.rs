@@ -154,7 +154,16 @@ impl Shop {
             return Ok(Shop::default());
         }
         let bytes = read_bounded(path, MAX_SHOP_BYTES, "shop file")?;
+        Shop::from_bytes(&bytes, path)
+    }
+
+    /// Parses and validates the bytes of a shop file (`path` names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Shop, ShopError> {
         let bad = |problem: String| ShopError::Bad { path: path.to_path_buf(), field: None, problem };
+        if bytes.len() as u64 > MAX_SHOP_BYTES {
+            return Err(bad(format!("larger than {} KiB: not a shop file", MAX_SHOP_BYTES / 1024)));
+        }
+        let bytes = bytes.to_vec();
         let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
         let shop: Shop = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
         shop.validate(path)?;

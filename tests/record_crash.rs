@@ -93,7 +93,7 @@ fn a_writer_killed_at_random_points_leaves_the_store_valid_and_earlier_records_u
     let dir = tempfile::tempdir().unwrap();
     let mut rng = tickproof::synth::rng::Rng::new(20250301);
     let mut before: HashMap<u64, String> = HashMap::new();
-    let rounds = soak::cases(10, 120);
+    let rounds = soak::cases(10, 200);
     for round in 0..rounds {
         let mut child = spawn_writer(dir.path(), None);
         // Wait until the writer has appended at least one record this round (however slow the
@@ -153,7 +153,7 @@ fn claim() -> Claim {
 fn writer_processes_at_once_do_not_corrupt_the_store() {
     let dir = tempfile::tempdir().unwrap();
     Store::open(dir.path()).unwrap();
-    let (writers, each) = (soak::cases(2, 8), soak::cases(12, 25) as u64);
+    let (writers, each) = (soak::cases(2, 16), soak::cases(12, 15) as u64);
     let children: Vec<Child> = (0..writers).map(|_| spawn_writer(dir.path(), Some(each))).collect();
     for mut c in children {
         assert!(c.wait().unwrap().success(), "a writer failed");

@@ -225,6 +225,11 @@ impl Exported {
         let corrupt = |what: &str, e: String| StoreError::Corrupt { what: what.to_string(), problem: e };
         let record = SealedRecord::from_json(&read("record.json")?)
             .map_err(|e| corrupt("record.json", e.to_string()))?;
+        // Revisions count from 1 (found by fuzzing: a record.json of revision 0 read as an
+        // export holding no revision at all).
+        if record.record.revision == 0 {
+            return Err(corrupt("record.json", "revision 0: revisions count from 1".into()));
+        }
         let chain: Vec<ChainLink> =
             serde_json::from_slice(&read("chain.json")?).map_err(|e| corrupt("chain.json", e.to_string()))?;
         let missing = |e: &StoreError| matches!(e, StoreError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound);
