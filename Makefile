@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_FIXTURE ?= fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav
 
-.PHONY: demo test bench deps build fmt man completions
+.PHONY: demo test soak fuzz-check bench deps build fmt man completions
 
 deps:
 	@scripts/ensure-deps.sh
@@ -22,6 +22,19 @@ test:
 	$(CARGO) test --release --locked --all-targets
 	$(CARGO) build --release --locked --no-default-features
 	$(CARGO) test --release --locked --doc
+
+# The audit's kinds of test at soak size: mutated and random audio files, one-byte tampers of a
+# signed store, kill -9 trials of a writer, concurrent writer processes (the normal suite runs
+# each at a few hundred cases). Prints each test's figures (README, "Soak").
+soak: deps
+	@mkdir -p target
+	TICKPROOF_SOAK=1 $(CARGO) test --release --locked --test source_formats --test record_store \
+		--test record_crash -- --nocapture --test-threads=1 > target/soak.log 2>&1; \
+		status=$$?; grep "soak figures" target/soak.log; exit $$status
+
+# The fuzz targets still compile (cheap: a check on stable, no fuzzing; see fuzz/Cargo.toml).
+fuzz-check:
+	$(CARGO) check --manifest-path fuzz/Cargo.toml --bins
 
 # Speed and memory benchmarks (x real time, peak MiB, allocations in the hot path), and claims/s
 # into a PostgreSQL registry (a throwaway server, as in the tests).

@@ -10,7 +10,12 @@
 //! default_policy = "bultime-bg"     # `claim new` without --policy
 //! default_device = "bench mic"      # `listen` and `claim measure --live` without --device
 //! technician = "B. Petrov"          # `claim new` without --technician
+//! trusted_keys = ["3f1c…"]            # Ed25519 public keys (hex) whose signatures the shop trusts
 //! ```
+//!
+//! `trusted_keys` anchors signatures outside the store: `claim verify` holds every store's
+//! keyring and signatures to them (see [`crate::store::trust`]), and a key listed here may join
+//! a store's keyring when it first signs there.
 //!
 //! Every field is optional. The file is read only up to [`MAX_SHOP_BYTES`]; a file that is too
 //! large, not TOML, has an unknown key, or names a policy, device or logo that cannot be used is
@@ -50,7 +55,13 @@ pub struct Shop {
     /// The technician named on a claim when `claim new` names none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub technician: Option<String>,
+    /// Ed25519 public keys (64 hex digits each) whose signatures the shop trusts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_keys: Vec<String>,
 }
+
+/// Most trusted keys in a shop file.
+pub const MAX_TRUSTED_KEYS: usize = 16;
 
 /// The shop as the report's letterhead shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -143,7 +154,16 @@ impl Shop {
             return Ok(Shop::default());
         }
         let bytes = read_bounded(path, MAX_SHOP_BYTES, "shop file")?;
+        Shop::from_bytes(&bytes, path)
+    }
+
+    /// Parses and validates the bytes of a shop file (`path` names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Shop, ShopError> {
         let bad = |problem: String| ShopError::Bad { path: path.to_path_buf(), field: None, problem };
+        if bytes.len() as u64 > MAX_SHOP_BYTES {
+            return Err(bad(format!("larger than {} KiB: not a shop file", MAX_SHOP_BYTES / 1024)));
+        }
+        let bytes = bytes.to_vec();
         let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
         let shop: Shop = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
         shop.validate(path)?;
@@ -174,6 +194,18 @@ impl Shop {
         text("default_policy", &self.default_policy, 400, false)?;
         if let Some(p) = &self.default_policy {
             crate::verdict::Policy::load(p).map_err(|e| bad("default_policy", e.to_string()))?;
+        }
+        if self.trusted_keys.len() > MAX_TRUSTED_KEYS {
+            return Err(bad("trusted_keys", format!("at most {MAX_TRUSTED_KEYS} keys")));
+        }
+        for k in &self.trusted_keys {
+            if crate::record::canonical::unhex::<32>(k).is_none() {
+                let shown: String = k.chars().take(80).collect();
+                return Err(bad(
+                    "trusted_keys",
+                    format!("{shown:?} is not 64 hex digits of an Ed25519 public key"),
+                ));
+            }
         }
         if let Some(d) = &self.default_device {
             crate::calibration::DeviceName::parse(d).map_err(|e| bad("default_device", e.to_string()))?;
@@ -256,6 +288,12 @@ mod tests {
         let e = bad.save(&p).unwrap_err().to_string();
         assert!(e.contains("default_policy") && e.contains("bultime-bg"), "{e}");
         assert_eq!(Shop::load(&p).unwrap(), s, "nothing written");
+        let bad = Shop { trusted_keys: vec!["zz".into()], ..s.clone() };
+        let e = bad.save(&p).unwrap_err().to_string();
+        assert!(e.contains("trusted_keys") && e.contains("64 hex digits"), "{e}");
+        let good = Shop { trusted_keys: vec!["ab".repeat(32)], ..s.clone() };
+        good.save(&p).unwrap();
+        assert_eq!(Shop::load(&p).unwrap(), good);
         std::fs::write(&p, "nmae = \"x\"\n").unwrap();
         assert!(Shop::load(&p).unwrap_err().to_string().contains("nmae"));
         std::fs::write(&p, vec![b'#'; MAX_SHOP_BYTES as usize + 1]).unwrap();

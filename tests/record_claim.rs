@@ -223,3 +223,16 @@ fn archives_with_path_tricks_or_too_many_entries_are_refused() {
     assert!(!f.root.join("escaped.txt").exists());
     assert!(!std::env::temp_dir().join("escaped.txt").exists());
 }
+
+#[test]
+fn an_export_whose_record_says_revision_0_is_refused_as_damaged() {
+    // Found by the open_archive fuzz target: it read as an export holding no revision.
+    let f = measured_claim(None);
+    let out = export(&f, "x");
+    let path = out.join("record.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v["record"]["revision"] = 0.into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let err = verify_export(&out, &StandIn { drift: 0.0 }, None, Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("revision 0"), "{err}");
+}

@@ -198,3 +198,245 @@ fn measure_the_bundled_fixture_then_verify_reproduces_every_figure() {
     assert_eq!(v.status.code(), Some(0), "{}{}", stdout(&v), stderr(&v));
     assert!(stdout(&v).contains("re-analysed"), "{}", stdout(&v));
 }
+
+/// A key made with `key new` at `home/<name>.key`; returns its path and public key.
+fn make_key(home: &Path, name: &str) -> (String, String) {
+    let key = home.join(format!("{name}.key")).to_str().unwrap().to_string();
+    let o = run(home, &["key", "new", "--key", &key]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pk = std::fs::read_to_string(format!("{key}.pub")).unwrap().trim().to_string();
+    (key, pk)
+}
+
+#[test]
+fn a_head_receipt_is_printed_kept_and_proves_what_the_store_held() {
+    let home = tempfile::tempdir().unwrap();
+    let (key, _) = make_key(home.path(), "shop");
+    let store = home.path().join("store");
+    let store = store.to_str().unwrap();
+    let first = new_claim(home.path(), store, &["--key", &key]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&first).trim()).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    assert_eq!(v["receipt"]["head_seq"], 1);
+    let second = new_claim(home.path(), store, &["--key", &key]);
+    let v2: serde_json::Value = serde_json::from_str(stdout(&second).trim()).unwrap();
+    let hash = v2["receipt_sha256"].as_str().unwrap().to_string();
+    let id2 = v2["id"].as_str().unwrap().to_string();
+    // The receipt file as `claim receipt` prints it, and its hash as the report names it.
+    let r = run(home.path(), &["--store", store, "claim", "receipt", &id2]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let file = home.path().join("receipt.json");
+    std::fs::write(&file, &r.stdout).unwrap();
+    let file = file.to_str().unwrap();
+    for given in [file, hash.as_str()] {
+        let ok = run(home.path(), &["--store", store, "claim", "verify", &id, "--receipt", given]);
+        assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+        assert!(
+            stdout(&ok).contains(&format!("receipt {hash}: the chain up to record 2")),
+            "{}",
+            stdout(&ok)
+        );
+    }
+    let bad = run(home.path(), &["--store", store, "claim", "verify", &id, "--receipt", "zz"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("--receipt") && stderr(&bad).trim().lines().count() == 1,
+        "{}",
+        stderr(&bad)
+    );
+    // The newest record and its receipt deleted, the head marker rewound: the receipt tells.
+    let c = rusqlite::Connection::open(Path::new(store).join("claims.sqlite3")).unwrap();
+    c.execute_batch(
+        "DROP TRIGGER records_append_only_delete; DROP TRIGGER receipts_append_only_delete;
+         DELETE FROM records WHERE seq = 2; DELETE FROM receipts WHERE head_seq = 2;
+         UPDATE meta SET value = (SELECT seq || ' ' || sha256 FROM records WHERE seq = 1) WHERE key = 'head';",
+    )
+    .unwrap();
+    drop(c);
+    let plain = run(home.path(), &["--store", store, "claim", "verify", &id]);
+    assert_eq!(plain.status.code(), Some(0), "the chain alone cannot tell: {}", stderr(&plain));
+    for given in [file, hash.as_str()] {
+        let gone = run(home.path(), &["--store", store, "claim", "verify", &id, "--receipt", given]);
+        assert_eq!(gone.status.code(), Some(5), "{}", stderr(&gone));
+        assert!(stderr(&gone).contains(&format!("receipt {hash}")), "{}", stderr(&gone));
+    }
+}
+
+/// Re-signs (or, with `None`, strips) every revision of an exported claim archive in place.
+fn resign_archive(tar_path: &Path, key: Option<&tickproof::record::ServiceKey>) {
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut ar = tar::Archive::new(std::fs::File::open(tar_path).unwrap());
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.header().entry_type().is_dir() {
+            continue;
+        }
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
+        if name.ends_with("record.json") || name.contains("/revisions/") {
+            let mut r = tickproof::record::SealedRecord::from_json(&bytes).unwrap();
+            r.signature = key.map(|k| k.sign(&r.canonical_bytes().unwrap()));
+            bytes = r.to_json_pretty().into_bytes();
+        }
+        entries.push((name, bytes));
+    }
+    let mut b = tar::Builder::new(std::fs::File::create(tar_path).unwrap());
+    for (name, bytes) in entries {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, bytes.as_slice()).unwrap();
+    }
+    b.finish().unwrap();
+}
+
+#[test]
+fn a_claim_archive_re_signed_or_stripped_fails_verify_and_the_shop_key_anchors_it() {
+    let home = tempfile::tempdir().unwrap();
+    let (key, pk) = make_key(home.path(), "shop");
+    let store = home.path().join("store");
+    let store = store.to_str().unwrap();
+    let o = new_claim(home.path(), store, &["--key", &key]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    let attacker = tickproof::record::ServiceKey::from_seed([66; 32]);
+    for (name, resign) in [("resigned.tar", Some(&attacker)), ("stripped.tar", None)] {
+        let tar_path = home.path().join(name);
+        let out = run(
+            home.path(),
+            &["--store", store, "claim", "export", &id, "--out", tar_path.to_str().unwrap()],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let ok = run(home.path(), &["claim", "verify", tar_path.to_str().unwrap()]);
+        assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+        assert!(stdout(&ok).contains("1 signed, by trusted key"), "{}", stdout(&ok));
+        resign_archive(&tar_path, resign);
+        let bad = run(home.path(), &["claim", "verify", tar_path.to_str().unwrap(), "--json"]);
+        assert_eq!(bad.status.code(), Some(5), "{name}: {}", stderr(&bad));
+        let want = if resign.is_some() { "re-signed with another key" } else { "a signature was removed" };
+        assert!(stdout(&bad).contains(want), "{name}: {}", stdout(&bad));
+        assert!(!stdout(&bad).contains("by trusted key"), "{name}: {}", stdout(&bad));
+    }
+    // With the shop trusting another key, the store's own keyring is not enough.
+    let bad = run(home.path(), &["shop", "set", "--trust-key", "zz"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("--trust-key"), "{}", stderr(&bad));
+    let (_, other) = make_key(home.path(), "other");
+    let set = run(home.path(), &["shop", "set", "--trust-key", &other]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    let o = run(home.path(), &["--store", store, "claim", "verify", &id]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert!(stderr(&o).contains("which the shop does not trust"), "{}", stderr(&o));
+    let set = run(home.path(), &["shop", "set", "--trust-key", "", "--trust-key", &pk]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    let o = run(home.path(), &["--store", store, "claim", "verify", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn the_summary_never_says_signed_by_the_trusted_key_when_it_was_not() {
+    let home = tempfile::tempdir().unwrap();
+    let (key, _) = make_key(home.path(), "shop");
+    let store = home.path().join("store");
+    let store = store.to_str().unwrap();
+    let o = new_claim(home.path(), store, &["--key", &key]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let id = v["id"].as_str().unwrap();
+    let other = "11".repeat(32);
+    let bad = run(home.path(), &["--store", store, "claim", "verify", id, "--trusted-key", &other, "--json"]);
+    assert_eq!(bad.status.code(), Some(5), "{}", stderr(&bad));
+    let v: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    let checked = v["checked"].to_string();
+    assert!(
+        !checked.contains("by the trusted key") && checked.contains("not all by a trusted key"),
+        "{checked}"
+    );
+}
+
+/// Runs `script` (sh) in a mount namespace of its own, where it mounts a small tmpfs at `$FS`
+/// and fills it: `unshare -m` as root, else `unshare -rm` (a user namespace). Fails, saying
+/// so, when neither can be had here: a full disk is never skipped silently.
+fn in_a_full_filesystem(home: &Path, script: &str, envs: &[(&str, &str)]) {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let prelude = "set -u\nmount -t tmpfs -o size=12m tmpfs \"$FS\" || exit 97\n";
+    let o = Command::new("unshare")
+        .arg(if root { "-m" } else { "-rm" })
+        .args(["sh", "-c", &format!("{prelude}{script}")])
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("BIN", env!("CARGO_BIN_EXE_tickproof"))
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("a full-disk test needs util-linux's `unshare` (mount namespaces): {e}"));
+    assert!(
+        o.status.success(),
+        "a full-disk test mounts a small tmpfs in a namespace of its own ({}); it could not here: {}",
+        if root { "unshare -m" } else { "unshare -rm, user namespaces" },
+        stderr(&o)
+    );
+}
+
+#[test]
+fn read_only_commands_work_on_a_full_disk_and_writes_say_disk_full_naming_the_destination() {
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("store");
+    let store = store.to_str().unwrap();
+    let o = new_claim(home.path(), store, &[]);
+    let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let wav = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
+    );
+    let o =
+        run(home.path(), &["--store", store, "claim", "measure", &id, "--from", wav, "--positions", "DU"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fs_dir = home.path().join("full");
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&fs_dir).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    let script = r#"
+cp -a "$SRC" "$FS/store" || exit 98
+dd if=/dev/zero of="$FS/fill" bs=4096 2>/dev/null
+df -k "$FS" | tail -1 | awk '{print $4}' > "$OUT/free_kib"
+run() { name=$1; shift; "$BIN" --store "$FS/store" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"; echo $? >"$OUT/$name.rc"; }
+run list claim list
+run show claim show "$ID"
+run verify claim verify "$ID"
+run new claim new --brand B --model M --serial 9 --movement mechanical --policy bultime-bg
+run export claim export "$ID" --out "$FS/claim.tar"
+"#;
+    let envs = [
+        ("FS", fs_dir.to_str().unwrap()),
+        ("OUT", out.to_str().unwrap()),
+        ("SRC", store),
+        ("ID", id.as_str()),
+    ];
+    in_a_full_filesystem(home.path(), script, &envs);
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap_or_default();
+    assert_eq!(read("free_kib").trim(), "0", "the file system was not full");
+    for cmd in ["list", "show", "verify"] {
+        assert_eq!(
+            read(&format!("{cmd}.rc")).trim(),
+            "0",
+            "claim {cmd} on a full disk: {}",
+            read(&format!("{cmd}.err"))
+        );
+    }
+    assert!(read("list.out").contains(&id), "{}", read("list.out"));
+    assert!(read("verify.out").contains("everything checks out"), "{}", read("verify.out"));
+    let db = fs_dir.join("store/claims.sqlite3");
+    let tar = fs_dir.join("claim.tar");
+    for (cmd, dest) in [("new", db), ("export", tar)] {
+        assert_eq!(read(&format!("{cmd}.rc")).trim(), "7", "claim {cmd}: {}", read(&format!("{cmd}.err")));
+        let e = read(&format!("{cmd}.err"));
+        assert!(e.contains("disk full") && e.contains(dest.to_str().unwrap()), "claim {cmd}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+    }
+}

@@ -199,6 +199,7 @@ fn input<'a>(r: &'a Record, plots: &'a [report::Plot]) -> report::ReportInput<'a
         host: &r.host,
         technician: r.technician.as_deref(),
         letterhead: None,
+        receipt: None,
     }
 }
 

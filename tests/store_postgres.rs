@@ -66,7 +66,8 @@ fn round_trip(s: &mut dyn ClaimStore) {
     let key = ServiceKey::generate().unwrap();
     let big = content(2 * tickproof::store::postgres::CHUNK_BYTES + 12_345, 7);
     let a = claim_with_evidence(s, "A1", &big, Some(&key));
-    let b = claim_with_evidence(s, "B2", &content(10, 1), None);
+    // A signed store takes signed records only (its keyring binds every later record).
+    let b = claim_with_evidence(s, "B2", &content(10, 1), Some(&key));
     assert_eq!(a.branch(), Some("LYON"));
     assert_ne!(a, b);
     let revs = s.claim_revisions(&a).unwrap();
@@ -148,8 +149,13 @@ fn local_store(dir: &Path, n: usize, evidence_bytes: usize) -> Store {
     local_store_at(dir, "LYON", n, evidence_bytes)
 }
 
+/// The key the local stores are signed with (fixed, so a test can add to one).
+fn local_key() -> ServiceKey {
+    ServiceKey::from_seed([31; 32])
+}
+
 fn local_store_at(dir: &Path, branch: &str, n: usize, evidence_bytes: usize) -> Store {
-    let key = ServiceKey::generate().unwrap();
+    let key = local_key();
     let mut s = Store::open_with(dir, at(branch)).unwrap();
     for i in 0..n {
         claim_with_evidence(&mut s, &format!("S{i}"), &content(evidence_bytes, i as u8), Some(&key));
@@ -187,6 +193,14 @@ fn a_store_pushed_twice_is_sent_once_and_pulled_back_byte_for_byte() {
     }
     let check = copy.check_chain().unwrap();
     assert!(check.problems.is_empty() && check.records == 60, "{check:?}");
+    // The keyring and every receipt travel with the chain, both ways.
+    let ring = local.keyring().unwrap().expect("a signed store has a keyring");
+    assert_eq!(registry.chain_keyring(&pulled.chain_id).unwrap().as_ref(), Some(&ring));
+    assert_eq!(copy.keyring().unwrap().as_ref(), Some(&ring));
+    let id = ClaimId::parse(&last).unwrap();
+    let receipt = local.receipt(&id, 2).unwrap().unwrap();
+    assert_eq!(registry.receipt_for(&id, 2).unwrap().as_ref(), Some(&receipt));
+    assert_eq!(copy.receipt(&id, 2).unwrap().as_ref(), Some(&receipt));
     assert_eq!(sync::pull(&registry, &mut copy, &ClaimId::parse(&last).unwrap()).unwrap().records_copied, 0);
     // The pulled copy verifies from the command line, as the registry does.
     let o = tickproof(&["--store", dst.path().to_str().unwrap(), "claim", "verify", &last], &[]);
@@ -508,21 +522,21 @@ fn schema_versions_passwords_and_urls_are_checked_with_one_line_errors() {
     assert_eq!(o.status.code(), Some(7), "{}", text(&o));
     assert!(text(&o).contains("no tickproof schema here") && text(&o).lines().count() == 1, "{}", text(&o));
     let o = tickproof(&["store", "migrate", &bare], &[]);
-    assert!(o.status.success() && text(&o).contains("from version 0 to 1"), "{}", text(&o));
+    assert!(o.status.success() && text(&o).contains("from version 0 to 2"), "{}", text(&o));
     let o = tickproof(&["store", "migrate", &bare], &[]);
-    assert!(o.status.success() && text(&o).contains("already at version 1"), "{}", text(&o));
+    assert!(o.status.success() && text(&o).contains("already at version 2"), "{}", text(&o));
     let o = tickproof(&["--store", &bare, "claim", "list", "--json"], &[]);
     let empty = serde_json::from_slice::<serde_json::Value>(&o.stdout)
         .ok()
         .filter(|v| v["claims"] == serde_json::json!([]));
     assert!(o.status.success() && empty.is_some(), "{}", text(&o));
     // A newer schema (a newer tickproof migrated it) is refused by this one, and left alone.
-    server.superuser("bare").batch_execute("INSERT INTO tickproof_schema (version) VALUES (2)").unwrap();
+    server.superuser("bare").batch_execute("INSERT INTO tickproof_schema (version) VALUES (3)").unwrap();
     for args in [vec!["--store", &bare, "claim", "list"], vec!["store", "migrate", &bare]] {
         let o = tickproof(&args, &[]);
         assert_eq!(o.status.code(), Some(7), "{}", text(&o));
         assert!(
-            text(&o).contains("schema is version 2, newer than this tickproof knows (1): upgrade tickproof"),
+            text(&o).contains("schema is version 3, newer than this tickproof knows (2): upgrade tickproof"),
             "{}",
             text(&o)
         );
@@ -560,7 +574,7 @@ fn schema_versions_passwords_and_urls_are_checked_with_one_line_errors() {
     let o = tickproof(&["--branch", "lyon", "claim", "list"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("not a branch code"), "{}", text(&o));
-    server.superuser("bare").batch_execute("DELETE FROM tickproof_schema WHERE version = 2").unwrap();
+    server.superuser("bare").batch_execute("DELETE FROM tickproof_schema WHERE version = 3").unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_tickproof"))
         .args(["--store", &bare, "claim", "list"])
         .env_remove("PGPASSWORD")
@@ -580,7 +594,8 @@ fn a_push_killed_mid_way_resumes_and_a_100_mb_recording_never_sits_whole_in_memo
         // 100 MB, streamed into the store from a reader (never a 100 MB buffer here either).
         let mut big = std::io::Read::take(std::io::repeat(0x5a), 100 << 20);
         let obj = s.put_evidence(&mut big, Path::new("big.wav")).unwrap();
-        let prev = s.append(Draft::open(claim("BIG")), None).unwrap();
+        // The store is signed (its keyring binds every record): so are these.
+        let prev = s.append(Draft::open(claim("BIG")), Some(&local_key())).unwrap();
         let mut d = Draft::revise(&prev.record, "measured");
         d.evidence = vec![Evidence {
             role: EvidenceRole::Plot,
@@ -590,7 +605,7 @@ fn a_push_killed_mid_way_resumes_and_a_100_mb_recording_never_sits_whole_in_memo
             media_type: "image/png".into(),
             original_name: None,
         }];
-        s.append(d, None).unwrap();
+        s.append(d, Some(&local_key())).unwrap();
     }
     let store = src.path().to_str().unwrap().to_string();
     let spawn = || {

@@ -17,7 +17,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::measurement::{AnalysisConfig, Figure, Finding, KindChoice, Measurement, RecorderClock};
-use crate::record::canonical::json_differences;
 use crate::record::id::validate_position;
 use crate::record::time::UtcTime;
 use crate::record::{
@@ -27,8 +26,13 @@ use crate::record::{
 use crate::report::{
     self, PaperStrip, Plot, PositionRate, ReportError, StepResiduals, ToleranceBand, Waveform,
 };
-use crate::store::export::Exported;
-use crate::store::{ClaimStore, Draft, Limits, StoreError};
+use crate::store::{ClaimStore, Draft, StoreError};
+
+mod verify;
+pub use verify::{
+    verify_export, verify_export_with, verify_stored, verify_stored_with, ReceiptRef, Verification,
+    VerifyOptions,
+};
 
 /// What the pipeline gives for one recording: the measurement and, when it has them, the series
 /// the plots draw (the integrator fills the optional ones as the pipeline exposes them).
@@ -544,6 +548,8 @@ pub fn measure_claim(
     let software = Software::current();
     let host = crate::record::host_name();
     let audio: Vec<Evidence> = evidence.iter().filter(|e| e.role == EvidenceRole::Audio).cloned().collect();
+    // The receipt of the revision before this one: the store's anchor as the report was made.
+    let receipt = store.receipt_for(&req.id, prev.record.revision)?.map(|r| (r.sha256(), r.body.head_seq));
     let html = report::html_report(&report::ReportInput {
         claim_id: req.id.as_str(),
         revision: prev.record.revision + 1,
@@ -560,6 +566,7 @@ pub fn measure_claim(
         host: &host,
         technician: technician.as_deref(),
         letterhead: req.letterhead.as_ref(),
+        receipt: receipt.as_ref().map(|(sha, seq)| (sha.as_str(), *seq)),
     });
     evidence.push(put_bytes(
         store,
@@ -578,208 +585,4 @@ pub fn measure_claim(
     draft.evidence = evidence;
     draft.technician = technician;
     Ok(store.append_draft(draft, key)?)
-}
-
-/// The outcome of a verification: what was checked and every problem found.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Verification {
-    /// What was checked, in plain words.
-    pub checked: Vec<String>,
-    /// Every difference found, naming the record or file. Empty = everything checks out.
-    pub problems: Vec<String>,
-}
-
-impl Verification {
-    /// True when nothing is wrong.
-    pub fn passed(&self) -> bool {
-        self.problems.is_empty()
-    }
-}
-
-/// Checks the revisions of one claim: hashes, signatures, numbering and links, signer.
-fn check_revisions(revisions: &[SealedRecord], trusted_key: Option<&str>, v: &mut Verification) {
-    for (i, r) in revisions.iter().enumerate() {
-        let name = format!("{} revision {}", r.record.claim_id, r.record.revision);
-        for p in r.problems() {
-            v.problems.push(format!("{name}: {p}"));
-        }
-        if r.record.revision as usize != i + 1 {
-            v.problems.push(format!("{name}: expected revision {} here (a revision is missing)", i + 1));
-        }
-        if i > 0 {
-            let prev = &revisions[i - 1];
-            if r.record.supersedes.as_ref().map(|s| &s.sha256) != Some(&prev.sha256) {
-                v.problems
-                    .push(format!("{name}: does not point at revision {} it replaces", prev.record.revision));
-            }
-            if r.record.seq <= prev.record.seq {
-                v.problems
-                    .push(format!("{name}: comes before revision {} in the chain", prev.record.revision));
-            }
-        }
-        match (&r.signature, trusted_key) {
-            (Some(s), Some(k)) if !s.public_key.eq_ignore_ascii_case(k.trim()) => {
-                v.problems.push(format!("{name}: signed by key {}, not by the trusted key", s.key_id))
-            }
-            (None, Some(_)) => v.problems.push(format!("{name}: not signed, but a trusted key was required")),
-            _ => {}
-        }
-    }
-    let signed = revisions.iter().filter(|r| r.signature.is_some()).count();
-    v.checked.push(format!(
-        "{} revision(s): hashes, schema, links ({signed} signed{})",
-        revisions.len(),
-        if trusted_key.is_some() { ", by the trusted key" } else { "" }
-    ));
-}
-
-/// Re-hashes evidence and re-runs the analysis and the verdict on the recorded audio.
-fn check_evidence_and_reanalyse(
-    sealed: &SealedRecord,
-    analyzer: &dyn Analyzer,
-    hash: &dyn Fn(&Evidence) -> Result<(), String>,
-    path_of: &dyn Fn(&Evidence) -> PathBuf,
-    v: &mut Verification,
-) {
-    let r = &sealed.record;
-    let mut intact = true;
-    for e in &r.evidence {
-        if let Err(p) = hash(e) {
-            v.problems.push(p);
-            intact = false;
-        }
-    }
-    v.checked.push(format!("{} evidence file(s) re-hashed", r.evidence.len()));
-    if r.positions.is_empty() {
-        return;
-    }
-    if !intact {
-        v.problems.push("re-analysis: skipped, the audio does not match its recorded hash".into());
-        return;
-    }
-    let mut recordings = Vec::new();
-    let mut configs = Vec::new();
-    for p in &r.positions {
-        let Some(e) = r.evidence.iter().find(|e| e.name == p.audio) else {
-            v.problems.push(format!("{}: audio {} not listed in the evidence", p.position, p.audio));
-            return;
-        };
-        recordings.push((p.position.clone(), path_of(e)));
-        configs.push(reanalysis_config(&r.claim, &p.measurement));
-    }
-    let policy = r.policy.as_ref().map(|p| p.name.clone()).or_else(|| r.claim.policy.clone());
-    match measure_and_judge(analyzer, &r.claim, policy.as_deref(), &recordings, &configs) {
-        Err(e) => v.problems.push(format!("re-analysis: cannot run: {e}")),
-        Ok((analyses, judgement)) => {
-            for (p, a) in r.positions.iter().zip(&analyses) {
-                let now = serde_json::to_value(&a.measurement).unwrap_or(Value::Null);
-                for d in json_differences(&p.measurement, &now, 20) {
-                    v.problems.push(format!("re-analysis of {} ({}): {d}", p.position, p.audio));
-                }
-            }
-            if let Some(rv) = &r.verdict {
-                for d in json_differences(&rv.detail, &judgement.verdict, 20) {
-                    v.problems.push(format!("verdict not reproduced: {d}"));
-                }
-            }
-            if let Some(pol) = &r.policy {
-                if pol.sha256 != judgement.policy.sha256 || pol.version != judgement.policy.version {
-                    v.problems.push(format!(
-                        "policy {}: version {} ({}) was applied, this build has version {} ({})",
-                        pol.name, pol.version, pol.sha256, judgement.policy.version, judgement.policy.sha256
-                    ));
-                }
-            }
-            v.checked.push(format!(
-                "{} recording(s) re-analysed and re-judged, every figure compared",
-                analyses.len()
-            ));
-        }
-    }
-}
-
-/// Verifies a claim in a store: the whole chain, the claim's revisions, its evidence, and a
-/// re-analysis of its audio. `trusted_key`: require signatures by this public key (hex).
-pub fn verify_stored(
-    store: &dyn ClaimStore,
-    analyzer: &dyn Analyzer,
-    id: &ClaimId,
-    trusted_key: Option<&str>,
-) -> Result<Verification, ClaimError> {
-    let mut v = Verification::default();
-    let chain = store.verify_chain()?;
-    v.problems.extend(chain.problems.iter().map(|p| format!("store chain: {p}")));
-    v.checked.push(format!("store chain of {} record(s)", chain.records));
-    let revisions = store.claim_revisions(id)?;
-    check_revisions(&revisions, trusted_key, &mut v);
-    let latest = revisions.last().expect("revisions() is never empty");
-    // Local files of the evidence (temporary copies for a registry); a missing one is named by
-    // the check below, and its path then leads nowhere.
-    let local: Vec<(String, Option<crate::store::LocalEvidence>)> = latest
-        .record
-        .evidence
-        .iter()
-        .map(|e| (e.sha256.clone(), store.evidence_file(&e.sha256).ok()))
-        .collect();
-    let path_of = |e: &Evidence| {
-        local
-            .iter()
-            .find(|(sha, _)| *sha == e.sha256)
-            .and_then(|(_, f)| f.as_ref().map(|f| f.path().to_path_buf()))
-            .unwrap_or_else(|| PathBuf::from(&e.name))
-    };
-    check_evidence_and_reanalyse(latest, analyzer, &|e| store.check_evidence(e), &path_of, &mut v);
-    Ok(v)
-}
-
-/// Verifies an exported claim (folder or `.tar`): revisions, their place in the exported chain,
-/// every evidence file, and a re-analysis of the audio.
-pub fn verify_export(
-    path: &Path,
-    analyzer: &dyn Analyzer,
-    trusted_key: Option<&str>,
-    limits: Limits,
-) -> Result<Verification, ClaimError> {
-    let ex = Exported::open(path, limits)?;
-    let mut v = Verification::default();
-    check_revisions(&ex.revisions, trusted_key, &mut v);
-    if ex.revisions.last() != Some(&ex.record) {
-        v.problems.push("record.json: differs from the last revision in revisions/".into());
-    }
-    for (i, link) in ex.chain.iter().enumerate() {
-        let ok = if i == 0 {
-            link.seq == 1 && link.prev_sha256 == crate::record::GENESIS_SHA256
-        } else {
-            link.seq == ex.chain[i - 1].seq + 1 && link.prev_sha256 == ex.chain[i - 1].sha256
-        };
-        if !ok {
-            v.problems.push(format!("chain.json: entry {} does not follow the one before it", link.seq));
-        }
-    }
-    for r in &ex.revisions {
-        let found = ex
-            .chain
-            .iter()
-            .any(|l| l.seq == r.record.seq && l.sha256 == r.sha256 && l.prev_sha256 == r.record.prev_sha256);
-        if !found {
-            v.problems.push(format!(
-                "{} revision {}: not at its place (record {}) in chain.json",
-                r.record.claim_id, r.record.revision, r.record.seq
-            ));
-        }
-    }
-    v.checked.push(format!("chain.json: {} link(s)", ex.chain.len()));
-    let hash = |e: &Evidence| -> Result<(), String> {
-        let p = ex.file(&e.name);
-        let mut f =
-            std::fs::File::open(&p).map_err(|err| format!("{}: missing from the export ({err})", e.name))?;
-        let (sha, size) =
-            crate::store::hash_reader(&mut f).map_err(|err| format!("{}: cannot be read ({err})", e.name))?;
-        if sha != e.sha256 || size != e.size_bytes {
-            return Err(format!("{}: content changed (SHA-256 {sha}, recorded {})", e.name, e.sha256));
-        }
-        Ok(())
-    };
-    check_evidence_and_reanalyse(&ex.record, analyzer, &hash, &|e| ex.file(&e.name), &mut v);
-    Ok(v)
 }

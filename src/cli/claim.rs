@@ -1,12 +1,13 @@
 //! `tickproof claim new|measure|show|list|export|verify`: warranty claims and their evidence.
 use super::{ExitCode, Failure};
-use crate::claim::{self, ClaimError, MeasureRequest, Pipeline, SeamError, Verification};
+use crate::claim::{self, ClaimError, MeasureRequest, Pipeline, SeamError};
 use crate::record::time::Date;
-use crate::record::{Claim, ClaimId, Movement, RecordError, SealedRecord, ServiceKey};
+use crate::record::{Claim, ClaimId, Movement, SealedRecord, ServiceKey};
 use crate::store::{ClaimStore, Draft, ListFilter, PgStore, Store, StoreError, StoreOptions};
 use std::path::{Path, PathBuf};
 
 mod measure;
+mod verify;
 use measure::{letterhead, measure_live, measure_recorder, LiveMeasure};
 
 /// Raw arguments of `claim`.
@@ -156,6 +157,14 @@ pub enum Sub {
         #[arg(long, value_name = "DIR|FILE.tar")]
         out: PathBuf,
     },
+    /// Print the head receipt issued with a revision (default: the latest), as JSON.
+    Receipt {
+        /// Claim id.
+        id: String,
+        /// Revision.
+        #[arg(long)]
+        revision: Option<u32>,
+    },
     /// Verify a claim in the store, or an export: hashes, chain, signatures, re-analysis.
     Verify {
         /// Claim id, or an export folder or .tar.
@@ -163,6 +172,10 @@ pub enum Sub {
         /// Require every revision signed by this public key (hex, or a .pub file).
         #[arg(long, value_name = "HEX|FILE")]
         trusted_key: Option<String>,
+        /// Prove that the store (or export) still holds everything up to this head receipt: a
+        /// receipt file (`claim receipt`), or its hash as the customer's report names it.
+        #[arg(long, value_name = "FILE|HASH")]
+        receipt: Option<String>,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
@@ -190,23 +203,43 @@ pub struct StoreChoice {
 
 /// Opens the store `choice` names: a registry for a `postgres://` URL, else a folder.
 pub fn open_store(choice: &StoreChoice) -> Result<Box<dyn ClaimStore>, Failure> {
-    let opts = StoreOptions { branch: choice.branch.clone(), ..StoreOptions::default() };
+    open_store_for(choice, false)
+}
+
+/// The options a store is opened with: the branch, the keys the shop trusts, and whether
+/// only to read (a SQLite store then opens read-only: nothing written, a full disk no matter).
+fn store_options(choice: &StoreChoice, read_only: bool) -> Result<StoreOptions, Failure> {
+    let shop = super::shop::current()?;
+    Ok(StoreOptions {
+        branch: choice.branch.clone(),
+        anchors: crate::store::TrustAnchors::shop(&shop.trusted_keys),
+        read_only,
+        ..StoreOptions::default()
+    })
+}
+
+/// [`open_store`], read-only when `read_only` (the commands that only read).
+pub fn open_store_for(choice: &StoreChoice, read_only: bool) -> Result<Box<dyn ClaimStore>, Failure> {
+    let opts = store_options(choice, read_only)?;
     if let Some(url) =
         choice.store.as_deref().and_then(Path::to_str).filter(|s| crate::store::postgres::is_registry_url(s))
     {
         return Ok(Box::new(PgStore::open(url, opts).map_err(store_failure)?));
     }
-    Ok(Box::new(open_local(choice)?))
+    Ok(Box::new(open_local_with(choice, opts)?))
 }
 
 /// Opens the folder store `choice` names (`--store DIR`, or the per-user store).
 pub fn open_local(choice: &StoreChoice) -> Result<Store, Failure> {
+    open_local_with(choice, store_options(choice, false)?)
+}
+
+fn open_local_with(choice: &StoreChoice, opts: StoreOptions) -> Result<Store, Failure> {
     let dir = choice
         .store
         .clone()
         .or_else(Store::default_dir)
         .ok_or_else(|| Failure::usage("no per-user data directory here: give --store DIR"))?;
-    let opts = StoreOptions { branch: choice.branch.clone(), ..StoreOptions::default() };
     Store::open_with(&dir, opts).map_err(store_failure)
 }
 
@@ -216,7 +249,8 @@ pub fn store_failure(e: StoreError) -> Failure {
         StoreError::Invalid(_)
         | StoreError::NotFound { .. }
         | StoreError::TooLarge { .. }
-        | StoreError::BadLocation { .. } => ExitCode::Usage,
+        | StoreError::BadLocation { .. }
+        | StoreError::KeyRefused { .. } => ExitCode::Usage,
         _ => ExitCode::Storage,
     };
     Failure::new(code, e.to_string())
@@ -254,6 +288,25 @@ fn signing_key(sign: &SignArgs) -> Result<Option<ServiceKey>, Failure> {
         },
     };
     ServiceKey::load(&path).map(Some).map_err(super::key::key_failure)
+}
+
+/// The receipt the store issued with `r`, just written.
+fn receipt_of(s: &dyn ClaimStore, r: &SealedRecord) -> Result<crate::record::Receipt, Failure> {
+    s.receipt_for(&r.record.claim_id, r.record.revision).map_err(store_failure)?.ok_or_else(|| {
+        Failure::new(ExitCode::Internal, format!("claim {}: the store issued no receipt", r.record.claim_id))
+    })
+}
+
+/// The line that hands the receipt out: its hash, what it anchors, how to get the file.
+fn receipt_line(r: &crate::record::Receipt) -> String {
+    format!(
+        "receipt {} ({}, record {}): keep it; `tickproof claim receipt {} --revision {}` prints the file",
+        r.sha256(),
+        if r.signature.is_some() { "signed" } else { "unsigned" },
+        r.body.head_seq,
+        r.body.claim_id,
+        r.body.revision
+    )
 }
 
 fn summary_line(r: &SealedRecord) -> String {
@@ -327,15 +380,17 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 draft.change = format!("opened; lift angle {} degrees, {}", l.lift_angle_deg, l.source);
             }
             let r = s.append_draft(draft, key.as_ref()).map_err(store_failure)?;
+            let receipt = receipt_of(&*s, &r)?;
             if json {
                 let v = serde_json::json!({
                     "id": r.record.claim_id, "revision": r.record.revision, "sha256": r.sha256,
                     "signed": r.signature.is_some(), "created_utc": r.record.created_utc, "claim": r.record.claim,
-                    "change": r.record.change,
+                    "change": r.record.change, "receipt": receipt, "receipt_sha256": receipt.sha256(),
                 });
                 crate::outln!("{}", super::schema::tag(super::schema::CLAIM, v));
             } else {
                 crate::outln!("opened {}", summary_line(&r));
+                crate::outln!("{}", receipt_line(&receipt));
             }
             Ok(ExitCode::Ok)
         }
@@ -375,10 +430,12 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 listen.no_tui = false;
                 let live = LiveMeasure { id, policy, technician, key, listen, recorder, letterhead: head };
                 let r = measure_live(&mut *s, live)?;
+                let receipt = receipt_of(&*s, &r)?;
                 if json {
                     crate::outln!("{}", r.to_json_pretty());
                 } else {
                     crate::outln!("measured {}", summary_line(&r));
+                    crate::outln!("{}", receipt_line(&receipt));
                 }
                 return Ok(ExitCode::Ok);
             }
@@ -410,16 +467,18 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 letterhead: Some(head),
             };
             let r = claim::measure_claim(&mut *s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
+            let receipt = receipt_of(&*s, &r)?;
             if json {
                 crate::outln!("{}", r.to_json_pretty());
             } else {
                 crate::outln!("measured {}", summary_line(&r));
+                crate::outln!("{}", receipt_line(&receipt));
             }
             Ok(ExitCode::Ok)
         }
         Sub::Show { id, revision, json } => {
             let id = parse_id(&id)?;
-            let s = open_store(&store)?;
+            let s = open_store_for(&store, true)?;
             let r = s.get_record(&id, revision).map_err(store_failure)?;
             if json {
                 crate::outln!("{}", r.to_json_pretty());
@@ -444,7 +503,7 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                     names.join(", ")
                 )));
             }
-            let s = open_store(&store)?;
+            let s = open_store_for(&store, true)?;
             let rows = s.list_claims(&ListFilter { since, verdict, model }).map_err(store_failure)?;
             if json {
                 let claims = serde_json::to_value(&rows).map_err(|e| {
@@ -472,114 +531,28 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
         }
         Sub::Export { id, out } => {
             let id = parse_id(&id)?;
-            let s = open_store(&store)?;
+            let s = open_store_for(&store, true)?;
             let written = crate::store::export::export_claim(&*s, &id, &out).map_err(store_failure)?;
             crate::outln!("exported claim {id} to {}", written.display());
             Ok(ExitCode::Ok)
         }
-        Sub::Verify { target, trusted_key, json } => {
-            let trusted = match trusted_key {
-                None => None,
-                Some(k) if Path::new(&k).is_file() => Some(
-                    std::fs::read_to_string(&k)
-                        .map_err(|e| Failure::usage(format!("{k}: {e}")))?
-                        .trim()
-                        .to_string(),
-                ),
-                Some(k) => Some(k),
+        Sub::Verify { target, trusted_key, receipt, json } => {
+            verify::run_verify(&target, trusted_key.as_deref(), receipt.as_deref(), json, &store)
+        }
+        Sub::Receipt { id, revision } => {
+            let id = parse_id(&id)?;
+            let s = open_store_for(&store, true)?;
+            let revision = match revision {
+                Some(r) => r,
+                None => s.get_record(&id, None).map_err(store_failure)?.record.revision,
             };
-            // An Ed25519 public key is 32 bytes: 64 hex digits, from the command line or a file.
-            if let Some(k) =
-                trusted.as_deref().filter(|k| !(k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit())))
-            {
-                let shown: String = k.chars().take(80).collect();
-                return Err(Failure::usage(format!(
-                    "--trusted-key {shown:?}: neither a public key file nor 64 hex digits of an Ed25519 public key"
-                )));
-            }
-            let (name, v) = match ClaimId::parse(&target) {
-                Ok(id) => {
-                    let s = open_store(&store)?;
-                    let v = claim::verify_stored(&*s, &Pipeline, &id, trusted.as_deref());
-                    (format!("claim {id}"), v)
-                }
-                Err(_) if Path::new(&target).exists() => {
-                    not_an_export(Path::new(&target))?;
-                    let v = claim::verify_export(
-                        Path::new(&target),
-                        &Pipeline,
-                        trusted.as_deref(),
-                        crate::store::Limits::default(),
-                    );
-                    (target.clone(), v)
-                }
-                Err(RecordError::InvalidClaimId { given }) => {
-                    return Err(Failure::usage(format!(
-                        "'{given}' is neither a claim id (C-YYYYMMDD-NNNN) nor an export folder or .tar"
-                    )))
-                }
-                Err(e) => return Err(Failure::usage(e.to_string())),
-            };
-            let is_export = ClaimId::parse(&target).is_err();
-            let v = v.map_err(|e| match e {
-                ClaimError::Store(StoreError::Corrupt { what, problem }) => {
-                    Failure::new(ExitCode::VerifyFailed, format!("verify {name}: {what}: {problem}"))
-                }
-                // An export that cannot be read as one (a file missing, not a tar) fails verification.
-                ClaimError::Store(e @ (StoreError::Io { .. } | StoreError::TooLarge { .. })) if is_export => {
-                    Failure::new(
-                        ExitCode::VerifyFailed,
-                        format!("verify {name}: not a readable claim export: {e}"),
-                    )
-                }
-                other => claim_failure(other),
+            let r = s.receipt_for(&id, revision).map_err(store_failure)?.ok_or_else(|| {
+                Failure::usage(format!("claim {id} revision {revision}: the store issued no receipt for it"))
             })?;
-            report_verification(&name, &v, json)
+            crate::outln!("{}", r.to_json());
+            Ok(ExitCode::Ok)
         }
     }
-}
-
-/// Bad input (exit 2) when `path` cannot be a claim export at all: neither a folder holding a
-/// `record.json` nor a tar archive (the `ustar` mark at byte 257). A damaged export of the
-/// right kind is left to verification, which names what is wrong (exit 5).
-fn not_an_export(path: &Path) -> Result<(), Failure> {
-    let bad = |why: &str| Err(Failure::usage(format!("{}: not a claim export: {why}", path.display())));
-    if path.is_dir() {
-        return if path.join("record.json").is_file() { Ok(()) } else { bad("a folder without record.json") };
-    }
-    if !path.is_file() {
-        return bad("neither a folder nor a regular file");
-    }
-    use std::io::Read;
-    let mut head = [0u8; 262];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| Failure::usage(format!("{}: cannot read: {e}", path.display())))?;
-    if n < 262 || &head[257..262] != b"ustar" {
-        return bad("not a tar archive");
-    }
-    Ok(())
-}
-
-fn report_verification(name: &str, v: &Verification, json: bool) -> Result<ExitCode, Failure> {
-    if json {
-        let out = serde_json::json!({"target": name, "passed": v.passed(), "checked": v.checked, "problems": v.problems});
-        crate::outln!("{}", super::schema::tag(super::schema::CLAIM, out));
-    } else {
-        for c in &v.checked {
-            crate::outln!("checked: {c}");
-        }
-    }
-    if v.passed() {
-        if !json {
-            crate::outln!("{name}: everything checks out");
-        }
-        return Ok(ExitCode::Ok);
-    }
-    for p in &v.problems {
-        eprintln!("tickproof: verify {name}: {p}");
-    }
-    Err(Failure::new(ExitCode::VerifyFailed, format!("verify {name}: {} problem(s) found", v.problems.len())))
 }
 
 fn print_record(r: &SealedRecord) {

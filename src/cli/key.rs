@@ -38,6 +38,29 @@ pub fn key_path(flag: Option<PathBuf>) -> Result<PathBuf, Failure> {
         .ok_or_else(|| Failure::usage("no per-user config directory here: give --key FILE"))
 }
 
+/// A public key given on the command line as `flag`: 64 hex digits, or a file holding them (a
+/// `.pub` file from `key new`); anything else is bad input naming the flag. Returns lower-case hex.
+pub fn public_key_arg(flag: &str, given: &str) -> Result<String, Failure> {
+    let path = std::path::Path::new(given);
+    let text = if path.is_file() {
+        let f = std::fs::File::open(path).map_err(|e| Failure::usage(format!("{given}: {e}")))?;
+        let mut buf = String::new();
+        use std::io::Read;
+        // A public key file is one line; more than a few hundred bytes is not one.
+        f.take(512).read_to_string(&mut buf).map_err(|e| Failure::usage(format!("{given}: {e}")))?;
+        buf.trim().to_string()
+    } else {
+        given.trim().to_string()
+    };
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(text.to_ascii_lowercase());
+    }
+    let shown: String = text.chars().take(80).collect();
+    Err(Failure::usage(format!(
+        "{flag} {shown:?}: neither a public key file nor 64 hex digits of an Ed25519 public key"
+    )))
+}
+
 /// Maps a record-layer key error to a failure.
 pub fn key_failure(e: RecordError) -> Failure {
     match e {

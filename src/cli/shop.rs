@@ -42,6 +42,11 @@ pub enum Sub {
         /// The technician `claim new` names when none is given.
         #[arg(long, value_name = "NAME")]
         technician: Option<String>,
+        /// Trust this public key (64 hex digits, or a .pub file from `tickproof key new`):
+        /// `claim verify` then holds every store's signatures to the trusted keys, and the key
+        /// may join a store's keyring. Repeatable; an empty value clears the list.
+        #[arg(long, value_name = "HEX|FILE")]
+        trust_key: Vec<String>,
     },
 }
 
@@ -84,10 +89,13 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 crate::outln!("default policy {}", show(shop.default_policy));
                 crate::outln!("default device {}", show(shop.default_device));
                 crate::outln!("technician     {}", show(shop.technician));
+                for k in &shop.trusted_keys {
+                    crate::outln!("trusted key    {k}");
+                }
             }
             Ok(ExitCode::Ok)
         }
-        Sub::Set { name, address, logo, default_policy, default_device, technician } => {
+        Sub::Set { name, address, logo, default_policy, default_device, technician, trust_key } => {
             let mut shop = current()?;
             set_field(&mut shop.name, name, |v| v);
             set_field(&mut shop.address, address, |v| v.replace("\\n", "\n"));
@@ -99,6 +107,16 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             set_field(&mut shop.default_policy, default_policy, |v| v);
             set_field(&mut shop.default_device, default_device, |v| v);
             set_field(&mut shop.technician, technician, |v| v);
+            for k in trust_key {
+                if k.is_empty() {
+                    shop.trusted_keys.clear();
+                    continue;
+                }
+                let k = super::key::public_key_arg("--trust-key", &k)?;
+                if !shop.trusted_keys.iter().any(|t| t.eq_ignore_ascii_case(&k)) {
+                    shop.trusted_keys.push(k);
+                }
+            }
             shop.save(&path).map_err(|e| shop_failure(e, true))?;
             crate::outln!("saved {}", path.display());
             Ok(ExitCode::Ok)

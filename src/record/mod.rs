@@ -15,11 +15,15 @@ use std::path::PathBuf;
 
 pub mod canonical;
 pub mod id;
+pub mod keyring;
+pub mod receipt;
 pub mod sign;
 pub mod time;
 mod types;
 
 pub use id::ClaimId;
+pub use keyring::Keyring;
+pub use receipt::{Receipt, ReceiptBody, RECEIPT_V1};
 pub use sign::{RecordSignature, ServiceKey};
 pub use types::*;
 

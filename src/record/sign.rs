@@ -184,6 +184,11 @@ impl RecordSignature {
         if self.algorithm != "ed25519" {
             return Err(format!("unknown signature algorithm '{}'", self.algorithm));
         }
+        // Hex is written in lower case; any other spelling of the same bytes is an edit.
+        let lower = |h: &str| !h.bytes().any(|b| b.is_ascii_uppercase());
+        if !lower(&self.public_key) || !lower(&self.signature) {
+            return Err("not as it was written (upper-case hex: edited)".into());
+        }
         let pk = unhex::<32>(&self.public_key).ok_or("damaged public key")?;
         if key_id(&pk) != self.key_id {
             return Err("the key id does not match the public key".into());
@@ -208,6 +213,9 @@ mod tests {
         let mut other = s.clone();
         other.public_key = ServiceKey::from_seed([8; 32]).public_key_hex();
         assert!(other.verify(b"record bytes").is_err());
+        let mut upper = s.clone();
+        upper.public_key = upper.public_key.to_ascii_uppercase();
+        assert!(upper.verify(b"record bytes").is_err(), "the same key spelt otherwise is an edit");
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub struct ReportInput<'a> {
     pub technician: Option<&'a str>,
     /// The shop's name, address and logo at the head of the report, when configured.
     pub letterhead: Option<&'a Letterhead>,
+    /// The head receipt that anchors the claim store as this report was made: its hash and
+    /// the record it names (the claim's previous revision: a report cannot name the receipt of
+    /// the record that holds its own hash).
+    pub receipt: Option<(&'a str, u64)>,
 }
 
 /// The verdict in one plain sentence for the customer.
@@ -145,6 +149,17 @@ pub fn html_report(r: &ReportInput) -> String {
     plots(&mut h, r.plots);
     policy_and_calibration(&mut h, r);
     evidence(&mut h, r.evidence);
+    if let Some((sha, seq)) = r.receipt {
+        let _ = writeln!(
+            h,
+            "<section id=\"receipt\">\n<h2>Store receipt</h2>\n<p>Receipt <span class=\"hash\">{}</span>: \
+             the claim store held this claim's earlier revisions up to record {seq} when this report was made. \
+             <code>tickproof claim verify {} --receipt {}</code> proves the store still holds them.</p>\n</section>",
+            esc(sha),
+            esc(r.claim_id),
+            esc(sha)
+        );
+    }
     h.push_str("</div>\n");
     let build = if r.software.build.contains("unidentified") {
         String::new()

@@ -3,9 +3,10 @@
 //! answer whichever backend holds the records.
 use std::collections::HashMap;
 
+use super::trust::{KeyRule, TrustAnchors};
 use super::{ChainCheck, StoreError};
 use crate::record::canonical::sha256_hex;
-use crate::record::{Record, SealedRecord, GENESIS_SHA256};
+use crate::record::{Keyring, Record, SealedRecord, GENESIS_SHA256};
 
 /// One stored record as a backend reads it: the hashed bytes and the index columns beside them.
 #[derive(Debug, Clone)]
@@ -36,15 +37,34 @@ pub(crate) struct ChainWalk {
     /// The key that signed each claim's first signed revision: once a claim is signed, its later
     /// revisions must be too, by the same key (a stripped or swapped signature is a change).
     signers: HashMap<String, (u32, String, String)>,
+    /// The current chain's signature rule (its keyring and the shop's keys).
+    rule: Option<KeyRule>,
 }
 
 impl ChainWalk {
     /// Starts a chain (`label` prefixes the record positions in messages; empty for a store's
-    /// one chain).
-    pub fn start_chain(&mut self, label: &str) {
+    /// one chain) whose keyring is `ring`; the ring's own problems go into `check`.
+    pub fn start_chain(
+        &mut self,
+        label: &str,
+        ring: Result<Option<Keyring>, String>,
+        anchors: &TrustAnchors,
+        check: &mut ChainCheck,
+    ) {
         self.label = label.to_string();
         self.expected_seq = 1;
         self.prev = GENESIS_SHA256.to_string();
+        let whose = if label.is_empty() {
+            "the store's".to_string()
+        } else {
+            format!("chain {}", label.trim_end_matches(':'))
+        };
+        let (rule, problems) = match ring {
+            Ok(r) => KeyRule::new(r.as_ref(), anchors),
+            Err(e) => (KeyRule::damaged(anchors), vec![format!("keyring is damaged: {e}")]),
+        };
+        check.problems.extend(problems.into_iter().map(|p| format!("{whose} {p}")));
+        self.rule = Some(rule);
     }
 
     /// Checks the next record of the current chain.
@@ -67,6 +87,11 @@ impl ChainWalk {
                 }
                 index_problems(row, &sealed.record, &name, check);
                 self.claim_problems(row, &sealed, &name, check);
+                if let Some(p) =
+                    self.rule.as_ref().and_then(|r| r.record_problem(row.seq, sealed.signature.as_ref()))
+                {
+                    check.problems.push(format!("{name}: {p}"));
+                }
             }
         }
         self.prev = row.sha256.clone();
@@ -107,7 +132,12 @@ impl ChainWalk {
                 "{name}: unsigned, but revision {rev} of its claim is signed by key {key_id} \
                  (a signature was removed)"
             )),
-            (Some((rev, key_id, public)), Some(sig)) if &sig.public_key != public => {
+            // Another key the chain trusts (a second technician in the keyring) may sign a
+            // later revision; any other key is a swapped signature.
+            (Some((rev, key_id, public)), Some(sig))
+                if &sig.public_key != public
+                    && !self.rule.as_ref().is_some_and(|r| r.trusts(&sig.public_key)) =>
+            {
                 check.problems.push(format!(
                     "{name}: signed by key {}, but revision {rev} of its claim by key {key_id} \
                      (re-signed with another key)",

@@ -4,6 +4,8 @@
 //! <ID>/record.json            the latest revision (sealed: record, sha256, signature), pretty
 //! <ID>/revisions/r0001.json   every revision, oldest first
 //! <ID>/chain.json             the store's chain (seq, sha256, prev_sha256) at export time
+//! <ID>/keyring.json           the chain's keyring, when it is signed
+//! <ID>/receipts/r0001.json    the head receipt issued with each revision
 //! <ID>/audio/DU.wav ...       every evidence file of the latest revision, under its name
 //! <ID>/plots/*.svg|png
 //! <ID>/report.html
@@ -16,7 +18,7 @@ use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use super::{ChainLink, ClaimStore, StoreError};
-use crate::record::{validate_evidence_name, ClaimId, SealedRecord};
+use crate::record::{validate_evidence_name, ClaimId, Keyring, Receipt, SealedRecord};
 
 /// Writes the export of claim `id` to `out`: a tar archive when `out` ends in `.tar`, else a
 /// folder. Returns the path written.
@@ -42,6 +44,15 @@ pub fn export_claim(store: &dyn ClaimStore, id: &ClaimId, out: &Path) -> Result<
             format!("revisions/r{:04}.json", r.record.revision),
             Source::Bytes(r.to_json_pretty().into_bytes()),
         ));
+        if let Some(rc) = store.receipt_for(id, r.record.revision)? {
+            files.push((
+                format!("receipts/r{:04}.json", r.record.revision),
+                Source::Bytes(rc.to_json().into_bytes()),
+            ));
+        }
+    }
+    if let Some(ring) = store.keyring_for(id)? {
+        files.push(("keyring.json".into(), Source::Bytes(ring.to_json().into_bytes())));
     }
     // Registry evidence comes as temporary local copies, kept until the export is written.
     let mut local = Vec::new();
@@ -69,6 +80,14 @@ pub fn export_claim(store: &dyn ClaimStore, id: &ClaimId, out: &Path) -> Result<
     if result.is_err() {
         let _ = if is_tar { fs::remove_file(&tmp) } else { fs::remove_dir_all(&tmp) };
     }
+    // A full disk is named at the destination asked for, not the temporary name or the
+    // store's object being copied.
+    let result = result.map_err(|e| match e {
+        StoreError::Io { source, .. } if super::is_disk_full(&source) => {
+            StoreError::Full { path: out.to_path_buf() }
+        }
+        e => e,
+    });
     result.map(|_| out.to_path_buf())
 }
 
@@ -150,6 +169,10 @@ pub struct Exported {
     pub revisions: Vec<SealedRecord>,
     /// The store's chain at export time (`chain.json`).
     pub chain: Vec<ChainLink>,
+    /// The chain's keyring (`keyring.json`; `None` when absent, `Err` when it does not read).
+    pub keyring: Result<Option<Keyring>, String>,
+    /// The receipts (`receipts/`) that the export holds, oldest first.
+    pub receipts: Vec<Receipt>,
 }
 
 impl Drop for Exported {
@@ -202,8 +225,28 @@ impl Exported {
         let corrupt = |what: &str, e: String| StoreError::Corrupt { what: what.to_string(), problem: e };
         let record = SealedRecord::from_json(&read("record.json")?)
             .map_err(|e| corrupt("record.json", e.to_string()))?;
+        // Revisions count from 1 (found by fuzzing: a record.json of revision 0 read as an
+        // export holding no revision at all).
+        if record.record.revision == 0 {
+            return Err(corrupt("record.json", "revision 0: revisions count from 1".into()));
+        }
         let chain: Vec<ChainLink> =
             serde_json::from_slice(&read("chain.json")?).map_err(|e| corrupt("chain.json", e.to_string()))?;
+        let missing = |e: &StoreError| matches!(e, StoreError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound);
+        let keyring = match read("keyring.json") {
+            Ok(b) => Keyring::from_json(&b).map(Some).map_err(|e| e.to_string()),
+            Err(e) if missing(&e) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        };
+        let mut receipts = Vec::new();
+        for rev in 1..=record.record.revision {
+            let name = format!("receipts/r{rev:04}.json");
+            match read(&name) {
+                Ok(b) => receipts.push(Receipt::from_json(&b).map_err(|e| corrupt(&name, e.to_string()))?),
+                Err(e) if missing(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
         let mut revisions = Vec::new();
         for rev in 1..=record.record.revision {
             let name = format!("revisions/r{rev:04}.json");
@@ -217,7 +260,7 @@ impl Exported {
                 Err(e) => return Err(e),
             }
         }
-        Ok(Exported { root, temp, record, revisions, chain })
+        Ok(Exported { root, temp, record, revisions, chain, keyring, receipts })
     }
 
     /// The path of an evidence file in the export (name already validated by the record).

@@ -25,17 +25,19 @@ mod fsio;
 pub mod postgres;
 pub mod sqlite;
 pub mod sync;
+pub mod trust;
 
 pub use fsio::{is_disk_full, EvidenceIo, RealIo};
 pub use postgres::PgStore;
 pub use sqlite::Store;
+pub use trust::TrustAnchors;
 
 use crate::measurement::Finding;
 use crate::record::canonical::hex;
 use crate::record::time::{Date, UtcTime};
 use crate::record::{
-    CalibrationRef, Claim, ClaimId, Evidence, PolicyRef, PositionRecord, Record, RecordError, SealedRecord,
-    ServiceKey, Software, Supersedes, VerdictRecord, SCHEMA_V1,
+    CalibrationRef, Claim, ClaimId, Evidence, Keyring, PolicyRef, PositionRecord, Receipt, Record,
+    RecordError, SealedRecord, ServiceKey, Software, Supersedes, VerdictRecord, SCHEMA_V1,
 };
 
 /// Bounds on untrusted input handled by the store.
@@ -66,6 +68,8 @@ impl Default for Limits {
 /// upgrade this program when the registry is newer (exit 7). [`Conflict`](StoreError::Conflict):
 /// records whose ids the destination already holds from elsewhere; nothing of them was copied
 /// (exit 7).
+/// [`KeyRefused`](StoreError::KeyRefused): sign with a key of the store's keyring, or have the
+/// shop trust the key first (exit 2).
 /// [`Corrupt`](StoreError::Corrupt) means the store's content is damaged or edited; it is not
 /// repaired automatically (exit 5 when verifying, 7 otherwise).
 #[derive(Debug)]
@@ -125,6 +129,13 @@ pub enum StoreError {
         /// The server's or the client's message.
         message: String,
     },
+    /// A signing key (or the lack of one) that the store's keyring refuses; nothing was written.
+    KeyRefused {
+        /// The store.
+        location: String,
+        /// Why, and what to do.
+        problem: String,
+    },
     /// Records that cannot join the destination as they are (their ids are taken there).
     Conflict {
         /// Which record.
@@ -157,6 +168,7 @@ impl fmt::Display for StoreError {
             StoreError::Postgres { location, message } => write!(f, "{location}: {message}"),
             StoreError::Schema { location, problem } => write!(f, "{location}: {problem}"),
             StoreError::Conflict { what, problem } => write!(f, "{what}: {problem}"),
+            StoreError::KeyRefused { location, problem } => write!(f, "{location}: {problem}"),
         }
     }
 }
@@ -182,6 +194,10 @@ pub struct StoreOptions {
     pub max_db_pages: Option<u32>,
     /// The branch this writer is at: named in every record it writes and in new claim ids.
     pub branch: Option<String>,
+    /// Keys the shop trusts: a signer among them may join a store's keyring.
+    pub anchors: TrustAnchors,
+    /// Open read-only (SQLite: nothing created or written; works on a full disk).
+    pub read_only: bool,
 }
 
 impl Default for StoreOptions {
@@ -192,6 +208,8 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(30),
             max_db_pages: None,
             branch: None,
+            anchors: TrustAnchors::default(),
+            read_only: false,
         }
     }
 }
@@ -458,8 +476,26 @@ pub trait ClaimStore {
     /// Claims at their latest revision, newest first, filtered.
     fn list_claims(&self, filter: &ListFilter) -> Result<Vec<ClaimSummary>, StoreError>;
 
-    /// Walks every chain the store holds; lists every problem, naming the record.
-    fn verify_chain(&self) -> Result<ChainCheck, StoreError>;
+    /// Walks every chain the store holds; lists every problem, naming the record. Signatures
+    /// are held to each chain's keyring and to no key trusted from outside.
+    fn verify_chain(&self) -> Result<ChainCheck, StoreError> {
+        self.verify_chain_with(&TrustAnchors::default())
+    }
+
+    /// [`verify_chain`](ClaimStore::verify_chain), with the keys the shop trusts (see [`trust`]).
+    fn verify_chain_with(&self, anchors: &TrustAnchors) -> Result<ChainCheck, StoreError>;
+
+    /// The keyring of the chain that holds claim `id` (`None`: that chain is unsigned).
+    fn keyring_for(&self, id: &ClaimId) -> Result<Option<Keyring>, StoreError>;
+
+    /// The head receipt issued when revision `revision` of claim `id` was written.
+    fn receipt_for(&self, id: &ClaimId, revision: u32) -> Result<Option<Receipt>, StoreError>;
+
+    /// The receipt with this hash, if the store issued it (and still holds it).
+    fn receipt_by_hash(&self, sha256: &str) -> Result<Option<Receipt>, StoreError>;
+
+    /// Whether the store holds a record with hash `sha256` at chain position `seq`.
+    fn holds_record(&self, seq: u64, sha256: &str) -> Result<bool, StoreError>;
 
     /// The chain that holds `id` as links (for `chain.json` in an export).
     fn links_for(&self, id: &ClaimId) -> Result<Vec<ChainLink>, StoreError>;
@@ -482,4 +518,20 @@ pub fn hash_reader(r: &mut dyn Read) -> io::Result<(String, u64)> {
         }
     }
     Ok((hex(&hasher.finalize()), n))
+}
+
+/// The head receipt of `sealed`, just written as its chain's head, signed with `key` when the
+/// record was.
+pub(crate) fn receipt_of(sealed: &SealedRecord, key: Option<&ServiceKey>) -> Result<Receipt, StoreError> {
+    let r = &sealed.record;
+    let body = crate::record::ReceiptBody {
+        format: crate::record::RECEIPT_V1.into(),
+        claim_id: r.claim_id.to_string(),
+        revision: r.revision,
+        branch: r.branch.clone(),
+        head_seq: r.seq,
+        head_sha256: sealed.sha256.clone(),
+        issued_utc: r.created_utc.clone(),
+    };
+    Ok(Receipt::issue(body, key.filter(|_| sealed.signature.is_some()))?)
 }

@@ -51,6 +51,7 @@ pub fn push(local: &mut Store, registry: &PgStore) -> Result<SyncReport, StoreEr
         }
     };
     let rows = local.rows_after(present)?;
+    let ring = local.keyring()?;
     let mut report = SyncReport {
         chain_id: chain_id.clone(),
         records_copied: 0,
@@ -61,7 +62,10 @@ pub fn push(local: &mut Store, registry: &PgStore) -> Result<SyncReport, StoreEr
         for row in batch {
             report.evidence_copied += push_evidence(local, registry, row)?;
         }
-        report.records_copied += registry.import_rows(&chain_id, batch)?;
+        let upto = batch.last().map_or(0, |r| r.seq);
+        let after = batch.first().map_or(0, |r| r.seq.saturating_sub(1));
+        let receipts = local.receipts_between(after, upto)?;
+        report.records_copied += registry.import_rows(&chain_id, batch, ring.as_ref(), &receipts)?;
     }
     Ok(report)
 }
@@ -130,7 +134,9 @@ pub fn pull(registry: &PgStore, local: &mut Store, id: &ClaimId) -> Result<SyncR
             report.evidence_copied += 1;
         }
     }
-    local.import_rows(&chain_id, &rows)?;
+    let ring = registry.chain_keyring(&chain_id)?;
+    let receipts = registry.receipts_between(&chain_id, present, upto)?;
+    local.import_rows(&chain_id, &rows, ring.as_ref(), &receipts)?;
     report.records_copied = rows.len();
     Ok(report)
 }

@@ -8,6 +8,8 @@
 //! evidence           content-addressed objects: SHA-256, size, which upload holds the chunks
 //! evidence_chunk     the content in chunks of 1 MiB
 //! branch_member      which branch each technician's login role works at
+//! keyrings           each signed chain's keyring (schema 2)
+//! receipts           the head receipt issued with each record (schema 2)
 //! ```
 //!
 //! # Guarantees
@@ -31,6 +33,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
+mod anchor;
 mod conn;
 mod evidence;
 
@@ -38,15 +41,19 @@ pub use conn::is_registry_url;
 pub use evidence::CHUNK_BYTES;
 
 use super::chain::{parse_row, ChainWalk, IndexRow};
+use super::receipt_of;
+use super::trust::{ring_for_append, TrustAnchors};
 use super::{claim_id_pattern, hash_reader, ChainCheck, ChainLink, ClaimStore, ClaimSummary, Draft, Limits};
 use super::{ListFilter, LocalEvidence, Placement, StoreError, StoreOptions, StoredObject};
 use crate::record::canonical::is_sha256_hex;
 use crate::record::time::UtcTime;
-use crate::record::{ClaimId, Evidence, SealedRecord, ServiceKey, Supersedes, GENESIS_SHA256};
+use crate::record::{
+    ClaimId, Evidence, Keyring, Receipt, SealedRecord, ServiceKey, Supersedes, GENESIS_SHA256,
+};
 
 /// The newest registry schema this program knows, and how to reach each version.
-pub const SCHEMA_VERSION: i32 = 1;
-const MIGRATIONS: [(i32, &str); 1] = [(1, include_str!("schema_v1.sql"))];
+pub const SCHEMA_VERSION: i32 = 2;
+const MIGRATIONS: [(i32, &str); 2] = [(1, include_str!("schema_v1.sql")), (2, include_str!("schema_v2.sql"))];
 
 /// An open registry.
 pub struct PgStore {
@@ -187,10 +194,17 @@ impl PgStore {
         Ok(rows.iter().map(index_row).collect())
     }
 
-    /// Adds records of chain `chain_id` sealed elsewhere, verbatim, in one transaction. Those
-    /// the registry already holds at their place are skipped (a push repeated or resumed);
-    /// each new one must parse, pass its own checks and continue the chain's head.
-    pub(crate) fn import_rows(&self, chain_id: &str, rows: &[IndexRow]) -> Result<usize, StoreError> {
+    /// Adds records of chain `chain_id` sealed elsewhere, verbatim, in one transaction, with
+    /// their receipts and the chain's keyring. Those the registry already holds at their place
+    /// are skipped (a push repeated or resumed); each new one must parse, pass its own checks
+    /// and continue the chain's head.
+    pub(crate) fn import_rows(
+        &self,
+        chain_id: &str,
+        rows: &[IndexRow],
+        ring: Option<&Keyring>,
+        receipts: &[Receipt],
+    ) -> Result<usize, StoreError> {
         let pg = self.pg();
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction().map_err(&pg)?;
@@ -207,6 +221,15 @@ impl PgStore {
             }
             insert_row(&mut tx, chain_id, row, &sealed).map_err(|e| conflict_or(e, &sealed, &pg))?;
             added += 1;
+        }
+        let branch = rows.iter().find_map(|r| parse_row(r.seq, &r.sha256, &r.body, None).ok()?.record.branch);
+        if let Some(ring) = ring {
+            anchor::write_ring(&mut tx, chain_id, branch.as_deref(), ring).map_err(&pg)?;
+        }
+        for r in
+            receipts.iter().filter(|r| rows.iter().any(|row| row.seq == r.body.head_seq && row.seq > head))
+        {
+            anchor::insert_receipt(&mut tx, chain_id, r).map_err(&pg)?;
         }
         tx.commit().map_err(&pg)?;
         Ok(added)
@@ -279,7 +302,12 @@ impl PgStore {
         let (seq, prev_sha256) = chain_head(&mut tx, &chain_id)
             .map_err(&pg)?
             .map_or((1, GENESIS_SHA256.to_string()), |(s, h)| (s + 1, h));
-        let placement = Placement { claim_id, revision, supersedes, seq, prev_sha256, branch: Some(branch) };
+        let ring = anchor::read_ring(&mut tx, &chain_id)
+            .map_err(&pg)?
+            .map_err(|p| StoreError::Corrupt { what: format!("chain {chain_id}'s keyring"), problem: p })?;
+        let new_ring = ring_for_append(ring.as_ref(), key, seq, &self.opts.anchors, &self.location)?;
+        let placement =
+            Placement { claim_id, revision, supersedes, seq, prev_sha256, branch: Some(branch.clone()) };
         let sealed = SealedRecord::seal(draft.into_record(placement, &now), key)?;
         let row = IndexRow {
             seq,
@@ -299,6 +327,10 @@ impl PgStore {
             created_utc: String::new(),
         };
         insert_row(&mut tx, &chain_id, &row, &sealed).map_err(&pg)?;
+        if let Some(ring) = &new_ring {
+            anchor::write_ring(&mut tx, &chain_id, Some(&branch), ring).map_err(&pg)?;
+        }
+        anchor::insert_receipt(&mut tx, &chain_id, &receipt_of(&sealed, key)?).map_err(&pg)?;
         tx.commit().map_err(&pg)?;
         Ok(sealed)
     }
@@ -509,8 +541,25 @@ impl ClaimStore for PgStore {
             .collect())
     }
 
-    fn verify_chain(&self) -> Result<ChainCheck, StoreError> {
-        self.walk_chains()
+    fn verify_chain_with(&self, anchors: &TrustAnchors) -> Result<ChainCheck, StoreError> {
+        self.walk_chains(anchors)
+    }
+
+    fn keyring_for(&self, id: &ClaimId) -> Result<Option<Keyring>, StoreError> {
+        let (chain_id, _) = self.claim_chain(id)?;
+        self.chain_keyring(&chain_id)
+    }
+
+    fn receipt_for(&self, id: &ClaimId, revision: u32) -> Result<Option<Receipt>, StoreError> {
+        self.receipt_of_revision(id, revision)
+    }
+
+    fn receipt_by_hash(&self, sha256: &str) -> Result<Option<Receipt>, StoreError> {
+        self.receipt_with_hash(sha256)
+    }
+
+    fn holds_record(&self, seq: u64, sha256: &str) -> Result<bool, StoreError> {
+        self.has_record(seq, sha256)
     }
 
     fn links_for(&self, id: &ClaimId) -> Result<Vec<ChainLink>, StoreError> {
@@ -532,7 +581,7 @@ impl ClaimStore for PgStore {
 
 impl PgStore {
     /// Walks every chain the session may read, 256 records at a time, and each chain's head.
-    fn walk_chains(&self) -> Result<ChainCheck, StoreError> {
+    fn walk_chains(&self, anchors: &TrustAnchors) -> Result<ChainCheck, StoreError> {
         let pg = self.pg();
         let mut client = self.client.borrow_mut();
         // One snapshot for the heads and the records, whatever commits meanwhile.
@@ -548,6 +597,18 @@ impl PgStore {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
+        let rings: Vec<(String, String)> = tx
+            .query("SELECT chain_id, body FROM keyrings", &[])
+            .map_err(&pg)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let ring_of = |chain_id: &str| -> Result<Option<Keyring>, String> {
+            match rings.iter().find(|(c, _)| c == chain_id) {
+                None => Ok(None),
+                Some((_, body)) => Keyring::from_json(body.as_bytes()).map(Some).map_err(|e| e.to_string()),
+            }
+        };
         let mut check = ChainCheck::default();
         let mut walk = ChainWalk::default();
         let portal = tx
@@ -567,7 +628,7 @@ impl PgStore {
                         finish(&walk, &heads, &done, &mut check);
                         finished.push(done);
                     }
-                    walk.start_chain(&format!("{chain_id}:"));
+                    walk.start_chain(&format!("{chain_id}:"), ring_of(&chain_id), anchors, &mut check);
                     current = Some(chain_id);
                 }
                 walk.row(&index_row_at(r, 1), &mut check);

@@ -63,6 +63,32 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(sql)
     }
 
+    /// The receipts issued for chain positions `after+1 ..= upto`, oldest first.
+    pub(crate) fn receipts_between(
+        &self,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<crate::record::Receipt>, StoreError> {
+        let sql = |e| sql_error(&self.db_path, e);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT body FROM receipts WHERE head_seq > ?1 AND head_seq <= ?2 ORDER BY head_seq")
+            .map_err(sql)?;
+        let rows =
+            stmt.query_map(params![after as i64, upto as i64], |r| r.get::<_, String>(0)).map_err(sql)?;
+        let mut out = Vec::new();
+        for text in rows {
+            let text = text.map_err(sql)?;
+            out.push(crate::record::Receipt::from_json(text.as_bytes()).map_err(|e| {
+                StoreError::Corrupt {
+                    what: format!("{}: a stored receipt", self.db_path.display()),
+                    problem: e.to_string(),
+                }
+            })?);
+        }
+        Ok(out)
+    }
+
     /// The newest record's position and hash (`None` for an empty store).
     pub fn head(&self) -> Result<Option<(u64, String)>, StoreError> {
         self.conn
@@ -76,7 +102,13 @@ impl Store {
     /// Adds records copied from another store of chain `chain_id`, verbatim (bytes, hash,
     /// signature), in one transaction. Each must parse, be canonical, and continue this store's
     /// chain; the store must be empty or already hold that chain.
-    pub(crate) fn import_rows(&mut self, chain_id: &str, rows: &[IndexRow]) -> Result<(), StoreError> {
+    pub(crate) fn import_rows(
+        &mut self,
+        chain_id: &str,
+        rows: &[IndexRow],
+        ring: Option<&crate::record::Keyring>,
+        receipts: &[crate::record::Receipt],
+    ) -> Result<(), StoreError> {
         let db = self.db_path.clone();
         let sql = |e| sql_error(&db, e);
         let known = self.known_chain_id()?;
@@ -119,6 +151,12 @@ impl Store {
         .map_err(sql)?;
         tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('chain', ?1)", params![chain_id])
             .map_err(sql)?;
+        if let Some(ring) = ring {
+            super::anchor::write_ring(&tx, ring).map_err(sql)?;
+        }
+        for r in receipts {
+            super::anchor::insert_receipt(&tx, r).map_err(sql)?;
+        }
         tx.commit().map_err(sql)
     }
 }
@@ -171,8 +209,24 @@ impl crate::store::ClaimStore for Store {
         self.list(filter)
     }
 
-    fn verify_chain(&self) -> Result<ChainCheck, StoreError> {
-        self.check_chain()
+    fn verify_chain_with(&self, anchors: &crate::store::TrustAnchors) -> Result<ChainCheck, StoreError> {
+        self.check_chain_with(anchors)
+    }
+
+    fn keyring_for(&self, _id: &ClaimId) -> Result<Option<crate::record::Keyring>, StoreError> {
+        self.keyring()
+    }
+
+    fn receipt_for(&self, id: &ClaimId, revision: u32) -> Result<Option<crate::record::Receipt>, StoreError> {
+        self.receipt(id, revision)
+    }
+
+    fn receipt_by_hash(&self, sha256: &str) -> Result<Option<crate::record::Receipt>, StoreError> {
+        self.receipt_with_hash(sha256)
+    }
+
+    fn holds_record(&self, seq: u64, sha256: &str) -> Result<bool, StoreError> {
+        self.has_record(seq, sha256)
     }
 
     fn links_for(&self, _id: &ClaimId) -> Result<Vec<ChainLink>, StoreError> {

@@ -29,11 +29,13 @@ use std::time::Duration;
 
 use super::chain::{parse_row, ChainWalk, IndexRow};
 
+mod anchor;
 mod copy;
 use super::fsio::is_disk_full;
 use super::hash_reader;
+use super::trust::{ring_for_append, TrustAnchors};
 use super::{claim_id_pattern, ChainCheck, ChainLink, ClaimSummary, Draft, Limits, ListFilter, Placement};
-use super::{StoreError, StoreOptions, StoredObject};
+use super::{receipt_of, StoreError, StoreOptions, StoredObject};
 use crate::record::canonical::{hex, is_sha256_hex};
 use crate::record::time::UtcTime;
 use crate::record::{ClaimId, Evidence, SealedRecord, ServiceKey, Supersedes, GENESIS_SHA256, SCHEMA_V1};
@@ -91,8 +93,12 @@ impl Store {
         Store::open_with(dir, StoreOptions::default())
     }
 
-    /// Opens (creating when absent) the store in `dir`.
+    /// Opens (creating when absent) the store in `dir`; with `opts.read_only`, an existing
+    /// store for reading only ([`Store::open_read_only`]).
     pub fn open_with(dir: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
+        if opts.read_only {
+            return Store::open_read_only(dir, opts);
+        }
         let io = |p: &Path| {
             let p = p.to_path_buf();
             move |e: io::Error| {
@@ -120,6 +126,7 @@ impl Store {
         {
             let tx = store.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
             tx.execute_batch(SCHEMA_SQL).map_err(sql)?;
+            tx.execute_batch(anchor::RECEIPTS_SQL).map_err(sql)?;
             tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?1)", params![SCHEMA_V1])
                 .map_err(sql)?;
             tx.commit().map_err(sql)?;
@@ -301,6 +308,11 @@ impl Store {
             .optional()
             .map_err(sql)?;
         let (seq, prev_sha256) = head.map_or((1, GENESIS_SHA256.to_string()), |(s, h)| (s + 1, h));
+        let ring = anchor::read_ring(&tx)
+            .map_err(sql)?
+            .map_err(|p| StoreError::Corrupt { what: "the store's keyring".into(), problem: p })?;
+        let location = self.dir.display().to_string();
+        let new_ring = ring_for_append(ring.as_ref(), key, seq, &self.opts.anchors, &location)?;
         let record = draft.into_record(
             Placement { claim_id, revision, supersedes, seq, prev_sha256, branch: self.opts.branch.clone() },
             &now,
@@ -317,6 +329,10 @@ impl Store {
             params![format!("{} {}", r.seq, sealed.sha256)],
         )
         .map_err(sql)?;
+        if let Some(ring) = &new_ring {
+            anchor::write_ring(&tx, ring).map_err(sql)?;
+        }
+        anchor::insert_receipt(&tx, &receipt_of(&sealed, key)?).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(sealed)
     }
@@ -411,6 +427,12 @@ impl Store {
     /// Walks the whole chain: every record's hash, canonical form, signature, chain link,
     /// position and index columns, and the recorded head. Lists every problem, naming the record.
     pub fn check_chain(&self) -> Result<ChainCheck, StoreError> {
+        self.check_chain_with(&TrustAnchors::default())
+    }
+
+    /// [`check_chain`](Store::check_chain), with signatures held to the store's keyring and the
+    /// keys the shop trusts ([`crate::store::trust`]).
+    pub fn check_chain_with(&self, anchors: &TrustAnchors) -> Result<ChainCheck, StoreError> {
         let sql = |e| sql_error(&self.db_path, e);
         let mut stmt = self
             .conn
@@ -423,7 +445,7 @@ impl Store {
         let mut rows = stmt.query([]).map_err(sql)?;
         let mut check = ChainCheck::default();
         let mut walk = ChainWalk::default();
-        walk.start_chain("");
+        walk.start_chain("", anchor::read_ring(&self.conn).map_err(sql)?, anchors, &mut check);
         while let Some(row) = rows.next().map_err(sql)? {
             walk.row(&index_row(row).map_err(sql)?, &mut check);
         }
@@ -494,11 +516,28 @@ fn index_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<IndexRow> {
 
 fn sql_error(path: &Path, e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, _) = &e {
-        if f.code == rusqlite::ErrorCode::DiskFull {
+        // SQLite reports a full disk met while growing its shared-memory or journal file as a
+        // plain I/O error; the file system says which it was.
+        let io = matches!(f.code, rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::CannotOpen);
+        if f.code == rusqlite::ErrorCode::DiskFull || (io && no_room_at(path)) {
             return StoreError::Full { path: path.to_path_buf() };
         }
     }
     StoreError::Sqlite { path: path.to_path_buf(), source: e }
+}
+
+/// Whether the file system holding `path` has no room left: a one-block probe file beside it
+/// cannot be written (the probe is removed).
+pub(crate) fn no_room_at(path: &Path) -> bool {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let probe = dir.join(format!(".tickproof-space-probe-{}-{n}", std::process::id()));
+    let written = fs::OpenOptions::new().write(true).create_new(true).open(&probe).and_then(|mut f| {
+        use std::io::Write;
+        f.write_all(&[0u8; 4096]).and_then(|_| f.sync_all())
+    });
+    let _ = fs::remove_file(&probe);
+    written.is_err_and(|e| is_disk_full(&e))
 }
 
 fn read_only(path: &Path) {

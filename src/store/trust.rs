@@ -1,0 +1,184 @@
+//! Which signatures a chain must carry, from its keyring and the keys the shop trusts: the rule
+//! the chain walk of both backends and the check of an export apply alike.
+//!
+//! * A chain with a keyring is **signed** from the ring's `since_seq` on: every record there
+//!   must be signed, and every signed record (there or before) by a key of the ring or of the
+//!   shop. A ring that does not verify, or (when the shop names keys) that no shop key signed,
+//!   is itself a problem, and its keys are then not trusted.
+//! * A chain without a keyring may hold no signed record (its keyring was removed), and when
+//!   the shop names trusted keys, no unsigned one (the shop signs its claims; a store that lost
+//!   its keyring and its signatures is named).
+//!
+//! The shop's keys are the anchor outside the store: a store rewritten whole, with a ring of an
+//! attacker's key, is caught only by them (or `--trusted-key`, or a head receipt).
+use super::StoreError;
+use crate::record::{Keyring, RecordSignature, ServiceKey};
+
+/// Keys trusted from outside the store (the shop configuration's `trusted_keys`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustAnchors {
+    /// Ed25519 public keys, hex.
+    pub shop_keys: Vec<String>,
+}
+
+impl TrustAnchors {
+    /// Anchors naming these public keys (hex).
+    pub fn shop(keys: &[String]) -> TrustAnchors {
+        TrustAnchors { shop_keys: keys.iter().map(|k| k.trim().to_ascii_lowercase()).collect() }
+    }
+
+    fn shop_trusts(&self, public_key: &str) -> bool {
+        self.shop_keys.iter().any(|k| k.eq_ignore_ascii_case(public_key))
+    }
+}
+
+/// The signature rule of one chain (see the module notes).
+#[derive(Debug, Clone)]
+pub struct KeyRule {
+    since_seq: Option<u64>,
+    ring_sound: bool,
+    trusted: Vec<String>,
+    shop_key_ids: Vec<String>,
+}
+
+impl KeyRule {
+    /// The rule for a chain with keyring `ring` (or none), and the ring's own problems.
+    pub fn new(ring: Option<&Keyring>, anchors: &TrustAnchors) -> (KeyRule, Vec<String>) {
+        let mut problems = ring.map(|r| r.problems()).unwrap_or_default();
+        if let Some(r) = ring {
+            if !anchors.shop_keys.is_empty() && !anchors.shop_trusts(&r.signature.public_key) {
+                problems.push(format!(
+                    "keyring: signed by key {}, which the shop does not trust (shop.toml trusted_keys)",
+                    r.signature.key_id
+                ));
+            }
+        }
+        let ring_sound = ring.is_some() && problems.is_empty();
+        let mut trusted: Vec<String> = anchors.shop_keys.clone();
+        if ring_sound {
+            trusted.extend(
+                ring.into_iter().flat_map(|r| r.keys.iter().map(|k| k.public_key.to_ascii_lowercase())),
+            );
+        }
+        let shop_key_ids = anchors
+            .shop_keys
+            .iter()
+            .filter_map(|k| crate::record::canonical::unhex::<32>(k))
+            .map(|pk| crate::record::sign::key_id(&pk))
+            .collect();
+        (KeyRule { since_seq: ring.map(|r| r.since_seq), ring_sound, trusted, shop_key_ids }, problems)
+    }
+
+    /// The rule for a chain whose keyring cannot be read: signed throughout, by the shop's keys.
+    pub fn damaged(anchors: &TrustAnchors) -> KeyRule {
+        let (mut rule, _) = KeyRule::new(None, anchors);
+        rule.since_seq = Some(1);
+        rule
+    }
+
+    /// Whether signatures by `public_key` (hex) are trusted here.
+    pub fn trusts(&self, public_key: &str) -> bool {
+        self.trusted.iter().any(|k| k.eq_ignore_ascii_case(public_key))
+    }
+
+    /// Whether any key is trusted at all (a keyring that verifies, or the shop's keys).
+    pub fn has_trusted_keys(&self) -> bool {
+        !self.trusted.is_empty()
+    }
+
+    /// What is wrong with the record at chain position `seq` signed by `sig`, if anything.
+    pub fn record_problem(&self, seq: u64, sig: Option<&RecordSignature>) -> Option<String> {
+        match (sig, self.since_seq) {
+            (Some(s), _) if self.trusts(&s.public_key) => None,
+            (Some(s), Some(_)) if self.ring_sound => Some(format!(
+                "signed by key {}, which neither the store's keyring nor the shop trusts (re-signed with another key)",
+                s.key_id
+            )),
+            (Some(s), Some(_)) => Some(format!(
+                "signed by key {}, which is not trusted: the store's keyring does not verify",
+                s.key_id
+            )),
+            (Some(s), None) if self.shop_key_ids.is_empty() => Some(format!(
+                "signed by key {}, but the store has no keyring (it was removed)",
+                s.key_id
+            )),
+            (Some(s), None) => Some(format!(
+                "signed by key {}, which the shop does not trust (re-signed with another key)",
+                s.key_id
+            )),
+            (None, Some(since)) if seq >= since => Some(format!(
+                "unsigned, but the store is signed from record {since} on (its keyring): a signature was removed"
+            )),
+            (None, None) if !self.shop_key_ids.is_empty() => Some(format!(
+                "unsigned, but the shop signs its claims (trusted key {}) and the store has no keyring \
+                 (signatures and keyring removed?)",
+                self.shop_key_ids.join(", ")
+            )),
+            (None, _) => None,
+        }
+    }
+}
+
+/// What appending a record signed by `key` (or unsigned) at chain position `seq` does to the
+/// chain's keyring `ring`: `Ok(Some(ring))` is the ring to store with the record (the first
+/// signed record starts one; a key the shop trusts joins it), `Ok(None)` leaves it as it is.
+/// An unsigned record in a signed chain, or a key neither in the ring nor trusted by the shop,
+/// is refused: verification would name either as tampering.
+pub(crate) fn ring_for_append(
+    ring: Option<&Keyring>,
+    key: Option<&ServiceKey>,
+    seq: u64,
+    anchors: &TrustAnchors,
+    location: &str,
+) -> Result<Option<Keyring>, StoreError> {
+    let refuse = |problem: String| StoreError::KeyRefused { location: location.to_string(), problem };
+    match (ring, key) {
+        (None, None) => Ok(None),
+        (None, Some(k)) => Ok(Some(Keyring::new(k, seq)?)),
+        (Some(r), None) => Err(refuse(format!(
+            "this store is signed from record {} on (its keyring holds key {}): sign with --key FILE \
+             or the per-user key; an unsigned record here would read as a removed signature",
+            r.since_seq,
+            r.keys.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+        (Some(r), Some(k)) if r.holds(&k.public_key_hex()) => Ok(None),
+        (Some(r), Some(k)) if anchors.shop_trusts(&k.public_key_hex()) => Ok(Some(r.with_key(k)?)),
+        (Some(r), Some(k)) => Err(refuse(format!(
+            "key {} is not in this store's keyring ({}): have the shop trust it first \
+             (`tickproof shop set --trust-key FILE.pub`)",
+            k.key_id(),
+            r.keys.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::ServiceKey;
+
+    #[test]
+    fn a_ring_binds_records_from_its_start_and_trusts_only_its_keys() {
+        let a = ServiceKey::from_seed([1; 32]);
+        let b = ServiceKey::from_seed([2; 32]);
+        let ring = Keyring::new(&a, 3).unwrap();
+        let (rule, p) = KeyRule::new(Some(&ring), &TrustAnchors::default());
+        assert!(p.is_empty(), "{p:?}");
+        assert!(rule.record_problem(2, None).is_none());
+        assert!(rule.record_problem(3, None).unwrap().contains("a signature was removed"));
+        assert!(rule.record_problem(3, Some(&a.sign(b"x"))).is_none());
+        assert!(rule.record_problem(1, Some(&b.sign(b"x"))).unwrap().contains("re-signed"));
+        // The shop trusts b only: a's ring is not the shop's, and a's signatures are not trusted.
+        let shop = TrustAnchors::shop(&[b.public_key_hex()]);
+        let (rule, p) = KeyRule::new(Some(&ring), &shop);
+        assert!(p.iter().any(|m| m.contains("shop does not trust")), "{p:?}");
+        assert!(rule.record_problem(3, Some(&a.sign(b"x"))).is_some());
+        // No ring: signed records are named, and unsigned ones too when the shop signs.
+        let (rule, _) = KeyRule::new(None, &TrustAnchors::default());
+        assert!(rule.record_problem(1, None).is_none());
+        assert!(rule.record_problem(1, Some(&a.sign(b"x"))).unwrap().contains("no keyring"));
+        let (rule, _) = KeyRule::new(None, &shop);
+        assert!(rule.record_problem(1, None).unwrap().contains("shop signs its claims"));
+        assert!(rule.record_problem(1, Some(&b.sign(b"x"))).is_none());
+    }
+}
