@@ -18,12 +18,14 @@ fn schema_file(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// The validator of `schema/NAME`, with the claim record's schema known by its `$id` (the
-/// claim outputs refer to its definitions).
+/// The validator of `schema/NAME`, with the claim record's and the head receipt's schemas known
+/// by their `$id` (the claim outputs refer to them).
 fn validator(name: &str) -> jsonschema::Validator {
     let record = jsonschema::Resource::from_contents(schema_file("claim-record.v1.json")).unwrap();
+    let receipt = jsonschema::Resource::from_contents(schema_file("receipt.v1.json")).unwrap();
     jsonschema::options()
         .with_resource("json-schema:///tickproof.claim-record.v1", record)
+        .with_resource("json-schema:///tickproof-receipt-v1", receipt)
         .build(&schema_file(name))
         .unwrap_or_else(|e| panic!("{name} is not a valid schema: {e}"))
 }
