@@ -205,3 +205,20 @@ fn a_replayed_file_that_breaks_midway_is_bad_input_not_a_device_failure() {
     assert!(!e.contains("audio device") && e.contains("broken.flac"), "{e}");
     eprintln!("{e}");
 }
+
+#[test]
+fn with_no_sound_card_the_live_commands_say_so_in_one_line_and_exit_6() {
+    // Only where the system shows no input at all (as on a CI machine without a sound card).
+    let d = tickproof(&["devices", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
+    if v["devices"].as_array().is_none_or(|a| !a.is_empty()) {
+        return;
+    }
+    for args in [&["listen", "--no-tui"][..], &["doctor", "--live"][..]] {
+        let o = tickproof(args);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(6), "{args:?}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "{args:?}: the sound system's own messages leak: {e}");
+        assert!(e.contains("no microphone or sound card"), "{args:?}: {e}");
+    }
+}

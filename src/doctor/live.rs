@@ -10,32 +10,6 @@ pub const DEFAULT_LIVE_SECONDS: f64 = 15.0;
 /// Seconds the device may stay silent (no samples at all) before the capture is given up.
 pub const NO_AUDIO_TIMEOUT_S: f64 = 5.0;
 
-/// Runs `f` with the process's standard error sent to /dev/null, so that the sound system's
-/// own library (ALSA prints a dozen lines when there is no card) says nothing; our errors are
-/// returned, not printed, and said once afterwards. Standard error is restored whatever `f`
-/// does (when it cannot be redirected, `f` simply runs).
-#[cfg(unix)]
-pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
-    use std::os::fd::AsFd;
-    let saved = nix::unistd::dup(std::io::stderr().as_fd()).ok();
-    let null = std::fs::OpenOptions::new().write(true).open("/dev/null").ok();
-    let redirected = match (&saved, &null) {
-        (Some(_), Some(n)) => nix::unistd::dup2_stderr(n).is_ok(),
-        _ => false,
-    };
-    let out = f();
-    if let (true, Some(s)) = (redirected, saved) {
-        let _ = nix::unistd::dup2_stderr(s);
-    }
-    out
-}
-
-/// Runs `f` (standard error is left as it is off Unix).
-#[cfg(not(unix))]
-pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
-    f()
-}
-
 /// Captures `seconds` of channel `channel` of the input `device` (an id or part of a name
 /// from `tickproof devices`; `None` for the default input), calling `started` once the device
 /// is capturing. Returns the audio and the device's name; no input device at all, or one that
@@ -51,19 +25,12 @@ pub fn capture(
         crate::live::LiveError::Config(m) => DoctorError::Config(m),
         other => DoctorError::Device(other.to_string().trim_start_matches("audio device: ").to_string()),
     };
-    if quietly(capture::list_inputs).map(|l| l.is_empty()).unwrap_or(false) {
-        return Err(DoctorError::Device(
-            "no audio input device (no microphone or sound card is visible to this system); \
-             check a recording instead: tickproof doctor FILE"
-                .into(),
-        ));
-    }
-    let chosen = quietly(|| capture::choose(device)).map_err(err)?;
+    let chosen = capture::choose(device).map_err(err)?;
     let fs = chosen.sample_rate_hz;
     let wanted = (seconds * fs as f64).ceil() as usize;
     let (producer, mut consumer) = ring((4.0 * fs as f64) as usize);
     let failure = Arc::new(Mutex::new(None::<String>));
-    let stream = quietly(|| capture::start(&chosen, channel, producer, failure.clone())).map_err(err)?;
+    let stream = capture::start(&chosen, channel, producer, failure.clone()).map_err(err)?;
     started(&chosen.name);
     let mut samples = Vec::with_capacity(wanted);
     let mut block = vec![0.0f32; 4096];

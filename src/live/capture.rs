@@ -49,6 +49,10 @@ fn dev_err(what: &str, e: impl std::fmt::Display) -> LiveError {
 
 /// Lists the input devices of the default host.
 pub fn list_inputs() -> Result<Vec<DeviceInfo>, LiveError> {
+    quietly(list_inputs_loudly)
+}
+
+fn list_inputs_loudly() -> Result<Vec<DeviceInfo>, LiveError> {
     let host = cpal::default_host();
     let default_name = host.default_input_device().and_then(|d| d.name().ok());
     let devices = host.input_devices().map_err(|e| dev_err("cannot list input devices", e))?;
@@ -121,11 +125,25 @@ fn format_rank(f: cpal::SampleFormat) -> Option<u8> {
 /// a name; `None` for the default) and a configuration: 48 kHz preferred, any rate in
 /// [`RATE_RANGE`] accepted, i16/f32/u16 samples, the fewest channels.
 pub fn choose(spec: Option<&str>) -> Result<Chosen, LiveError> {
+    quietly(|| choose_loudly(spec))
+}
+
+/// No input at all: one line that says so and what to do instead.
+fn no_input() -> LiveError {
+    LiveError::Device(
+        "no input found: no microphone or sound card is visible to this system \
+         (see `tickproof devices`); a recording can be read instead (--replay FILE, analyze FILE)"
+            .into(),
+    )
+}
+
+fn choose_loudly(spec: Option<&str>) -> Result<Chosen, LiveError> {
     let host = cpal::default_host();
+    if host.input_devices().map(|mut d| d.next().is_none()).unwrap_or(false) {
+        return Err(no_input());
+    }
     let device = match spec {
-        None => host.default_input_device().ok_or_else(|| {
-            LiveError::Device("no input device (no microphone found); see `tickproof devices`".into())
-        })?,
+        None => host.default_input_device().ok_or_else(no_input)?,
         Some(s) => {
             let devices: Vec<cpal::Device> =
                 host.input_devices().map_err(|e| dev_err("cannot list input devices", e))?.collect();
@@ -199,6 +217,15 @@ pub fn start(
     producer: RingProducer,
     error: Arc<Mutex<Option<String>>>,
 ) -> Result<cpal::Stream, LiveError> {
+    quietly(|| start_loudly(chosen, channel, producer, error))
+}
+
+fn start_loudly(
+    chosen: &Chosen,
+    channel: u16,
+    producer: RingProducer,
+    error: Arc<Mutex<Option<String>>>,
+) -> Result<cpal::Stream, LiveError> {
     let channels = chosen.channels as usize;
     if channel as usize >= channels {
         return Err(LiveError::Config(format!(
@@ -264,4 +291,30 @@ pub fn start(
     .map_err(build)?;
     stream.play().map_err(|e| LiveError::Device(format!("{}: cannot start capture: {e}", chosen.name)))?;
     Ok(stream)
+}
+
+/// Runs `f` with the process's standard error sent to /dev/null, so that the sound system's
+/// own library (ALSA prints a dozen lines when there is no card) says nothing; our errors are
+/// returned, not printed, and said once afterwards. Standard error is restored whatever `f`
+/// does (when it cannot be redirected, `f` simply runs).
+#[cfg(unix)]
+pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    use std::os::fd::AsFd;
+    let saved = nix::unistd::dup(std::io::stderr().as_fd()).ok();
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null").ok();
+    let redirected = match (&saved, &null) {
+        (Some(_), Some(n)) => nix::unistd::dup2_stderr(n).is_ok(),
+        _ => false,
+    };
+    let out = f();
+    if let (true, Some(s)) = (redirected, saved) {
+        let _ = nix::unistd::dup2_stderr(s);
+    }
+    out
+}
+
+/// Runs `f` (standard error is left as it is off Unix).
+#[cfg(not(unix))]
+pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    f()
 }
