@@ -4,7 +4,7 @@
 //! host-status), `claim` (new, list, verify; measure and show print the claim record, checked
 //! against `claim-record.v1.json`), `doctor`, `devices` and `key show`, through the binary.
 mod cli_home;
-use cli_home::run;
+use cli_home::{claim_new, json_ok as ok_json, run};
 use serde_json::Value;
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
@@ -41,11 +41,6 @@ fn check_against(file: &str, v: &Value) {
     let val = validator(file);
     let errors: Vec<String> = val.iter_errors(v).map(|e| format!("{} at {}", e, e.instance_path)).collect();
     assert!(errors.is_empty(), "{file}:\n{}\n{v:#}", errors.join("\n"));
-}
-
-fn ok_json(o: &Output) -> Value {
-    assert!(o.status.code() == Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 fn json_any(o: &Output) -> Value {
@@ -233,26 +228,7 @@ fn claim_outputs_follow_their_schemas_and_the_record_its_own() {
     let h = home.path();
     let store = h.join("store");
     let store = store.to_str().unwrap();
-    let opened = ok_json(&run(
-        h,
-        &[
-            "--store",
-            store,
-            "claim",
-            "new",
-            "--brand",
-            "Seiko",
-            "--model",
-            "SRPD55",
-            "--serial",
-            "A1",
-            "--movement",
-            "mechanical",
-            "--policy",
-            "bultime-bg",
-            "--json",
-        ],
-    ));
+    let opened = ok_json(&claim_new(h, store, "A1"));
     check(&opened);
     let id = opened["id"].as_str().unwrap();
     let measured = ok_json(&run(

@@ -5,6 +5,8 @@
 //! `--settle-s 1 --seconds-per-position 3` (5 x (1 + 3) s = 20 s). The replay is not looped: a
 //! loop would put a seam in the tick train inside a measuring stretch. A protocol longer than
 //! the replay fails (exit 4) and keeps only the positions completed.
+mod cli_home;
+use cli_home::{claim_new, run};
 use std::path::Path;
 use std::process::{Command, Output};
 use tickproof::verdict::{side_file_position, Position};
@@ -159,41 +161,12 @@ fn a_resumed_protocol_sets_aside_an_unfinished_recording_and_measures_it_again()
     assert!((wav_seconds(&tmp.path().join("DU.wav")) - 3.0).abs() <= 0.5);
 }
 
-fn run(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn claim_measure_live_adds_a_revision_with_one_measurement_per_position_that_verifies() {
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("store");
     let store = store.to_str().unwrap();
-    let o = run(
-        home.path(),
-        &[
-            "--store",
-            store,
-            "claim",
-            "new",
-            "--brand",
-            "Seiko",
-            "--model",
-            "SRPD55",
-            "--serial",
-            "A1",
-            "--movement",
-            "mechanical",
-            "--policy",
-            "bultime-bg",
-            "--json",
-        ],
-    );
+    let o = claim_new(home.path(), store, "A1");
     assert!(o.status.success(), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let id = v["id"].as_str().unwrap().to_string();
@@ -288,26 +261,7 @@ fn claim_measure_live_stopped_halfway_keeps_its_positions_and_the_same_command_r
     let home = tempfile::tempdir().unwrap();
     let store = home.path().join("store");
     let store = store.to_str().unwrap();
-    let o = run(
-        home.path(),
-        &[
-            "--store",
-            store,
-            "claim",
-            "new",
-            "--brand",
-            "Seiko",
-            "--model",
-            "SRPD55",
-            "--serial",
-            "B2",
-            "--movement",
-            "mechanical",
-            "--policy",
-            "bultime-bg",
-            "--json",
-        ],
-    );
+    let o = claim_new(home.path(), store, "B2");
     assert!(o.status.success(), "{}", text(&o.stderr));
     let id =
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["id"].as_str().unwrap().to_string();

@@ -23,3 +23,12 @@ pub fn json_ok(o: &Output) -> serde_json::Value {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
 }
+
+/// Opens a claim for the standard test watch (Seiko SRPD55, mechanical, serial `serial`) under
+/// the policy `bultime-bg` in `store`, with `--json`; returns the run.
+pub fn claim_new(home: &Path, store: &str, serial: &str) -> Output {
+    let args =
+        ["--store", store, "claim", "new", "--brand", "Seiko", "--model", "SRPD55", "--serial", serial];
+    let rest = ["--movement", "mechanical", "--policy", "bultime-bg", "--json"];
+    run(home, &[&args[..], &rest[..]].concat())
+}
