@@ -176,9 +176,10 @@ pub const ONSET_LEVEL: f32 = 0.2;
 /// The edge of the event whose first peak is at `peak` (the valley before it searched back to
 /// `from`) read by every rule: [`ONSET_LEVEL`] and half of the way up, and the steepest rise.
 fn rules(env: &[f32], from: usize, peak: usize, floor: f32) -> Rules {
+    let foot = valley(env, from.min(peak), peak, floor);
     [
-        crossing(env, from, peak, ONSET_LEVEL, floor),
-        crossing(env, from, peak, 0.5, floor),
+        crossing(env, foot, peak, ONSET_LEVEL),
+        crossing(env, foot, peak, 0.5),
         steepest_rise(env, from, peak, floor),
     ]
 }
@@ -203,8 +204,9 @@ fn valley(env: &[f32], from: usize, peak: usize, floor: f32) -> usize {
     lowest
 }
 
-fn crossing(env: &[f32], from: usize, peak: usize, frac: f32, floor: f32) -> f64 {
-    let from = valley(env, from.min(peak), peak, floor);
+/// Where the edge rising from its foot `from` (see [`valley`]) to `peak` crosses `frac` of the
+/// way up, interpolated between samples.
+fn crossing(env: &[f32], from: usize, peak: usize, frac: f32) -> f64 {
     let valley = env[from];
     let level = valley + frac * (env[peak] - valley);
     let mut i = peak;
