@@ -34,7 +34,9 @@ fn at_80x24_the_view_is_whole_and_its_keys_do_what_they_say() {
     let rec = dir.path().join("view.wav");
     let cmd = format!("{BIN} listen --replay {wav} --out {}; echo EXIT=$?; sleep 60", rec.display());
     let t = Tmux::start("view", 80, 24, &cmd);
-    let screen = t.wait_for(&|s| s.contains("28800 bph (auto)") && s.contains("(u95)"));
+    // Every wait names all it then asserts: tmux may capture a frame half drawn.
+    let screen =
+        t.wait_for(&|s| s.contains("28800 bph (auto)") && s.contains("(u95)") && s.contains("q quit"));
     let head = screen.lines().next().unwrap_or("").to_string();
     // The clock whole (HH:MM:SS) and no line cut at the right edge.
     let clock = head.split_whitespace().nth(1).unwrap_or("");
@@ -43,19 +45,19 @@ fn at_80x24_the_view_is_whole_and_its_keys_do_what_they_say() {
     assert!(screen.contains("Paper strip") && screen.contains("q quit"), "{screen}");
     // A forced rate the ticks do not fit is refused, with the rate they fit.
     t.keys("b");
-    let refused = t.wait_for(&|s| s.contains("refused"));
+    let refused = t.wait_for(&|s| s.contains("the ticks fit 28800 bph") && s.contains("28800 bph (auto)"));
     assert!(refused.contains("the ticks fit 28800 bph"), "{refused}");
     assert!(refused.contains("28800 bph (auto)"), "still automatic:\n{refused}");
     // Pause: the header and the pause line agree that recording goes on.
     t.keys("p");
-    let paused = t.wait_for(&|s| s.contains("PAUSED:"));
+    let paused = t.wait_for(&|s| s.contains("PAUSED:") && s.contains("still recording to"));
     assert!(paused.lines().next().unwrap().contains("PAUSED"), "{paused}");
     assert!(paused.contains("still recording to") && !paused.contains("not recording"), "{paused}");
     t.keys("p");
     // Mark, then a snapshot at once: the last good reading, not the empty one of the restart.
     t.keys("m");
     t.keys("s");
-    let saved = t.wait_for(&|s| s.contains("saved to"));
+    let saved = t.wait_for(&|s| s.contains("saved to") && s.contains("snapshot of the reading at"));
     assert!(saved.contains("snapshot of the reading at"), "{saved}");
     t.keys("q");
     let exited = t.wait_for(&|s| s.contains("EXIT="));
@@ -86,19 +88,24 @@ fn the_guided_protocol_in_tmux_waits_for_space_redoes_a_position_and_resumes_aft
     );
     // A settling time far longer than the replay: only space moves the protocol on.
     let t = Tmux::start("guided", 200, 50, &format!("{protocol} --settle-s 600; echo EXIT=$?; sleep 60"));
-    let asked = t.wait_for(&|s| s.contains("turn the watch to dial up (DU) and press space"));
+    // Every wait names all it then asserts: tmux may capture a frame half drawn.
+    let asked = t.wait_for(&|s| {
+        s.contains("turn the watch to dial up (DU) and press space")
+            && s.contains("Positions")
+            && s.contains("to do")
+    });
     assert!(asked.contains("Positions") && asked.contains("to do"), "{asked}");
     t.keys("Space");
-    let next = t.wait_for(&|s| s.contains("turn the watch to dial down (DD)"));
-    let du_row = next.lines().find(|l| l.contains("DU dial up")).unwrap_or_else(|| panic!("DU row\n{next}"));
-    assert!(du_row.contains("done") && du_row.contains("s/day") && !du_row.contains("-- s/day"), "{next}");
+    let next = t.wait_for(&|s| s.contains("turn the watch to dial down (DD)") && du_done(s));
+    assert!(du_done(&next), "{next}");
     // Measure DU again: the first recording is set aside, never overwritten.
     t.keys("r");
-    let again = t.wait_for(&|s| s.contains("measuring DU again"));
+    let again =
+        t.wait_for(&|s| s.contains("measuring DU again") && s.contains("turn the watch to dial up (DU)"));
     assert!(again.contains("turn the watch to dial up (DU)"), "{again}");
     t.keys("Space");
-    let redone = t.wait_for(&|s| s.contains("turn the watch to dial down (DD)"));
-    assert!(redone.lines().any(|l| l.contains("DU dial up") && l.contains("done")), "{redone}");
+    let redone = t.wait_for(&|s| s.contains("turn the watch to dial down (DD)") && du_done(s));
+    assert!(du_done(&redone), "{redone}");
     // Quit halfway: the finished position is kept, and the way on is named.
     t.keys("q");
     let quit = t.wait_for(&|s| s.contains("EXIT="));
@@ -119,4 +126,11 @@ fn the_guided_protocol_in_tmux_waits_for_space_redoes_a_position_and_resumes_aft
     assert!(stderr.contains("resuming: DU kept"), "{stderr}");
     assert!(stdout.contains("Protocol complete: 5 recordings") && !stdout.contains("DU done"), "{stdout}");
     assert_eq!(std::fs::read(dir.join("DU.wav")).unwrap(), du);
+}
+
+/// The positions table shows DU done with a measured rate.
+fn du_done(screen: &str) -> bool {
+    screen.lines().any(|l| {
+        l.contains("DU dial up") && l.contains("done") && l.contains("s/day") && !l.contains("-- s/day")
+    })
 }
