@@ -113,6 +113,17 @@ pub const RIPPLE_S: f64 = 60e-6;
 /// a skirt modulates it by about a quarter; a valley between two events goes deeper.
 pub const RIPPLE_DEPTH: f32 = 0.65;
 
+/// The upper band edge the ripple and skirt times are set for: 20 kHz, the analysis band's edge
+/// at 48 kHz and up.
+pub const FULL_BAND_HZ: f64 = 20_000.0;
+
+/// How much longer than at [`FULL_BAND_HZ`] a band-limited onset rings ahead of itself at
+/// sample rate `fs`: the ripple and the skirt of an onset scale with the inverse of the band's
+/// upper edge (at 16 kHz the band ends at 6.7 kHz and its ripple is three times as slow).
+pub fn band_stretch(fs: f64) -> f64 {
+    (FULL_BAND_HZ / crate::conditioning::spectral::Band::ticks(fs).pass_hi_hz).max(1.0)
+}
+
 /// The first peak of the event that rises at `from`: the first local maximum, passed over while
 /// it is only a ripple on the event's skirt, that is while the envelope regains it within
 /// [`RIPPLE_S`] and goes on to more than [`SKIRT_RATIO`] times its height (above `floor`)
@@ -120,10 +131,12 @@ pub const RIPPLE_DEPTH: f32 = 0.65;
 /// The band limit spreads a loud onset a little ahead of itself, and its band edge leaves a
 /// ripple on that skirt; a faint event of its own is followed by a valley before the next.
 fn first_peak(env: &[f32], from: usize, to: usize, floor: f32, merge: f64) -> usize {
-    let ripple = (merge * RIPPLE_S / MERGE_S).round().max(2.0) as usize;
+    let stretch = band_stretch(merge / MERGE_S);
+    let ripple = (merge * stretch * RIPPLE_S / MERGE_S).round().max(2.0) as usize;
+    let skirt = (merge * stretch).max(2.0) as usize;
     let mut up = local_peak_after(env, from, to);
     loop {
-        let end = (up + merge.max(2.0) as usize).min(to);
+        let end = (up + skirt).min(to);
         let h = env[up] - floor;
         let regained = (up + 1..=(up + ripple).min(to)).any(|i| env[i] >= env[up]);
         let Some(m) = (up + 1..=end).find(|&i| env[i] - floor > SKIRT_RATIO * h) else { return up };

@@ -37,6 +37,9 @@ pub const GRID_TOLERANCE_S: f64 = 0.002;
 /// Smallest tic/toc offset, seconds, whose sign names the sides of a new segment: ten times
 /// the precision of the offset over one stretch, a tenth of a typical beat error.
 pub const SIDE_OFFSET_MIN_S: f64 = 0.00005;
+/// Below this sample rate a recording is narrow-band (a phone call, a dictaphone): a "no watch"
+/// there says what the band took away.
+pub const NARROW_BAND_HZ: u32 = 22_050;
 
 /// Errors of the analysis layer.
 ///
@@ -561,6 +564,15 @@ pub fn analyze_source_detailed(
             if let Some(qr) = &q.reason {
                 *r = format!("{r}; and not a quartz watch: {qr}");
             }
+        }
+    }
+    if let MechanicalOutcome::NoWatch(r) = &mut outcome {
+        if info.sample_rate_hz < NARROW_BAND_HZ {
+            let hi_khz = info.sample_rate_hz as f64 / 2000.0;
+            r.push_str(&format!(
+                " (recorded at {} Hz, the file holds nothing above {hi_khz:.1} kHz, where most of a tick's sound lies: record at 44100 Hz or more)",
+                info.sample_rate_hz
+            ));
         }
     }
     let mut m = Measurement {

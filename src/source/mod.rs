@@ -74,7 +74,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            min_sample_rate_hz: 22_050,
+            min_sample_rate_hz: 8_000,
             max_sample_rate_hz: 192_000,
             max_channels: 8,
             max_duration_s: 24.0 * 3600.0,
