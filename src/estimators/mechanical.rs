@@ -51,6 +51,31 @@ pub const SIDE_DISAGREEMENT_K: f64 = 1.0;
 pub const EVENT_DISAGREEMENT_K: f64 = 1.0;
 /// Finest timing the sub-sample interpolation resolves, samples: the floor of every timing u95.
 pub const TIMING_RESOLUTION_SAMPLES: f64 = 0.02;
+/// Standard uncertainty of one onset read on an averaged envelope, samples: the steepest rise
+/// is located by a parabola through the sampled slope, whose vertex is pulled towards the
+/// nearest sample by up to a fraction of a sample depending on where the onset falls between
+/// samples (the peak-locking of parabolic interpolation), and differently for edges of different
+/// shape. The amplitude, the time between an unlock and a drop (two unlike edges), carries it;
+/// the beat error compares like edges of the two sides, whose pull cancels.
+pub const ONSET_RESOLUTION_SAMPLES: f64 = 0.2;
+
+/// The amplitude's standard uncertainty from [`ONSET_RESOLUTION_SAMPLES`] on each of its two
+/// onsets, at the unlock-to-drop time read (`amp_of` turns one into degrees).
+fn onset_u_deg(r: &SideReadings, amp_of: impl Fn(f64) -> f64) -> f64 {
+    let n = r.ut.iter().map(Vec::len).sum::<usize>();
+    if n == 0 {
+        return 0.0;
+    }
+    let ut = r.ut.iter().flatten().sum::<f64>() / n as f64;
+    let d = ONSET_RESOLUTION_SAMPLES;
+    let u = std::f64::consts::SQRT_2 * 0.5 * (amp_of(ut - d) - amp_of(ut + d)).abs();
+    if u.is_finite() {
+        u
+    } else {
+        0.0
+    }
+}
+
 /// Finest amplitude resolution claimed, degrees: the floor of the amplitude's u95.
 pub const AMPLITUDE_RESOLUTION_DEG: f64 = 0.1;
 
@@ -290,7 +315,10 @@ fn beat_error_checked(
 
 /// Amplitude (mean, tic, toc) from the window readings, or why it is not given.
 #[allow(clippy::type_complexity)]
-fn amplitude_of(r: &SideReadings) -> (Option<Figure>, Option<Figure>, Option<Figure>, Option<String>) {
+fn amplitude_of(
+    r: &SideReadings,
+    onset_deg: f64,
+) -> (Option<Figure>, Option<Figure>, Option<Figure>, Option<String>) {
     let (Some(m), Some(a0), Some(a1)) = (trimmed(&r.amp_mean.v), trimmed(&r.amp[0].v), trimmed(&r.amp[1].v))
     else {
         let why = if r.amp_mean.v.is_empty() {
@@ -323,7 +351,10 @@ fn amplitude_of(r: &SideReadings) -> (Option<Figure>, Option<Figure>, Option<Fig
     let sys = 1.96 * SIDE_DISAGREEMENT_K * d;
     // How far each figure moves between the onset rules, the same in every window.
     let fig = |t: &Trimmed, sys: f64, s: &Series| {
-        Figure::new(t.mean, t.u95().hypot(sys).hypot(1.96 * s.rule_u()).max(AMPLITUDE_RESOLUTION_DEG))
+        Figure::new(
+            t.mean,
+            t.u95().hypot(sys).hypot(1.96 * s.rule_u()).hypot(1.96 * onset_deg).max(AMPLITUDE_RESOLUTION_DEG),
+        )
     };
     let mean = fig(&m, sys, &r.amp_mean);
     let widest = (AMPLITUDE_RANGE_DEG.1 - AMPLITUDE_RANGE_DEG.0) / 4.0;
@@ -475,7 +506,7 @@ pub fn estimate_segments(
     let sides = SideReadings::of(readings, amp_of);
     let floor_ms = ms(TIMING_RESOLUTION_SAMPLES);
     let (beat_error, beat_error_note) = beat_error_checked(&sides, ms, floor_ms, p_true * 1000.0);
-    let (amp, tic_amp, toc_amp, note) = amplitude_of(&sides);
+    let (amp, tic_amp, toc_amp, note) = amplitude_of(&sides, onset_u_deg(&sides, amp_of));
     let unlock_to_drop_ms = match (trimmed(&sides.ut[0]), trimmed(&sides.ut[1])) {
         (Some(a), Some(b)) => Some([ms(a.mean), ms(b.mean)]),
         _ => None,
@@ -540,7 +571,7 @@ mod tests {
     #[test]
     fn one_misread_window_in_five_does_not_move_the_amplitude() {
         let r = readings(&[(250.0, 250.0), (251.0, 249.0), (249.0, 251.0), (250.5, 249.5), (340.0, 340.0)]);
-        let (a, ..) = amplitude_of(&r);
+        let (a, ..) = amplitude_of(&r, 0.0);
         let a = a.expect("measured");
         assert!((a.value - 250.0).abs() < 0.5 && a.u95 < 5.0, "{a:?}");
     }
@@ -548,7 +579,7 @@ mod tests {
     #[test]
     fn an_amplitude_the_windows_disagree_on_is_not_given() {
         let r = readings(&[(120.0, 120.0), (340.0, 340.0), (200.0, 200.0), (300.0, 300.0), (150.0, 150.0)]);
-        let (a, tic, toc, note) = amplitude_of(&r);
+        let (a, tic, toc, note) = amplitude_of(&r, 0.0);
         assert!(a.is_none() && tic.is_none() && toc.is_none());
         assert!(note.unwrap().contains("disagree"));
     }
@@ -572,7 +603,7 @@ mod tests {
     #[test]
     fn an_impossible_amplitude_is_not_given() {
         let r = readings(&[(460.0, 460.0); 5]);
-        let (a, .., note) = amplitude_of(&r);
+        let (a, .., note) = amplitude_of(&r, 0.0);
         assert!(a.is_none() && note.unwrap().contains("outside what a balance swings"));
     }
 }
