@@ -290,29 +290,6 @@ fn beat_error_of(
     (Some(Figure::new(value, u)), None)
 }
 
-/// The beat error, or why it is not given; first of all, not when the amplitude reads past
-/// what a balance can swing (the banking): the sounds taken for the unlock and the drop were
-/// then other parts of the beat, and the tic and the toc may well be timed on different ones
-/// (a recording that lost its upper band, where the loudest sound of the tic is its drop and
-/// that of the toc an earlier one). An amplitude too low is a watch's fault, not a misreading.
-fn beat_error_checked(
-    r: &SideReadings,
-    ms: impl Fn(f64) -> f64,
-    floor_ms: f64,
-    beat_period_ms: f64,
-) -> (Option<Figure>, Option<String>) {
-    match trimmed(&r.amp_mean.v).map(|m| m.mean).filter(|&a| a > AMPLITUDE_RANGE_DEG.1) {
-        Some(a) => (
-            None,
-            Some(format!(
-                "beat error not measured: the sounds read {a:.0} deg of amplitude, past what a balance can swing, \
-                 so the tic and the toc may be timed on different sounds (or the lift angle is wrong)"
-            )),
-        ),
-        None => beat_error_of(r, ms, floor_ms, beat_period_ms),
-    }
-}
-
 /// Amplitude (mean, tic, toc) from the window readings, or why it is not given.
 #[allow(clippy::type_complexity)]
 fn amplitude_of(
@@ -505,7 +482,7 @@ pub fn estimate_segments(
     };
     let sides = SideReadings::of(readings, amp_of);
     let floor_ms = ms(TIMING_RESOLUTION_SAMPLES);
-    let (beat_error, beat_error_note) = beat_error_checked(&sides, ms, floor_ms, p_true * 1000.0);
+    let (beat_error, beat_error_note) = beat_error_of(&sides, ms, floor_ms, p_true * 1000.0);
     let (amp, tic_amp, toc_amp, note) = amplitude_of(&sides, onset_u_deg(&sides, amp_of));
     let unlock_to_drop_ms = match (trimmed(&sides.ut[0]), trimmed(&sides.ut[1])) {
         (Some(a), Some(b)) => Some([ms(a.mean), ms(b.mean)]),
@@ -582,22 +559,6 @@ mod tests {
         let (a, tic, toc, note) = amplitude_of(&r, 0.0);
         assert!(a.is_none() && tic.is_none() && toc.is_none());
         assert!(note.unwrap().contains("disagree"));
-    }
-
-    #[test]
-    fn no_beat_error_is_read_from_sounds_that_give_an_impossible_amplitude() {
-        let mut r = readings(&[(460.0, 460.0); 5]);
-        for _ in 0..5 {
-            r.cu.push([2.0; events::RULES]);
-            r.cd.push([2.0; events::RULES]);
-        }
-        let ms = |v: f64| v * 0.1;
-        assert!(beat_error_of(&r, ms, 0.001, 200.0).0.is_some(), "the offsets alone read a beat error");
-        let (be, note) = beat_error_checked(&r, ms, 0.001, 200.0);
-        assert!(be.is_none() && note.unwrap().contains("past what a balance can swing"));
-        let low = readings(&[(80.0, 80.0); 5]);
-        let low = SideReadings { cu: r.cu.clone(), cd: r.cd.clone(), ..low };
-        assert!(beat_error_checked(&low, ms, 0.001, 200.0).0.is_some(), "a low amplitude is the watch's");
     }
 
     #[test]
