@@ -35,6 +35,9 @@
 //! Layout: `sweep` makes and runs the synthetic cases, `folder` reads a folder of recordings
 //! and their truths, `report` compares results with truth and groups them, `text` prints the
 //! report, and `workers` runs cases in parallel and times them.
+//!
+//! [`analyze_source`]: crate::measurement::analyze_source
+//! [`analyze_path`]: crate::measurement::analyze_path
 use crate::measurement::{AnalysisConfig, Figure, RecorderClock};
 use crate::synth::Truth;
 
