@@ -5,23 +5,30 @@ use tickproof::synth::{MechanicalParams, Synth};
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let get = |i: usize, d: f64| a.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
-    let mut p = MechanicalParams::default();
-    p.bph = get(1, 28800.0) as u32;
-    p.rate_s_per_day = get(2, 5.0);
-    p.beat_error_ms = get(3, 0.5);
-    p.amplitude_deg = get(4, 270.0);
-    p.snr_db = Some(get(5, 20.0));
-    p.seed = get(6, 1.0) as u64;
-    p.sample_rate_hz = get(7, 48000.0) as u32;
-    p.lift_angle_deg = get(8, 52.0);
-    p.recorder_ppm = get(9, 0.0);
-    p.duration_s = get(10, 20.0);
+    let p = MechanicalParams {
+        bph: get(1, 28800.0) as u32,
+        rate_s_per_day: get(2, 5.0),
+        beat_error_ms: get(3, 0.5),
+        amplitude_deg: get(4, 270.0),
+        snr_db: Some(get(5, 20.0)),
+        seed: get(6, 1.0) as u64,
+        sample_rate_hz: get(7, 48000.0) as u32,
+        lift_angle_deg: get(8, 52.0),
+        recorder_ppm: get(9, 0.0),
+        duration_s: get(10, 20.0),
+        ..MechanicalParams::default()
+    };
     let s = Synth::mechanical(&p).unwrap();
     let truth = s.truth();
-    let mut cfg = AnalysisConfig::default();
-    cfg.lift_angle_deg = p.lift_angle_deg;
-    cfg.recorder =
-        RecorderClock { recorder_ppm: Figure::new(p.recorder_ppm, 0.0), source: "cli".into(), stale: false };
+    let cfg = AnalysisConfig {
+        lift_angle_deg: p.lift_angle_deg,
+        recorder: RecorderClock {
+            recorder_ppm: Figure::new(p.recorder_ppm, 0.0),
+            source: "cli".into(),
+            stale: false,
+        },
+        ..AnalysisConfig::default()
+    };
     let t0 = std::time::Instant::now();
     let m = analyze_source(Box::new(s), &cfg).unwrap();
     let el = t0.elapsed();

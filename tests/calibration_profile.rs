@@ -203,7 +203,7 @@ fn bad_profile_files_name_the_file_and_field() {
 #[test]
 fn oversized_or_binary_profile_files_are_refused_unparsed() {
     let mut big = GOOD.as_bytes().to_vec();
-    big.extend(std::iter::repeat(b'#').take(MAX_PROFILE_BYTES as usize));
+    big.extend(std::iter::repeat_n(b'#', MAX_PROFILE_BYTES as usize));
     let (msg, _) = bad(&big);
     assert!(msg.contains("larger than"), "{msg}");
     let (msg, _) = bad(&[0xff, 0xfe, 0x00, 0x41]);

@@ -114,7 +114,7 @@ fn a_change_of_watch_restarts_instead_of_averaging_two_states() {
 #[test]
 fn a_watch_taken_away_is_noticed_within_a_few_seconds() {
     let mut x = samples(&watch(3.0, 0.2, 260.0, 15.0, 31));
-    x.extend(std::iter::repeat(0.0f32).take(48_000 * 6));
+    x.extend(std::iter::repeat_n(0.0f32, 48_000 * 6));
     let mut s = LiveSession::new(48_000, LiveConfig::default());
     let readings = run(&mut s, &x);
     let r = readings.iter().find(|r| r.restarted.is_some()).expect("noticed");
@@ -144,9 +144,7 @@ fn the_window_slides_and_the_state_stays_bounded() {
         .filter(|r| r.restarted.as_ref().is_some_and(|x| x.reason == RestartReason::Window))
         .count();
     assert!(slides >= 2, "{slides} slides");
-    assert!(readings
-        .iter()
-        .all(|r| r.restarted.as_ref().map_or(true, |x| x.reason == RestartReason::Window)));
+    assert!(readings.iter().all(|r| r.restarted.as_ref().is_none_or(|x| x.reason == RestartReason::Window)));
     assert!(readings.iter().all(|r| r.window_s <= 41.0));
     assert!(
         readings.iter().filter(|r| r.elapsed_s > 25.0).all(|r| r.window_s >= 19.0),

@@ -7,7 +7,7 @@ use tickproof::synth::rng::Rng;
 /// A click starting at `t` seconds (analytic, so any fractional start is exact): two damped
 /// resonances with a short attack; `odd` clicks are inverted and brighter.
 fn click(t: f64, odd: bool) -> f64 {
-    if t < 0.0 || t > 0.008 {
+    if !(0.0..=0.008).contains(&t) {
         return 0.0;
     }
     let attack = 1.0 - (-t / 1.5e-4).exp();
@@ -24,8 +24,9 @@ fn render(times: &[f64], fs: f64, duration_s: f64, snr_db: f64, seed: u64, alter
     let mut x = vec![0.0f64; n];
     for (k, &t0) in times.iter().enumerate() {
         let a = (t0 * fs).floor() as usize;
-        for i in a..(a + (0.009 * fs) as usize).min(n) {
-            x[i] += 0.5 * click(i as f64 / fs - t0, alternate && k % 2 == 1);
+        let end = (a + (0.009 * fs) as usize).min(n);
+        for (i, v) in x.iter_mut().enumerate().take(end).skip(a) {
+            *v += 0.5 * click(i as f64 / fs - t0, alternate && k % 2 == 1);
         }
     }
     let p: f64 = x.iter().map(|v| v * v).sum::<f64>() / n as f64;
@@ -193,8 +194,9 @@ fn clicks_with_a_new_phase_every_step_are_timed_on_their_envelopes() {
         let tau = std::f64::consts::TAU;
         let ph = [rng.range(0.0, tau), rng.range(0.0, tau)];
         let a = (t0 * fs).floor() as usize;
-        for i in a..(a + (0.009 * fs) as usize).min(n) {
-            x[i] += 0.5 * click_phased(i as f64 / fs - t0, ph);
+        let end = (a + (0.009 * fs) as usize).min(n);
+        for (i, v) in x.iter_mut().enumerate().take(end).skip(a) {
+            *v += 0.5 * click_phased(i as f64 / fs - t0, ph);
         }
     }
     let p: f64 = x.iter().map(|v| v * v).sum::<f64>() / n as f64;

@@ -259,7 +259,7 @@ fn a_recorder_u95_widens_the_rate_u95() {
     let rc = RecorderClock { recorder_ppm: Figure::new(0.0, 0.5), source: "profile".into(), stale: false };
     let out = measure(&mut s, 0, &rc).unwrap();
     let u = out.quartz.unwrap().rate_s_per_month.unwrap().u95;
-    assert!(u >= 0.5 * 2.592 && u < 0.5 * 2.592 + 0.5, "u95 {u}");
+    assert!((0.5 * 2.592..0.5 * 2.592 + 0.5).contains(&u), "u95 {u}");
 }
 
 fn noise(fs: f64, secs: f64, seed: u64) -> Vec<f32> {

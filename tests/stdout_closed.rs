@@ -22,8 +22,11 @@ fn commands() -> Vec<Vec<&'static str>> {
 /// Runs `args` with standard output a pipe whose reader is gone before the program starts (so
 /// that even a short output written at once meets the closed pipe).
 fn with_closed_pipe(args: &[&str]) -> std::process::Output {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
+    // The pipe's only reader is the standard input of a `true` that has already exited
+    // (`std::io::pipe` would do, but it is newer than the crate's MSRV).
+    let mut sink = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+    let writer = sink.stdin.take().unwrap();
+    sink.wait().unwrap();
     Command::new(env!("CARGO_BIN_EXE_tickproof"))
         .args(args)
         .stdout(writer)

@@ -134,7 +134,7 @@ impl HostClockEstimator {
             }
             self.window = w;
         }
-        if self.best.map_or(true, |(_, by)| y < by) {
+        if self.best.is_none_or(|(_, by)| y < by) {
             self.best = Some((x, y));
         }
     }

@@ -170,7 +170,7 @@ pub fn measure_tone(
             }
         };
         let f_coarse = (kp as f64 + d) * bin_hz;
-        if best.map_or(true, |b| ratio > b.2) {
+        if best.is_none_or(|b| ratio > b.2) {
             best = Some((c as u16, f_coarse, ratio));
         }
         // For the error message: the clearest peak within ±5 % of the stated frequency.
@@ -178,7 +178,7 @@ pub fn measure_tone(
         let wh = ((f_true * 1.05 / bin_hz) as usize).min(nfft / 2 - 1);
         if let Some(k) = (wl..=wh).max_by(|&a, &b| power[a].total_cmp(&power[b])) {
             let r = power[k] / floor_around(&power, k);
-            if strongest_elsewhere.map_or(true, |s| r > s.1) {
+            if strongest_elsewhere.is_none_or(|s| r > s.1) {
                 strongest_elsewhere = Some((k as f64 * bin_hz, r));
             }
         }

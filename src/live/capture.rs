@@ -194,7 +194,7 @@ fn choose_loudly(spec: Option<&str>) -> Result<Chosen, LiveError> {
             });
         let Some((rate, pref)) = rate else { continue };
         let key = (pref, format_rank(c.sample_format()).unwrap_or(9), c.channels());
-        if best.as_ref().map_or(true, |b| key < b.1) {
+        if best.as_ref().is_none_or(|b| key < b.1) {
             best = Some((rate, key, *c));
         }
     }

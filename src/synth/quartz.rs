@@ -288,7 +288,7 @@ impl std::fmt::Display for ParamError {
 
 impl std::error::Error for ParamError {}
 
-const NOISE_SALT: u64 = 0x5EED_0F_401_5E;
+const NOISE_SALT: u64 = 0x05EE_D0F4_015E;
 const JITTER_SALT: u64 = 0x0717_7E40_0000_0009;
 const CLICK_S: f64 = 0.010;
 /// Raised-cosine attack of the motor's resonances in every family but classic, ms.
@@ -305,7 +305,7 @@ impl QuartzSynth {
         if !(p.duration_s > 0.0 && p.duration_s <= 24.0 * 3600.0) {
             return bad("duration_s must be in (0, 86400]");
         }
-        if !(p.rate_s_per_month.abs() <= 100_000.0) {
+        if p.rate_s_per_month.is_nan() || p.rate_s_per_month.abs() > 100_000.0 {
             return bad("rate_s_per_month must be within +-100000");
         }
         if !(0.0..=10_000.0).contains(&p.inhibition_ppm) {
@@ -326,7 +326,7 @@ impl QuartzSynth {
         if !(p.snr_db.is_finite() && p.snr_db > -30.0 && p.snr_db < 200.0) {
             return bad("snr_db must be within -30..200");
         }
-        if !(p.recorder_ppm.abs() <= 10_000.0) {
+        if p.recorder_ppm.is_nan() || p.recorder_ppm.abs() > 10_000.0 {
             return bad("recorder_ppm must be within +-10000");
         }
         let m = &p.motor;
