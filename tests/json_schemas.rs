@@ -3,8 +3,8 @@
 //! protocol steps, the protocol's end), `calibrate` (ticks, tone, manual, show, list, remove,
 //! host-status), `claim` (new, list, verify; measure and show print the claim record, checked
 //! against `claim-record.v1.json`), `doctor`, `devices`, `key show`, `policy` (list, check),
-//! `shop show` and `store` (push, pull, against a PostgreSQL server of the test's own), through
-//! the binary.
+//! `shop show`, `store` (push, pull, against a PostgreSQL server of the test's own) and
+//! `evaluate` (a folder, a sweep), through the binary.
 mod cli_home;
 #[path = "support/pg.rs"]
 mod pg;
@@ -354,4 +354,43 @@ fn store_push_and_pull_outputs_follow_their_schema() {
     let pulled = store(&["--store", dst, "store", "pull", &url, id, "--json"]);
     assert_eq!(pulled["chain_id"], pushed["chain_id"]);
     check(&pulled);
+}
+
+#[test]
+fn evaluate_output_follows_its_schema_for_a_folder_of_a_watch_and_two_without() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let dir = h.join("set");
+    std::fs::create_dir(&dir).unwrap();
+    for stem in [
+        "mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s",
+        "none-noise-48k-10s",
+        "none-speech-48k-10s",
+    ] {
+        for ext in ["wav", "truth.json"] {
+            let name = format!("{stem}.{ext}");
+            std::fs::copy(Path::new("fixtures").join(&name), dir.join(&name)).unwrap();
+        }
+    }
+    let v = ok_json(&run(h, &["evaluate", dir.to_str().unwrap(), "--json", "--threads", "1"]));
+    assert_eq!(v["schema"], schema::EVALUATE);
+    assert_eq!(v["recordings"], 3, "{v:#}");
+    assert_eq!(v["negatives"].as_array().unwrap().len(), 3, "noise, speech, all: {v:#}");
+    check(&v);
+    // A watch whose truth says "no watch": a failure, listed with its case.
+    let fixture = Path::new("fixtures").join("mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav");
+    std::fs::copy(fixture, dir.join("mislabelled.wav")).unwrap();
+    std::fs::copy("fixtures/none-noise-48k-10s.truth.json", dir.join("mislabelled.truth.json")).unwrap();
+    let v = ok_json(&run(h, &["evaluate", dir.to_str().unwrap(), "--json", "--threads", "1"]));
+    assert_eq!(v["failures"].as_array().unwrap().len(), 1, "{v:#}");
+    check(&v);
+}
+
+#[test]
+fn evaluate_output_follows_its_schema_for_the_quick_sweep() {
+    let home = tempfile::tempdir().unwrap();
+    let v = ok_json(&run(home.path(), &["evaluate", "--sweep", "--quick", "--json", "--threads", "2"]));
+    assert_eq!(v["seed"], 1);
+    assert!(!v["by_family"].as_array().unwrap().is_empty(), "{v:#}");
+    check(&v);
 }
