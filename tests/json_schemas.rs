@@ -2,8 +2,12 @@
 //! against `schema/<command>.v1.json`: real outputs of `analyze`, `judge`, `listen` (readings,
 //! protocol steps, the protocol's end), `calibrate` (ticks, tone, manual, show, list, remove,
 //! host-status), `claim` (new, list, verify; measure and show print the claim record, checked
-//! against `claim-record.v1.json`), `doctor`, `devices` and `key show`, through the binary.
+//! against `claim-record.v1.json`), `doctor`, `devices`, `key show`, `policy` (list, check),
+//! `shop show`, `store` (push, pull, against a PostgreSQL server of the test's own) and
+//! `evaluate` (a folder, a sweep), through the binary.
 mod cli_home;
+#[path = "support/pg.rs"]
+mod pg;
 use cli_home::{claim_new, json_ok as ok_json, run};
 use serde_json::Value;
 use std::f64::consts::PI;
@@ -272,5 +276,121 @@ fn devices_and_key_outputs_follow_their_schemas() {
     assert_eq!(run(h, &["key", "new", "--key", key]).status.code(), Some(0));
     let v = ok_json(&run(h, &["key", "show", "--key", key, "--json"]));
     assert_eq!(v["schema"], schema::KEY);
+    check(&v);
+}
+
+#[test]
+fn policy_outputs_follow_their_schema_for_list_and_check() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let list = ok_json(&run(h, &["policy", "list", "--json"]));
+    assert_eq!(list["schema"], schema::POLICY);
+    assert_eq!(list["policies"].as_array().unwrap().len(), tickproof::verdict::builtin_names().len());
+    check(&list);
+    for name in tickproof::verdict::builtin_names() {
+        let file = h.join(format!("{name}.toml"));
+        std::fs::write(&file, tickproof::verdict::builtin_text(name).unwrap()).unwrap();
+        let v = ok_json(&run(h, &["policy", "check", file.to_str().unwrap(), "--json"]));
+        assert_eq!(v["name"], name);
+        check(&v);
+    }
+}
+
+#[test]
+fn shop_output_follows_its_schema_empty_and_filled() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    check(&ok_json(&run(h, &["shop", "show", "--json"])));
+    let logo = h.join("logo.svg");
+    std::fs::write(&logo, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+    let set = [
+        "shop",
+        "set",
+        "--name",
+        "Watch Repair Ltd",
+        "--address",
+        "1 High St\\nLyon",
+        "--logo",
+        logo.to_str().unwrap(),
+        "--default-policy",
+        "rankine-ro",
+        "--technician",
+        "B. Petrov",
+        "--trust-key",
+        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+    ];
+    assert_eq!(run(h, &set).status.code(), Some(0));
+    let v = ok_json(&run(h, &["shop", "show", "--json"]));
+    assert_eq!(v["schema"], schema::SHOP);
+    assert_eq!(v["shop"]["trusted_keys"].as_array().unwrap().len(), 1);
+    check(&v);
+}
+
+#[test]
+fn store_push_and_pull_outputs_follow_their_schema() {
+    let server = pg::PgServer::start();
+    let url = server.registry("schemas");
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (src, dst) = (h.join("src"), h.join("dst"));
+    let (src, dst) = (src.to_str().unwrap(), dst.to_str().unwrap());
+    let opened = ok_json(&claim_new(h, src, "S1"));
+    let id = opened["id"].as_str().unwrap();
+    let store = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_tickproof"))
+            .args(args)
+            .env("HOME", h)
+            .env("PGPASSWORD", pg::PASSWORD)
+            .env_remove("TICKPROOF_BRANCH")
+            .output()
+            .unwrap();
+        ok_json(&o)
+    };
+    let pushed = store(&["--store", src, "--branch", "LYON", "store", "push", &url, "--json"]);
+    assert_eq!(pushed["schema"], schema::STORE);
+    assert_eq!(pushed["records_copied"], 1, "{pushed}");
+    check(&pushed);
+    check(&store(&["--store", src, "--branch", "LYON", "store", "push", &url, "--json"]));
+    let pulled = store(&["--store", dst, "store", "pull", &url, id, "--json"]);
+    assert_eq!(pulled["chain_id"], pushed["chain_id"]);
+    check(&pulled);
+}
+
+#[test]
+fn evaluate_output_follows_its_schema_for_a_folder_of_a_watch_and_two_without() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let dir = h.join("set");
+    std::fs::create_dir(&dir).unwrap();
+    for stem in [
+        "mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s",
+        "none-noise-48k-10s",
+        "none-speech-48k-10s",
+    ] {
+        for ext in ["wav", "truth.json"] {
+            let name = format!("{stem}.{ext}");
+            std::fs::copy(Path::new("fixtures").join(&name), dir.join(&name)).unwrap();
+        }
+    }
+    let v = ok_json(&run(h, &["evaluate", dir.to_str().unwrap(), "--json", "--threads", "1"]));
+    assert_eq!(v["schema"], schema::EVALUATE);
+    assert_eq!(v["recordings"], 3, "{v:#}");
+    assert_eq!(v["negatives"].as_array().unwrap().len(), 3, "noise, speech, all: {v:#}");
+    check(&v);
+    // A watch whose truth says "no watch": a failure, listed with its case.
+    let fixture = Path::new("fixtures").join("mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav");
+    std::fs::copy(fixture, dir.join("mislabelled.wav")).unwrap();
+    std::fs::copy("fixtures/none-noise-48k-10s.truth.json", dir.join("mislabelled.truth.json")).unwrap();
+    let v = ok_json(&run(h, &["evaluate", dir.to_str().unwrap(), "--json", "--threads", "1"]));
+    assert_eq!(v["failures"].as_array().unwrap().len(), 1, "{v:#}");
+    check(&v);
+}
+
+#[test]
+fn evaluate_output_follows_its_schema_for_the_quick_sweep() {
+    let home = tempfile::tempdir().unwrap();
+    let v = ok_json(&run(home.path(), &["evaluate", "--sweep", "--quick", "--json", "--threads", "2"]));
+    assert_eq!(v["seed"], 1);
+    assert!(!v["by_family"].as_array().unwrap().is_empty(), "{v:#}");
     check(&v);
 }

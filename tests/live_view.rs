@@ -414,3 +414,44 @@ fn a_rate_forced_from_the_start_that_the_ticks_do_not_fit_goes_back_to_automatic
     assert_eq!(s.config().analysis.bph, None);
     assert_eq!(readings.last().unwrap().bph, Some(28800));
 }
+
+#[test]
+fn a_six_position_guided_protocol_at_80x24_shows_the_trend_whole() {
+    let mut d =
+        ViewData { step: Some("Turn the watch to crown up (CU) and press space".into()), ..measured_view() };
+    d.protocol = Position::ALL.iter().map(|&p| PositionRow::pending(p)).collect();
+    d.protocol[0] = PositionRow {
+        state: RowState::Done,
+        rate_s_per_day: Some(Figure::new(8.04, 0.31)),
+        ..PositionRow::pending(Position::DU)
+    };
+    let s = screen(&d, 80, 24);
+    let all = text(&s);
+    assert_nothing_truncated(&s, "80x24 guided");
+    for p in Position::ALL {
+        assert!(all.contains(p.code()), "{}: position missing\n{all}", p.code());
+    }
+    for k in key_items(true) {
+        assert!(all.replace('\n', " ").contains(k), "key {k:?} missing\n{all}");
+    }
+    // The trend panels do not fit beside the table: each readout's bottom border carries its
+    // trend over the same window (the range of the figure, as the trend panel's title gives it).
+    let range = |g: fn(&tickproof::live::TrendPoint) -> Option<f64>, dec: usize, signed: bool| {
+        let v: Vec<f64> = d.trend.iter().filter_map(g).collect();
+        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |a, &x| (a.0.min(x), a.1.max(x)));
+        let f = |x: f64| if signed { format!("{x:+.dec$}") } else { format!("{x:.dec$}") };
+        format!("{}..{}", f(lo), f(hi))
+    };
+    for (title, r) in [
+        ("Rate, s/day", range(|p| Some(p.rate_s_per_day.value), 1, true)),
+        ("Amplitude, deg", range(|p| p.amplitude_deg.map(|x| x.value), 0, false)),
+        ("Beat error, ms", range(|p| p.beat_error_ms.map(|x| x.value), 2, false)),
+    ] {
+        let (_, bottom, l, right) = boxed(&s, title);
+        let border: String = s[bottom + 1][l..=right].iter().collect();
+        assert!(border.contains(&r), "the {title} trend ({r}) is not shown at 80x24\n{all}");
+        assert!(border.ends_with("─┘"), "the {title} trend is cut: {border}\n{all}");
+    }
+    let rate_border = boxed(&s, "Rate, s/day").1 + 1;
+    assert!(text(&s[rate_border..=rate_border]).contains("trend"), "the rate's trend is not named\n{all}");
+}

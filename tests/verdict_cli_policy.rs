@@ -22,9 +22,10 @@ fn policy_list_names_every_builtin_with_its_hash() {
     let (code, out, _) = tickproof(&["policy", "list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let names: Vec<&str> = v.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        v["policies"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, builtin_names());
-    assert_eq!(v[0]["sha256"].as_str().unwrap(), builtin("bultime-bg").unwrap().sha256);
+    assert_eq!(v["policies"][0]["sha256"].as_str().unwrap(), builtin("bultime-bg").unwrap().sha256);
 }
 
 #[test]

@@ -52,7 +52,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         (None, None) => return Err(Failure::usage("evaluate: give a folder or --sweep")),
     };
     if args.json {
-        let text = serde_json::to_string_pretty(&report)
+        let v = super::schema::tagged(super::schema::EVALUATE, &report)?;
+        let text = serde_json::to_string_pretty(&v)
             .map_err(|e| Failure::new(ExitCode::Internal, format!("evaluate: cannot write JSON: {e}")))?;
         crate::outln!("{text}");
     } else {

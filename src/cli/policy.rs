@@ -16,7 +16,7 @@ pub struct Args {
 pub enum Action {
     /// List the built-in policies: name, version, content hash and title.
     List {
-        /// One JSON array on stdout.
+        /// One JSON object on stdout: `{"schema": ..., "policies": [...]}`.
         #[arg(long)]
         json: bool,
     },
@@ -69,7 +69,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 .collect::<Result<_, _>>()?;
             if json {
                 let list: Vec<_> = policies.iter().map(summary).collect();
-                out(&format!("{}\n", serde_json::Value::Array(list)));
+                let v = serde_json::json!({ "policies": list });
+                out(&format!("{}\n", super::schema::tag(super::schema::POLICY, v)));
             } else {
                 let mut s = String::new();
                 for p in &policies {
@@ -94,7 +95,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         Action::Check { file, json } => {
             let p = Policy::from_toml_file(&file).map_err(|e| Failure::usage(e.to_string()))?;
             if json {
-                out(&format!("{}\n", summary(&p)));
+                out(&format!("{}\n", super::schema::tag(super::schema::POLICY, summary(&p))));
             } else {
                 out(&format!(
                     "{}: ok: policy {} v{} (sha256 {}): {}\n",

@@ -25,9 +25,21 @@ pub const DEVICES: &str = "tickproof.devices.v1";
 /// `key show --json`.
 pub const KEY: &str = "tickproof.key.v1";
 
-/// Every schema named by an output, with its file under `schema/`. (`policy`, `shop`,
-/// `store`, `evaluate` and `synth` print JSON with no schema yet.)
-pub const ALL: [(&str, &str); 8] = [
+/// `policy list|check --json`.
+pub const POLICY: &str = "tickproof.policy.v1";
+
+/// `shop show --json`.
+pub const SHOP: &str = "tickproof.shop.v1";
+
+/// `store push|pull --json`.
+pub const STORE: &str = "tickproof.store.v1";
+
+/// `evaluate --json` (a folder or a sweep).
+pub const EVALUATE: &str = "tickproof.evaluate.v1";
+
+/// Every schema named by an output, with its file under `schema/`. (`synth --json` prints the
+/// recording's truth file, which has no schema yet.)
+pub const ALL: [(&str, &str); 12] = [
     (ANALYZE, "analyze.v1.json"),
     (JUDGE, "judge.v1.json"),
     (LISTEN, "listen.v1.json"),
@@ -36,6 +48,10 @@ pub const ALL: [(&str, &str); 8] = [
     (DOCTOR, "doctor.v1.json"),
     (DEVICES, "devices.v1.json"),
     (KEY, "key.v1.json"),
+    (POLICY, "policy.v1.json"),
+    (SHOP, "shop.v1.json"),
+    (STORE, "store.v1.json"),
+    (EVALUATE, "evaluate.v1.json"),
 ];
 
 /// `v` with its `schema` field set to `id` (`v` unchanged when it is not an object).

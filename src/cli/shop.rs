@@ -75,7 +75,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let shop = current()?;
             if json {
                 let v = serde_json::json!({ "file": path, "shop": shop });
-                crate::outln!("{v}");
+                crate::outln!("{}", super::schema::tag(super::schema::SHOP, v));
             } else {
                 crate::outln!(
                     "shop file      {}{}",

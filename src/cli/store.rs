@@ -57,9 +57,9 @@ fn registry_url(url: &str) -> Result<&str, Failure> {
     }
 }
 
-fn print_report(verb: &str, r: &SyncReport, json: bool) {
+fn print_report(verb: &str, r: &SyncReport, json: bool) -> Result<(), Failure> {
     if json {
-        crate::outln!("{}", serde_json::to_string(r).expect("report serialises"));
+        crate::outln!("{}", super::schema::tagged(super::schema::STORE, r)?);
     } else {
         crate::outln!(
             "{verb} chain {}: {} record(s) copied, {} already there, {} evidence object(s) copied",
@@ -69,6 +69,7 @@ fn print_report(verb: &str, r: &SyncReport, json: bool) {
             r.evidence_copied
         );
     }
+    Ok(())
 }
 
 /// Runs `store`.
@@ -84,14 +85,14 @@ pub fn run(args: Args, choice: StoreChoice) -> Result<ExitCode, Failure> {
             let registry = PgStore::open(registry_url(&url)?, opts).map_err(store_failure)?;
             let mut local = open_local(&choice)?;
             let r = sync::push(&mut local, &registry).map_err(store_failure)?;
-            print_report("pushed", &r, json);
+            print_report("pushed", &r, json)?;
         }
         Sub::Pull { url, id, json } => {
             let id = ClaimId::parse(&id).map_err(|e| Failure::usage(e.to_string()))?;
             let registry = PgStore::open(registry_url(&url)?, opts).map_err(store_failure)?;
             let mut local = open_local(&choice)?;
             let r = sync::pull(&registry, &mut local, &id).map_err(store_failure)?;
-            print_report("pulled", &r, json);
+            print_report("pulled", &r, json)?;
         }
         Sub::Migrate { url } => {
             let (before, after) = PgStore::migrate(registry_url(&url)?).map_err(store_failure)?;

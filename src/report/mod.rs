@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 use crate::measurement::Figure;
 
+mod glyphs;
 mod html;
 mod legend;
 pub mod plots;

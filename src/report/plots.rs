@@ -104,7 +104,7 @@ macro_rules! render_both {
         }
         let mut rgb = vec![0u8; (W * H * 3) as usize];
         {
-            let $root = BitMapBackend::with_buffer(&mut rgb, (W, H)).into_drawing_area();
+            let $root = super::glyphs::TextBackend::with_buffer(&mut rgb, (W, H)).into_drawing_area();
             $body.map_err(|e| ReportError::Plot { plot: $name.to_string(), problem: e.to_string() })?;
             $root
                 .present()

@@ -1,7 +1,8 @@
 //! The terminal view, drawn with ratatui from a [`ViewData`] (a copy of what is shown, so a
 //! paused view stays still while the analysis goes on). It reads like a timegrapher: large
 //! readouts that grow with the terminal, the paper strip at a fixed scale, the averaged tic and
-//! toc, the trend over minutes and the input level. Nothing drawn is cut: lines are packed
+//! toc, the trend over minutes (in panels, or in one line under each readout when the panels
+//! do not fit, as in a guided protocol at 80x24) and the input level. Nothing drawn is cut: lines are packed
 //! from whole items ([`text`]) and every title picks the longest wording that fits. Only the 16
 //! named colours are used, so it reads the same in a 16-colour terminal; below 60x16 cells it
 //! falls back to plain lines.
@@ -251,7 +252,7 @@ pub fn render(f: &mut Frame, d: &ViewData) {
     let step: Vec<Line> =
         step.into_iter().map(|s| Line::from(Span::styled(format!(" {s} "), step_style))).collect();
     f.render_widget(Paragraph::new(step), rows[1]);
-    panels::readouts(f, rows[2], d);
+    panels::readouts(f, rows[2], d, trend_h == 0);
     f.render_widget(Paragraph::new(info), rows[3]);
     let mid = Layout::default()
         .direction(Direction::Horizontal)

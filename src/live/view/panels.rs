@@ -28,9 +28,14 @@ fn readout(
     unit: &str,
     u95: Option<String>,
     c: Color,
+    trend: Option<Vec<String>>,
 ) {
     let style = Style::default().fg(c).add_modifier(Modifier::BOLD);
-    let block = boxed(area, titles, style);
+    let mut block = boxed(area, titles, style);
+    if let Some(t) = trend {
+        let room = (area.width as usize).saturating_sub(3);
+        block = block.title_bottom(Span::styled(first_fitting(&t, room), Style::default().fg(c)));
+    }
     let inner = block.inner(area);
     f.render_widget(block, area);
     let text = big.unwrap_or_else(|| "--".into());
@@ -55,8 +60,9 @@ fn readout(
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-/// Rate, beat error and amplitude in large digits scaled to the box.
-pub(super) fn readouts(f: &mut Frame, area: Rect, d: &ViewData) {
+/// Rate, beat error and amplitude in large digits scaled to the box; with `trend` (when the
+/// trend panels do not fit), each box's bottom border carries its figure's trend in one line.
+pub(super) fn readouts(f: &mut Frame, area: Rect, d: &ViewData, trend: bool) {
     let cols = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Ratio(2, 5), Constraint::Ratio(3, 10), Constraint::Ratio(3, 10)])
@@ -64,16 +70,77 @@ pub(super) fn readouts(f: &mut Frame, area: Rect, d: &ViewData) {
     let r = d.reading.as_ref().filter(|r| r.status == crate::live::Status::Measuring);
     let t = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
     let big = |x: Option<Figure>, dec: usize, signed: bool| x.and_then(|x| fmt_at(x, dec, signed).0);
+    let line = |g: TrendPick, dec: usize, signed: bool| trend.then(|| trend_line(&pick(d, g), dec, signed));
     let x = r.and_then(|r| r.rate_s_per_day);
     let (v, u) = fmt_fig(x, 1, true);
     let title = t("Rate, s/day (+ = gaining)", "Rate s/day");
-    readout(f, cols[0], &title, big(x, 1, true), v, "s/day", u, Color::Cyan);
+    let tr = line(|p| Some(p.rate_s_per_day), 1, true);
+    readout(f, cols[0], &title, big(x, 1, true), v, "s/day", u, Color::Cyan, tr);
     let x = r.and_then(|r| r.beat_error_ms);
     let (v, u) = fmt_fig(x, 2, false);
-    readout(f, cols[1], &t("Beat error, ms", "Beat error"), big(x, 2, false), v, "ms", u, Color::Yellow);
+    let tr = line(|p| p.beat_error_ms, 2, false);
+    readout(f, cols[1], &t("Beat error, ms", "Beat error"), big(x, 2, false), v, "ms", u, Color::Yellow, tr);
     let x = r.and_then(|r| r.amplitude_deg);
     let (v, u) = fmt_fig(x, 0, false);
-    readout(f, cols[2], &t("Amplitude, deg", "Amplitude"), big(x, 0, false), v, "deg", u, Color::Green);
+    let tr = line(|p| p.amplitude_deg, 0, false);
+    readout(f, cols[2], &t("Amplitude, deg", "Amplitude"), big(x, 0, false), v, "deg", u, Color::Green, tr);
+}
+
+/// Picks one figure of each trend point.
+type TrendPick = fn(&crate::live::TrendPoint) -> Option<Figure>;
+
+/// The finite (time, value) points of one figure of the trend.
+fn pick(d: &ViewData, g: TrendPick) -> Vec<(f64, f64)> {
+    d.trend.iter().filter_map(|p| g(p).map(|x| (p.t_s, x.value))).filter(|p| p.1.is_finite()).collect()
+}
+
+/// The window the trend shows: whole minutes (at least one, up to ten) back from the last
+/// point, and the points in it.
+fn recent(pts: &[(f64, f64)]) -> (f64, Vec<(f64, f64)>) {
+    let t1 = pts.last().map(|p| p.0).unwrap_or(0.0);
+    let t_first = pts.first().map(|p| p.0).unwrap_or(0.0);
+    let minutes = ((t1 - t_first) / 60.0).ceil().clamp(1.0, 10.0);
+    let t0 = t1 - minutes * 60.0;
+    (minutes, pts.iter().copied().filter(|p| p.0 >= t0).collect())
+}
+
+/// One figure's trend in one line, longest wording first: over the trend panel's window, a
+/// sparkline of `n` bucket means and the range `lo..hi` (the panel title's numbers).
+fn trend_line(pts: &[(f64, f64)], dec: usize, signed: bool) -> Vec<String> {
+    let (minutes, shown) = recent(pts);
+    if shown.is_empty() {
+        return vec!["trend: none yet".into(), "trend --".into()];
+    }
+    let (lo, hi) = shown.iter().fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+    let v = |x: f64| if signed { format!("{x:+.dec$}") } else { format!("{x:.dec$}") };
+    let range = format!("{}..{}", v(lo), v(hi));
+    // One cell step is at least one displayed digit: a change the range does not show is not drawn.
+    // A trend narrower than that is drawn around ▄.
+    let min_span = 7.0 * 10f64.powi(-(dec as i32));
+    let (base, span) =
+        if hi - lo >= min_span { (lo, hi - lo) } else { ((lo + hi) / 2.0 - min_span * 3.0 / 7.0, min_span) };
+    let (s6, s4) = (sparkline(&shown, 6, base, span), sparkline(&shown, 4, base, span));
+    vec![
+        format!("trend {minutes:.0} min {s6} {range}"),
+        format!("trend {s6} {range}"),
+        format!("trend {s4} {range}"),
+        format!("{s4} {range}"),
+        range,
+    ]
+}
+
+/// Up to `n` cells of ▁..█, each the mean of an equal share of `pts`, ▁ at `base` and █ at
+/// `base + span`.
+fn sparkline(pts: &[(f64, f64)], n: usize, base: f64, span: f64) -> String {
+    const CELLS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let n = n.min(pts.len()).max(1);
+    (0..n)
+        .map(|k| {
+            let part = &pts[k * pts.len() / n..((k + 1) * pts.len() / n).max(k * pts.len() / n + 1)];
+            let mean = part.iter().map(|p| p.1).sum::<f64>() / part.len() as f64;
+            CELLS[((mean - base) / span * 7.0).round().clamp(0.0, 7.0) as usize]
+        })
+        .collect()
 }
 
 /// A strip deviation folded into the strip's height (the trace wraps as on paper).
@@ -187,12 +254,9 @@ pub(super) fn trend(f: &mut Frame, area: Rect, d: &ViewData) {
         .direction(Direction::Horizontal)
         .constraints([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)])
         .split(area);
-    let pick = |g: fn(&crate::live::TrendPoint) -> Option<Figure>| -> Vec<(f64, f64)> {
-        d.trend.iter().filter_map(|p| g(p).map(|x| (p.t_s, x.value))).filter(|p| p.1.is_finite()).collect()
-    };
-    let rate = pick(|p| Some(p.rate_s_per_day));
-    let amp = pick(|p| p.amplitude_deg);
-    let be = pick(|p| p.beat_error_ms);
+    let rate = pick(d, |p| Some(p.rate_s_per_day));
+    let amp = pick(d, |p| p.amplitude_deg);
+    let be = pick(d, |p| p.beat_error_ms);
     trend_panel(f, cols[0], "Rate", "s/day", 1, true, &rate, Color::Cyan);
     trend_panel(f, cols[1], "Amplitude", "deg", 0, false, &amp, Color::Green);
     trend_panel(f, cols[2], "Beat error", "ms", 2, false, &be, Color::Yellow);
@@ -209,12 +273,10 @@ fn trend_panel(
     pts: &[(f64, f64)],
     col: Color,
 ) {
-    let t1 = pts.last().map(|p| p.0).unwrap_or(0.0);
-    let t_first = pts.first().map(|p| p.0).unwrap_or(0.0);
     // Whole minutes, at least one: the time axis grows a minute at a time, up to ten.
-    let minutes = ((t1 - t_first) / 60.0).ceil().clamp(1.0, 10.0);
+    let (minutes, shown) = recent(pts);
+    let t1 = pts.last().map(|p| p.0).unwrap_or(0.0);
     let t0 = t1 - minutes * 60.0;
-    let shown: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.0 >= t0).collect();
     let (lo, hi) = shown.iter().fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
     let v = |x: f64| if signed { format!("{x:+.dec$}") } else { format!("{x:.dec$}") };
     let titles = if shown.is_empty() {
@@ -288,4 +350,22 @@ pub(super) fn positions(f: &mut Frame, area: Rect, d: &ViewData) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trend_flat_at_the_shown_precision_draws_a_flat_sparkline() {
+        let pts: Vec<(f64, f64)> = (0..12).map(|k| (10.0 * k as f64, 12.0 + 0.004 * k as f64)).collect();
+        let line = trend_line(&pts, 1, true);
+        assert_eq!(line[0], "trend 2 min ▄▄▄▄▄▄ +12.0..+12.0");
+    }
+
+    #[test]
+    fn a_rising_trend_draws_a_rising_sparkline() {
+        let pts: Vec<(f64, f64)> = (0..12).map(|k| (10.0 * k as f64, 250.0 + 2.0 * k as f64)).collect();
+        assert_eq!(trend_line(&pts, 0, false)[1], "trend ▁▃▄▅▆█ 250..272");
+    }
 }
