@@ -574,8 +574,8 @@ impl ClickTimer {
                 let t = if j == med { 0.0 } else { lag[j * m + med] };
                 let step = Complex::from_polar(1.0, 2.0 * std::f64::consts::PI * t / n as f64);
                 let mut z = Complex::new(1.0, 0.0);
-                for k in 0..nc {
-                    acc[k] += self.learn_spec[j * nc + k] * z;
+                for (a, &x) in acc.iter_mut().zip(&self.learn_spec[j * nc..(j + 1) * nc]) {
+                    *a += x * z;
                     z *= step;
                 }
             }
@@ -701,7 +701,7 @@ impl ClickTimer {
         let b = (a + self.len).min(n);
         let e: f64 = self.seg[a..b].iter().map(|x| x * x).sum();
         let rho = if e > 0.0 { v / e.sqrt() } else { 0.0 };
-        if !(rho >= self.cfg.min_corr) || !tau.is_finite() || tau.abs() > self.lag_max as f64 {
+        if rho.is_nan() || rho < self.cfg.min_corr || !tau.is_finite() || tau.abs() > self.lag_max as f64 {
             self.rejected += 1;
             return;
         }
