@@ -272,7 +272,7 @@ fn percentile(v: &[f32], q: f64, scratch: &mut [f32]) -> f32 {
 /// inside `lo..hi`), with the unlock-to-drop time limited to `t_range` samples.
 ///
 /// Unlock: the first rise after the frame's quiet lead (its first `quiet` samples, see
-/// [`quiet_lead`]; 0 when unknown) clear of that lead's noise, see [`unlock_margin`].
+/// [`quiet_lead`]; 0 when unknown) clear of that lead's noise, see `unlock_margin`.
 /// Drop: the loudest event whose onset lies within `t_range` after the unlock (its first peak
 /// within `merge` samples, see the body).
 pub fn find(

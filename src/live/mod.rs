@@ -1,5 +1,5 @@
 //! Stage: live measurement. Audio from a sound card (or a replayed recording) flows through a
-//! bounded lock-free ring ([`ring`]) into one consumer loop ([`run`]) that writes it to disk
+//! bounded lock-free ring ([`ring`](mod@ring)) into one consumer loop ([`run`]) that writes it to disk
 //! ([`recorder`]), feeds the streaming analyser ([`session`]) and shows the readings (lines,
 //! JSON lines, or the terminal view in [`view`] / [`tui`]).
 //!

@@ -38,7 +38,7 @@ pub struct Args {
     /// Print one JSON object per reading (implies --no-tui).
     #[arg(long)]
     pub json: bool,
-    /// Write the audio here (default for a device: tickproof-<UTC time>.wav; a replay is not
+    /// Write the audio here (default for a device: tickproof-(UTC time).wav; a replay is not
     /// re-recorded unless asked). Never overwrites.
     #[arg(long, value_name = "FILE.wav")]
     pub out: Option<PathBuf>,
@@ -68,10 +68,10 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0)]
     pub recorder_ppm_u95: f64,
     /// Follow this policy's measurement protocol (name or TOML file): for each position, settle,
-    /// then record the measuring stretch to DIR/<POS>.wav (side file DIR/<POS>.wav.json).
+    /// then record the measuring stretch to DIR/POS.wav, POS the position code (side file DIR/POS.wav.json).
     #[arg(long, value_name = "POLICY", conflicts_with_all = ["out", "duration_s"])]
     pub protocol: Option<String>,
-    /// Folder for the protocol's recordings (created if absent; default tickproof-<UTC time>).
+    /// Folder for the protocol's recordings (created if absent; default tickproof-(UTC time)).
     #[arg(long, value_name = "DIR", requires = "protocol")]
     pub out_dir: Option<PathBuf>,
     /// Settling time per position, seconds (default: the policy's).
@@ -85,7 +85,7 @@ pub struct Args {
     #[arg(long, requires_all = ["protocol", "out_dir"])]
     pub resume: bool,
     /// With --resume: measure these finished positions again (their recordings are set aside
-    /// as <POS>.superseded-N.wav, never overwritten).
+    /// as POS.superseded-N.wav, never overwritten).
     #[arg(long, value_name = "DU,DD,...", requires = "resume")]
     pub remeasure: Option<String>,
     /// Height of the paper strip, ms (fixed; `+` and `-` change it in the view).
