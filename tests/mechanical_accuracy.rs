@@ -268,3 +268,23 @@ fn real_seiko_recording_agrees_with_two_timegraphers() {
     let a = m.amplitude_deg.expect("amplitude");
     assert!((215.0..=255.0).contains(&a.value) && a.lo() <= 240.0 && a.hi() >= 230.0, "amplitude {a:?}");
 }
+
+#[test]
+fn the_last_ten_seconds_of_a_recording_are_a_trend_window_of_their_own() {
+    // 20 s: two windows of 10 s, the second ended by the end of the recording, not by a beat
+    // that opens a third; both read the watch's rate within their u95.
+    let p = MechanicalParams {
+        duration_s: 20.0,
+        rate_s_per_day: 12.0,
+        snr_db: Some(25.0),
+        seed: 41,
+        ..params(0, 20.0)
+    };
+    let (t, m) = measure(&p);
+    let w = &m.mechanical.as_ref().expect("mechanical").windows;
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[1].end_s > 19.0 && w[1].start_s >= w[0].end_s, "{w:?}");
+    for x in w {
+        assert!(x.rate_s_per_day.covers(t.rate_s_per_day.unwrap()), "{x:?} for {:?}", t.rate_s_per_day);
+    }
+}

@@ -32,7 +32,8 @@ pub struct Pooled<'a> {
     pub snr_db: f64,
     /// Lag-1 residual products and norm over every 10 s window (closed and open).
     pub lag1: (f64, f64),
-    /// Closed 10 s windows: times from the start of the recording, slopes relative to `ref_p`.
+    /// The 10 s windows, closed and still open: times from the start of the recording, slopes
+    /// relative to `ref_p`.
     pub windows: Vec<WindowSummary>,
     /// Event windows of every segment (and the last one's open window).
     pub readings: Vec<EventReading>,
@@ -71,7 +72,9 @@ impl<'a> Pooled<'a> {
                 p.lag1.0 += w.lag1;
                 p.lag1.1 += w.lag1_norm;
             }
-            p.windows.extend(t.windows.iter().map(|w| {
+            // The window still open when the segment ended (the end of the recording) is a
+            // window too: the rate's trend and spread take it where it is long enough.
+            p.windows.extend(t.windows.iter().chain(t.open_window().as_ref()).map(|w| {
                 let mut w = *w;
                 w.t0 += origin;
                 w.t1 += origin;
