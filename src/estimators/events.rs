@@ -127,7 +127,8 @@ pub fn band_stretch(fs: f64) -> f64 {
 /// The first peak of the event that rises at `from`: the first local maximum, passed over while
 /// it is only a ripple on the event's skirt, that is while the envelope regains it within
 /// [`RIPPLE_S`] and goes on to more than [`SKIRT_RATIO`] times its height (above `floor`)
-/// within `merge` samples without falling below [`RIPPLE_DEPTH`] of it.
+/// within `merge` samples without falling below [`RIPPLE_DEPTH`] of it (both times lengthened
+/// by [`band_stretch`] where the band ends below [`FULL_BAND_HZ`]).
 /// The band limit spreads a loud onset a little ahead of itself, and its band edge leaves a
 /// ripple on that skirt; a faint event of its own is followed by a valley before the next.
 fn first_peak(env: &[f32], from: usize, to: usize, floor: f32, merge: f64) -> usize {
