@@ -118,7 +118,7 @@ impl ClickTimer {
         true
     }
 
-    /// Correlation of learned segment `j` against learned segment `i` (x_j[n + t] x_i[n]):
+    /// Correlation of learned segment `j` against learned segment `i` (`x_j[n + t] x_i[n]`):
     /// the refined lag and the peak value.
     fn correlate_learned(&mut self, j: usize, i: usize, lag_search: usize) -> (f64, f64) {
         let nc = self.n / 2 + 1;
