@@ -73,6 +73,37 @@ pub struct RecordingMeta {
     pub position: Option<String>,
 }
 
+impl RecordingMeta {
+    /// The side file of a mono recording not yet started: `device`'s channel `device_channel`
+    /// at `sample_rate_hz` in `format`, under `calibration`; nothing written, no marks, not
+    /// complete (the recorder fills those in).
+    pub fn starting(
+        device: String,
+        sample_rate_hz: u32,
+        device_channel: u16,
+        format: StoredFormat,
+        calibration: RecorderClock,
+    ) -> Self {
+        RecordingMeta {
+            device,
+            sample_rate_hz,
+            channels: 1,
+            device_channel,
+            format,
+            start_utc: String::new(),
+            calibration,
+            software: crate::measurement::software_id(),
+            marks: vec![],
+            frames: 0,
+            overrun_samples: 0,
+            end_utc: None,
+            complete: false,
+            stopped_by: None,
+            position: None,
+        }
+    }
+}
+
 /// The current time, UTC, RFC 3339 with seconds.
 pub fn utc_now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
@@ -288,23 +319,7 @@ mod tests {
     use super::*;
 
     fn meta(fs: u32, format: StoredFormat) -> RecordingMeta {
-        RecordingMeta {
-            device: "test".into(),
-            sample_rate_hz: fs,
-            channels: 1,
-            device_channel: 0,
-            format,
-            start_utc: String::new(),
-            calibration: RecorderClock::uncalibrated(),
-            software: crate::measurement::software_id(),
-            marks: vec![],
-            frames: 0,
-            overrun_samples: 0,
-            end_utc: None,
-            complete: false,
-            stopped_by: None,
-            position: None,
-        }
+        RecordingMeta::starting("test".into(), fs, 0, format, RecorderClock::uncalibrated())
     }
 
     #[test]

@@ -372,23 +372,9 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
         }
     };
     let out = if guided.is_some() { None } else { args.out.clone().or(default_out) };
-    let meta = RecordingMeta {
-        device: source_name.clone(),
-        sample_rate_hz: fs,
-        channels: 1,
-        device_channel: replay_info.as_ref().map(|i| i.channel).unwrap_or(args.channel),
-        format,
-        start_utc: String::new(),
-        calibration: cfg.analysis.recorder.clone(),
-        software: crate::measurement::software_id(),
-        marks: vec![],
-        frames: 0,
-        overrun_samples: 0,
-        end_utc: None,
-        complete: false,
-        stopped_by: None,
-        position: None,
-    };
+    let channel = replay_info.as_ref().map(|i| i.channel).unwrap_or(args.channel);
+    let meta =
+        RecordingMeta::starting(source_name.clone(), fs, channel, format, cfg.analysis.recorder.clone());
     let (mut guide, resumed) = match guided {
         Some(g) => {
             for p in &g.remeasure {
