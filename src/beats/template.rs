@@ -187,18 +187,36 @@ fn column_median(rows: &Array2<f32>) -> Vec<f32> {
 pub const SUPPORT_NOISE_K: f32 = 2.0;
 
 /// Where the beat lies in an averaged envelope: (first, last) sample above 5% of its peak (over
-/// the noise floor of `active`, the part of the frame that holds audio) and above the noise's
-/// excursions, within the physical span of a beat around the loudest sample.
-fn support(env: &[f32], active: std::ops::Range<usize>, span: f64) -> (usize, usize) {
-    let mut sorted = env[active].to_vec();
+/// the noise floor) and above the noise's excursions, within the physical span `span` of a
+/// beat around the loudest sample. `active` is the part of the frame that holds audio, `taper`
+/// how much of each of its ends is faded in or out.
+///
+/// The noise is read in the part of `active` that ends `guard` samples before the loudest
+/// sample: before the latest moment an unlock can come (the shortest unlock-to-drop time). The
+/// beat's own sounds there are one brief unlock at most. After it come the impulse, the drop
+/// and the drop's tail, which in a reverberant room or through a narrow band rings on for much
+/// of the frame: counted as noise, that tail would hide a faint unlock, and the frame would
+/// start at a later sound on one side than on the other. Where that part is shorter than
+/// [`MIN_QUIET_SAMPLES`], the whole of `active` gives the noise.
+fn support(
+    env: &[f32],
+    active: std::ops::Range<usize>,
+    taper: usize,
+    span: f64,
+    guard: f64,
+) -> (usize, usize) {
+    let (imax, &peak) = env.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("non-empty");
+    let quiet_end = (imax as f64 - guard).max(0.0) as usize;
+    let quiet = active.start + taper..quiet_end.min(active.end);
+    let mut sorted =
+        if quiet.len() >= MIN_QUIET_SAMPLES { env[quiet].to_vec() } else { env[active].to_vec() };
     let mut quantile = |q: f64| {
         let k = ((sorted.len() - 1) as f64 * q) as usize;
         *sorted.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
     };
     let (floor, high) = (quantile(0.2), quantile(0.8));
-    let (imax, &peak) = env.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("non-empty");
-    // Above a twentieth of the beat, and above what the noise reaches: most of a beat period is
-    // quiet, so the 20th..80th percentiles are the noise's, and its excursions stay within a
+    // Above a twentieth of the beat, and above what the noise reaches: most of the quiet part is
+    // noise, so its 20th..80th percentiles are the noise's, and its excursions stay within a
     // few times their spread above the 80th.
     let noise = high + SUPPORT_NOISE_K * (high - floor);
     let thr = (floor + 0.05 * (peak - floor)).max(if noise < peak { noise } else { 0.0 });
@@ -208,6 +226,9 @@ fn support(env: &[f32], active: std::ops::Range<usize>, span: f64) -> (usize, us
     let last = (imax..=hi).rev().find(|&i| env[i] > thr).unwrap_or(imax);
     (first, last)
 }
+
+/// The fewest samples of quiet before a beat from which [`support`] reads the noise.
+pub const MIN_QUIET_SAMPLES: usize = 32;
 
 /// Builds the templates from the stretch `x` (samples at `fs`), where `lock` found the beats.
 pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates, TemplateError> {
@@ -304,7 +325,11 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     let pre = (0.002 * fs).ceil() as usize;
     let post = (0.002 * fs).ceil() as usize;
     let active = n0 / 2 - half as usize..n0 / 2 + half as usize;
-    let sup = [support(&mean[0], active.clone(), span), support(&mean[1], active, span)];
+    let faded = taper.ceil() as usize;
+    let sup = [
+        support(&mean[0], active.clone(), faded, span, t_range.0),
+        support(&mean[1], active, faded, span, t_range.0),
+    ];
     let lt = (sup.iter().map(|(a, b)| b - a).max().expect("two sides") + pre + post)
         .clamp(16, (0.9 * p) as usize)
         .min(n0);
