@@ -3,8 +3,8 @@
 //! protocol steps, the protocol's end), `calibrate` (ticks, tone, manual, show, list, remove,
 //! host-status), `claim` (new, list, verify; measure and show print the claim record, checked
 //! against `claim-record.v1.json`), `doctor`, `devices`, `key show`, `policy` (list, check),
-//! `shop show`, `store` (push, pull, against a PostgreSQL server of the test's own) and
-//! `evaluate` (a folder, a sweep), through the binary.
+//! `shop show`, `store` (push, pull, against a PostgreSQL server of the test's own),
+//! `evaluate` (a folder, a sweep) and `synth` (a watch, a quartz, no watch), through the binary.
 mod cli_home;
 #[path = "support/pg.rs"]
 mod pg;
@@ -393,4 +393,36 @@ fn evaluate_output_follows_its_schema_for_the_quick_sweep() {
     assert_eq!(v["seed"], 1);
     assert!(!v["by_family"].as_array().unwrap().is_empty(), "{v:#}");
     check(&v);
+}
+
+#[test]
+fn synth_outputs_follow_their_schema_and_are_the_truth_file_beside_the_recording() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let cases: [(&str, &[&str]); 5] = [
+        ("watch.wav", &[]),
+        (
+            "faults.wav",
+            &["--family", "resonant", "--clip", "0.5", "--weak-stretch", "1,2,0.1", "--noise-gap", "3,4"],
+        ),
+        ("quartz.wav", &["--kind", "quartz", "--duration-s", "3", "--inhibition-period-s", "10"]),
+        ("noise.wav", &["--kind", "noise", "--hum-hz", "50"]),
+        ("metronome.wav", &["--kind", "metronome"]),
+    ];
+    for (name, args) in cases {
+        let out = h.join(name);
+        let mut a = vec!["synth", out.to_str().unwrap(), "--json"];
+        a.extend_from_slice(args);
+        let mut v = ok_json(&run(h, &a));
+        assert_eq!(v["schema"], schema::SYNTH, "{name}");
+        check(&v);
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.with_extension("truth.json")).unwrap())
+                .unwrap();
+        v.as_object_mut().unwrap().remove("schema");
+        assert_eq!(v, file, "{name}: the output is not the truth file");
+    }
+    let mut v = ok_json(&run(h, &["synth", h.join("again.wav").to_str().unwrap(), "--json"]));
+    v["params"]["bph"] = Value::from("fast");
+    assert!(!validator("synth.v1.json").is_valid(&v), "a bph that is no number passed");
 }
