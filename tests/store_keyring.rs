@@ -1,15 +1,18 @@
 //! A store's keyring takes keys in and revokes them only by signed changes appended to it
 //! (`tickproof key trust|revoke`): a key trusted by a key of the ring signs from then on; a
 //! revoked key's records after its revocation fail `claim verify`, those before still verify and
-//! say so; a change removed, edited or signed by a key the ring did not trust is named.
+//! say so; a change removed, edited or signed by a key the ring did not trust is named; a ring
+//! with changes goes to a registry with `store push` and holds there and in a pulled copy.
 mod cli_home;
+#[path = "support/pg.rs"]
+mod pg;
 
 use cli_home::{claim_new, json_ok, run};
 use rusqlite::{params, Connection};
 use std::path::Path;
 use tickproof::claim::{verify_stored, Pipeline, Verification};
 use tickproof::record::{Claim, ClaimId, Keyring, Movement, ServiceKey};
-use tickproof::store::{Draft, Store};
+use tickproof::store::{sync, ClaimStore, Draft, PgStore, Store, StoreOptions};
 
 fn claim(serial: &str) -> Claim {
     Claim {
@@ -112,6 +115,32 @@ fn a_keyring_change_removed_from_the_middle_or_edited_fails_verify() {
     edited.changes[2].from_seq = 99;
     put_ring(dir.path(), &edited);
     assert!(!verify(dir.path(), &id).passed(), "a revocation moved later passed");
+}
+
+#[test]
+fn a_keyring_with_changes_travels_to_a_registry_and_back_and_holds_there() {
+    let server = pg::PgServer::start();
+    let url = server.registry("keyring");
+    let (a, b) = (key(1), key(2));
+    let at = || StoreOptions { branch: Some("LYON".into()), ..StoreOptions::default() };
+    let src = tempfile::tempdir().unwrap();
+    let mut local = Store::open_with(src.path(), at()).unwrap();
+    let before = open(&mut local, "A1", &a);
+    local.change_keyring(|r, next| r.unwrap().trust(&a, &b.public_key_hex(), next)).unwrap();
+    let by_b = open(&mut local, "B1", &b);
+    local.change_keyring(|r, next| r.unwrap().revoke(&b, &a.public_key_hex(), next)).unwrap();
+    let registry = PgStore::open(&url, at()).unwrap();
+    sync::push(&mut local, &registry).unwrap();
+    let check = registry.verify_chain().unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    let v = verify_stored(&registry, &Pipeline, &before, None).unwrap();
+    assert!(v.passed() && v.checked.iter().any(|c| c.contains("before its revocation")), "{v:?}");
+    assert!(verify_stored(&registry, &Pipeline, &by_b, None).unwrap().passed());
+    let dst = tempfile::tempdir().unwrap();
+    let mut copy = Store::open(dst.path()).unwrap();
+    sync::pull(&registry, &mut copy, &before).unwrap();
+    let v = verify_stored(&copy, &Pipeline, &before, None).unwrap();
+    assert!(v.passed() && v.checked.iter().any(|c| c.contains("before its revocation")), "{v:?}");
 }
 
 fn key_file(home: &Path, name: &str) -> (String, String) {
