@@ -2,7 +2,7 @@
 //! against `schema/<command>.v1.json`: real outputs of `analyze`, `judge`, `listen` (readings,
 //! protocol steps, the protocol's end), `calibrate` (ticks, tone, manual, show, list, remove,
 //! host-status), `claim` (new, list, verify; measure and show print the claim record, checked
-//! against `claim-record.v1.json`), `doctor`, `devices`, `key show`, `policy` (list, check),
+//! against `claim-record.v1.json`; receipt prints the head receipt, `receipt.v1.json`), `doctor`, `devices`, `key show`, `policy` (list, check),
 //! `shop show`, `store` (push, pull, against a PostgreSQL server of the test's own),
 //! `evaluate` (a folder, a sweep) and `synth` (a watch, a quartz, no watch), through the binary.
 mod cli_home;
@@ -249,6 +249,17 @@ fn claim_outputs_follow_their_schemas_and_the_record_its_own() {
     assert_eq!(list["claims"].as_array().unwrap().len(), 1);
     check(&list);
     check(&ok_json(&run(h, &["--store", store, "claim", "verify", id, "--json"])));
+    // `claim receipt` prints the head receipt, which names its format (`receipt.v1.json`):
+    // unsigned, and signed once the per-user key exists.
+    check_against("receipt.v1.json", &ok_json(&run(h, &["--store", store, "claim", "receipt", id])));
+    assert_eq!(run(h, &["key", "new"]).status.code(), Some(0));
+    let signed = ok_json(&claim_new(h, h.join("signed").to_str().unwrap(), "A2"));
+    let signed_id = signed["id"].as_str().unwrap();
+    let receipt =
+        ok_json(&run(h, &["--store", h.join("signed").to_str().unwrap(), "claim", "receipt", signed_id]));
+    assert!(receipt["signature"].is_object(), "{receipt:#}");
+    assert_eq!(receipt, signed["receipt"], "claim new and claim receipt print different receipts");
+    check_against("receipt.v1.json", &receipt);
 }
 
 #[test]
