@@ -221,4 +221,31 @@ mod tests {
         assert!(rule.record_problem(1, None).unwrap().contains("shop signs its claims"));
         assert!(rule.record_problem(1, Some(&b.sign(b"x"))).is_none());
     }
+
+    #[test]
+    fn a_changed_ring_binds_each_key_to_its_stretch_of_the_chain() {
+        let (a, b) = (ServiceKey::from_seed([1; 32]), ServiceKey::from_seed([2; 32]));
+        let ring = Keyring::new(&a, 1).unwrap().trust(&a, &b.public_key_hex(), 4).unwrap();
+        let ring = ring.revoke(&b, &a.public_key_hex(), 6).unwrap();
+        let (rule, p) = KeyRule::new(Some(&ring), &TrustAnchors::default());
+        assert!(p.is_empty(), "{p:?}");
+        let (sa, sb) = (a.sign(b"x"), b.sign(b"x"));
+        assert!(rule.record_problem(3, Some(&sb)).unwrap().contains("only from record 4 on"));
+        assert!(rule.record_problem(4, Some(&sb)).is_none());
+        assert!(rule.record_problem(5, Some(&sa)).is_none());
+        assert!(rule.record_note(5, Some(&sa)).unwrap().contains("before its revocation"));
+        assert!(rule.record_problem(6, Some(&sa)).unwrap().contains("revoked from record 6 on"));
+        // The shop trusting the revoked key does not bring it back.
+        let (rule, _) = KeyRule::new(Some(&ring), &TrustAnchors::shop(&[a.public_key_hex()]));
+        assert!(rule.record_problem(6, Some(&sa)).is_some());
+        // A ring with changes takes a new key only through `key trust`, even one the shop trusts.
+        let c = ServiceKey::from_seed([3; 32]);
+        let shop = TrustAnchors::shop(&[c.public_key_hex()]);
+        assert!(ring_for_append(Some(&ring), Some(&c), 7, &shop, "here").is_err());
+        assert!(ring_for_append(Some(&ring), Some(&a), 7, &shop, "here")
+            .unwrap_err()
+            .to_string()
+            .contains("revoked"));
+        assert!(ring_for_append(Some(&ring), Some(&b), 7, &shop, "here").unwrap().is_none());
+    }
 }
