@@ -192,6 +192,8 @@ fn bad_profile_files_name_the_file_and_field() {
         (GOOD.replace("note = \"\"", "note = \"\"\nhost = \"again\""), "line 8"),
         (GOOD.replace("host = \"pc\"", "host = \"pc\"\nvalid_days = 1e9"), "field `valid_days`"),
         (GOOD.replace("[recorder_ppm]", "recorder_ppm = 3\n[x]"), "field `"),
+        (format!("{GOOD}[evidence]\nsample_rate_hz = 0\n"), "field `evidence.sample_rate_hz`"),
+        (format!("{GOOD}[evidence]\nsample_rate_hz = 4000000000\n"), "field `evidence.sample_rate_hz`"),
     ];
     for (text, want) in &cases {
         let (msg, e) = bad(text.as_bytes());

@@ -2,9 +2,9 @@
 //! against `schema/<command>.v1.json`: real outputs of `analyze`, `judge`, `listen` (readings,
 //! protocol steps, the protocol's end), `calibrate` (ticks, tone, manual, show, list, remove,
 //! host-status), `claim` (new, list, verify; measure and show print the claim record, checked
-//! against `claim-record.v1.json`), `doctor`, `devices`, `key show`, `policy` (list, check),
-//! `shop show`, `store` (push, pull, against a PostgreSQL server of the test's own) and
-//! `evaluate` (a folder, a sweep), through the binary.
+//! against `claim-record.v1.json`; receipt prints the head receipt, `receipt.v1.json`), `doctor`, `devices`, `key show`, `policy` (list, check),
+//! `shop show`, `store` (push, pull, against a PostgreSQL server of the test's own),
+//! `evaluate` (a folder, a sweep) and `synth` (a watch, a quartz, no watch), through the binary.
 mod cli_home;
 #[path = "support/pg.rs"]
 mod pg;
@@ -249,6 +249,17 @@ fn claim_outputs_follow_their_schemas_and_the_record_its_own() {
     assert_eq!(list["claims"].as_array().unwrap().len(), 1);
     check(&list);
     check(&ok_json(&run(h, &["--store", store, "claim", "verify", id, "--json"])));
+    // `claim receipt` prints the head receipt, which names its format (`receipt.v1.json`):
+    // unsigned, and signed once the per-user key exists.
+    check_against("receipt.v1.json", &ok_json(&run(h, &["--store", store, "claim", "receipt", id])));
+    assert_eq!(run(h, &["key", "new"]).status.code(), Some(0));
+    let signed = ok_json(&claim_new(h, h.join("signed").to_str().unwrap(), "A2"));
+    let signed_id = signed["id"].as_str().unwrap();
+    let receipt =
+        ok_json(&run(h, &["--store", h.join("signed").to_str().unwrap(), "claim", "receipt", signed_id]));
+    assert!(receipt["signature"].is_object(), "{receipt:#}");
+    assert_eq!(receipt, signed["receipt"], "claim new and claim receipt print different receipts");
+    check_against("receipt.v1.json", &receipt);
 }
 
 #[test]
@@ -393,4 +404,36 @@ fn evaluate_output_follows_its_schema_for_the_quick_sweep() {
     assert_eq!(v["seed"], 1);
     assert!(!v["by_family"].as_array().unwrap().is_empty(), "{v:#}");
     check(&v);
+}
+
+#[test]
+fn synth_outputs_follow_their_schema_and_are_the_truth_file_beside_the_recording() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let cases: [(&str, &[&str]); 5] = [
+        ("watch.wav", &[]),
+        (
+            "faults.wav",
+            &["--family", "resonant", "--clip", "0.5", "--weak-stretch", "1,2,0.1", "--noise-gap", "3,4"],
+        ),
+        ("quartz.wav", &["--kind", "quartz", "--duration-s", "3", "--inhibition-period-s", "10"]),
+        ("noise.wav", &["--kind", "noise", "--hum-hz", "50"]),
+        ("metronome.wav", &["--kind", "metronome"]),
+    ];
+    for (name, args) in cases {
+        let out = h.join(name);
+        let mut a = vec!["synth", out.to_str().unwrap(), "--json"];
+        a.extend_from_slice(args);
+        let mut v = ok_json(&run(h, &a));
+        assert_eq!(v["schema"], schema::SYNTH, "{name}");
+        check(&v);
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.with_extension("truth.json")).unwrap())
+                .unwrap();
+        v.as_object_mut().unwrap().remove("schema");
+        assert_eq!(v, file, "{name}: the output is not the truth file");
+    }
+    let mut v = ok_json(&run(h, &["synth", h.join("again.wav").to_str().unwrap(), "--json"]));
+    v["params"]["bph"] = Value::from("fast");
+    assert!(!validator("synth.v1.json").is_valid(&v), "a bph that is no number passed");
 }

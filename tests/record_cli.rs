@@ -440,3 +440,41 @@ run export claim export "$ID" --out "$FS/claim.tar"
         assert_eq!(e.trim().lines().count(), 1, "{e}");
     }
 }
+
+#[test]
+fn the_customer_s_report_names_the_receipt_that_proves_the_store_held_the_claim() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (key, _) = make_key(h, "shop");
+    let store = h.join("store");
+    let store = store.to_str().unwrap();
+    let opened: serde_json::Value =
+        serde_json::from_str(stdout(&new_claim(h, store, &["--key", &key])).trim()).unwrap();
+    let id = opened["id"].as_str().unwrap();
+    let hash = opened["receipt_sha256"].as_str().unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
+    );
+    let m = run(
+        h,
+        &["--store", store, "claim", "measure", id, "--positions", "DU", "--from", fixture, "--key", &key],
+    );
+    assert!(m.status.success(), "{}", stderr(&m));
+    let out = h.join("export");
+    let e = run(h, &["--store", store, "claim", "export", id, "--out", out.to_str().unwrap()]);
+    assert!(e.status.success(), "{}", stderr(&e));
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains(&format!("Receipt <span class=\"hash\">{hash}</span>")),
+        "no receipt in the report"
+    );
+    assert!(report.contains(&format!("--receipt {hash}")), "the report does not say how to prove it");
+    // The hash the customer holds proves the store, and the export, still hold the claim.
+    for target in
+        [vec!["--store", store, "claim", "verify", id], vec!["claim", "verify", out.to_str().unwrap()]]
+    {
+        let v = run(h, &[&target[..], &["--receipt", hash]].concat());
+        assert!(v.status.success(), "{target:?}: {}", stderr(&v));
+    }
+}

@@ -16,6 +16,11 @@ fn commands() -> Vec<Vec<&'static str>> {
         vec!["policy", "list"],
         vec!["devices", "--json"],
         vec!["judge", "--policy", "bultime-bg", "--positions", "DU", FIXTURE],
+        vec!["doctor", FIXTURE, "--json"],
+        vec!["policy", "show", "bultime-bg"],
+        vec!["calibrate", "host-status", "--json"],
+        vec!["completions", "bash"],
+        vec!["man"],
     ]
 }
 
@@ -55,7 +60,11 @@ fn output_to_a_full_disk_is_an_error_with_exit_7() {
     if !std::path::Path::new("/dev/full").exists() {
         return;
     }
-    for args in [vec!["analyze", FIXTURE, "--json"], vec!["policy", "list"]] {
+    for args in [
+        vec!["analyze", FIXTURE, "--json"],
+        vec!["policy", "list"],
+        vec!["judge", "--policy", "bultime-bg", "--positions", "DU", FIXTURE, "--json"],
+    ] {
         let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
         let o = Command::new(env!("CARGO_BIN_EXE_tickproof")).args(&args).stdout(full).output().unwrap();
         let e = String::from_utf8_lossy(&o.stderr);

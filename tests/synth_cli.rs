@@ -21,8 +21,10 @@ fn synth_writes_the_wav_and_its_truth_and_refuses_to_overwrite() {
         ["synth", out.to_str().unwrap(), "--bph", "18000", "--duration-s", "2", "--beat-error-ms", "0.7"];
     let st = tickproof().args(args).arg("--json").output().unwrap();
     assert_eq!(st.status.code(), Some(0), "{}", String::from_utf8_lossy(&st.stderr));
-    let truth: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    let mut truth: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
     assert_eq!(truth["kind"], "mechanical");
+    // The output names its schema; the truth file beside the recording is the rest of it.
+    assert_eq!(truth.as_object_mut().unwrap().remove("schema"), Some("tickproof.synth.v1".into()));
     assert_eq!(truth["bph"], 18000);
     let on_disk: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("w.truth.json")).unwrap()).unwrap();

@@ -14,6 +14,8 @@ use std::path::Path;
 
 /// The profile format version written into (and required of) every profile.
 pub const SCHEMA_VERSION: i64 = 1;
+/// Highest sample rate a profile's evidence may name (above any audio interface's), Hz.
+pub const MAX_SAMPLE_RATE_HZ: u32 = 1_000_000;
 /// Largest profile file read, bytes; anything larger is refused unread.
 pub const MAX_PROFILE_BYTES: u64 = 64 * 1024;
 /// Largest recorder error accepted, ppm. Sound cards are off by 10-100 ppm; beyond 1000 ppm
@@ -261,6 +263,12 @@ impl Profile {
             if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return bad("evidence.recording_sha256", "not 64 hex digits".into());
             }
+        }
+        if let Some(fs) = self.evidence.sample_rate_hz.filter(|&fs| fs == 0 || fs > MAX_SAMPLE_RATE_HZ) {
+            return bad(
+                "evidence.sample_rate_hz",
+                format!("{fs} Hz is not a recorder's sample rate (1..{MAX_SAMPLE_RATE_HZ} Hz)"),
+            );
         }
         if let Some(d) = self.evidence.duration_s {
             if !d.is_finite() || d < 0.0 {

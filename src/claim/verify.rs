@@ -57,10 +57,10 @@ fn rule_of(ring: Result<Option<Keyring>, String>, anchors: &TrustAnchors) -> Key
 
 /// Whether `public_key` is trusted for this verification: `--trusted-key` when given, else the
 /// chain's rule.
-fn trusted(public_key: &str, rule: &KeyRule, opts: &VerifyOptions) -> bool {
+fn trusted(public_key: &str, seq: u64, rule: &KeyRule, opts: &VerifyOptions) -> bool {
     match &opts.trusted_key {
         Some(k) => public_key.eq_ignore_ascii_case(k.trim()),
-        None => rule.trusts(public_key),
+        None => rule.trusts_at(public_key, seq),
     }
 }
 
@@ -85,8 +85,11 @@ fn check_revisions(revisions: &[SealedRecord], rule: &KeyRule, opts: &VerifyOpti
                     .push(format!("{name}: comes before revision {} in the chain", prev.record.revision));
             }
         }
+        if let Some(note) = rule.record_note(r.record.seq, r.signature.as_ref()) {
+            v.checked.push(format!("{name}: {note}"));
+        }
         match (&r.signature, &opts.trusted_key) {
-            (Some(s), Some(_)) if !trusted(&s.public_key, rule, opts) => {
+            (Some(s), Some(_)) if !trusted(&s.public_key, r.record.seq, rule, opts) => {
                 v.problems.push(format!("{name}: signed by key {}, not by the trusted key", s.key_id))
             }
             (None, Some(_)) => v.problems.push(format!("{name}: not signed, but a trusted key was required")),
@@ -103,12 +106,14 @@ fn check_revisions(revisions: &[SealedRecord], rule: &KeyRule, opts: &VerifyOpti
 /// The summary of who signed: "by the trusted key" only when every revision is signed by a
 /// key trusted here (`--trusted-key`, else the keyring or the shop).
 fn signers(revisions: &[SealedRecord], rule: &KeyRule, opts: &VerifyOptions) -> String {
-    let signed: Vec<_> = revisions.iter().filter_map(|r| r.signature.as_ref()).collect();
+    let signed: Vec<_> =
+        revisions.iter().filter_map(|r| Some((r.record.seq, r.signature.as_ref()?))).collect();
     if signed.is_empty() {
         return "unsigned".into();
     }
-    let all_trusted =
-        signed.len() == revisions.len() && signed.iter().all(|s| trusted(&s.public_key, rule, opts));
+    let all_trusted = signed.len() == revisions.len()
+        && signed.iter().all(|(seq, s)| trusted(&s.public_key, *seq, rule, opts));
+    let signed: Vec<_> = signed.into_iter().map(|(_, s)| s).collect();
     let mut ids: Vec<&str> = signed.iter().map(|s| s.key_id.as_str()).collect();
     ids.dedup();
     match (all_trusted, &opts.trusted_key) {
@@ -217,7 +222,9 @@ fn check_receipt(
     let b = &receipt.body;
     if let Some(p) = rule.record_problem(b.head_seq, receipt.signature.as_ref()) {
         v.problems.push(format!("{name}: {p}"));
-    } else if let Some(s) = receipt.signature.as_ref().filter(|s| !trusted(&s.public_key, rule, opts)) {
+    } else if let Some(s) =
+        receipt.signature.as_ref().filter(|s| !trusted(&s.public_key, b.head_seq, rule, opts))
+    {
         v.problems.push(format!("{name}: signed by key {}, not by the trusted key", s.key_id));
     }
     if !holds(&receipt)? {

@@ -145,7 +145,7 @@ pub enum Sub {
         /// Model (case-insensitive).
         #[arg(long)]
         model: Option<String>,
-        /// One JSON array.
+        /// One JSON object (schema/claim.v1.json): `{"schema": ..., "claims": [...]}`.
         #[arg(long)]
         json: bool,
     },

@@ -1,7 +1,9 @@
-//! `tickproof key new|show`: the service centre's Ed25519 signing key.
+//! `tickproof key new|show`: the service centre's Ed25519 signing key; `key trust|revoke`: a
+//! store's keyring (see [`crate::record::keyring`]).
+use super::claim::StoreChoice;
 use super::{ExitCode, Failure};
 use crate::record::sign::{default_key_path, public_key_path};
-use crate::record::{RecordError, ServiceKey};
+use crate::record::{Keyring, RecordError, ServiceKey};
 use std::path::PathBuf;
 
 /// Raw arguments of `key`.
@@ -29,6 +31,26 @@ pub enum Sub {
         /// One JSON object on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Trust another key in the store's keyring from the next record on (a signed change,
+    /// appended; the store becomes signed if it was not)
+    Trust {
+        /// The key to trust: its public key file (`.pub`) or 64 hex digits.
+        #[arg(value_name = "FILE|HEX")]
+        public_key: String,
+        /// The key that signs the change, one the keyring trusts (default: the per-user key).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+    },
+    /// Revoke a key in the store's keyring from the next record on (a signed change, appended:
+    /// its records before still verify, any after do not)
+    Revoke {
+        /// The key to revoke: its public key file (`.pub`) or 64 hex digits.
+        #[arg(value_name = "FILE|HEX")]
+        public_key: String,
+        /// The key that signs the change, one the keyring trusts (default: the per-user key).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
     },
 }
 
@@ -69,8 +91,48 @@ pub fn key_failure(e: RecordError) -> Failure {
     }
 }
 
+/// `key trust` and `key revoke`: the change made by `signer` to the keyring of `choice`'s store.
+fn change_ring(
+    choice: &StoreChoice,
+    trust: bool,
+    given: &str,
+    signer: Option<PathBuf>,
+) -> Result<ExitCode, Failure> {
+    let flag = if trust { "key trust" } else { "key revoke" };
+    let public_key = public_key_arg(flag, given)?;
+    if choice.store.as_deref().and_then(|p| p.to_str()).is_some_and(crate::store::postgres::is_registry_url) {
+        return Err(Failure::usage(format!(
+            "{flag}: changes the keyring of a store folder; a registry takes it with `tickproof store push`"
+        )));
+    }
+    let signer = ServiceKey::load(&key_path(signer)?).map_err(key_failure)?;
+    let mut store = super::claim::open_local(choice)?;
+    let ring = store
+        .change_keyring(|ring, next| match (ring, trust) {
+            (Some(r), true) => r.trust(&signer, &public_key, next),
+            (None, true) => Keyring::new(&signer, next)?.trust(&signer, &public_key, next),
+            (Some(r), false) => r.revoke(&signer, &public_key, next),
+            (None, false) => Err(RecordError::InvalidField {
+                field: "keyring:".into(),
+                problem: "this store has none (it is unsigned): there is no key to revoke".into(),
+            }),
+        })
+        .map_err(super::claim::store_failure)?;
+    let c = ring.changes.last().expect("a change was just appended");
+    crate::outln!(
+        "{}: key {} {} from record {} on (change {} of the keyring, signed by key {})",
+        store.dir().display(),
+        c.key_id,
+        if trust { "trusted" } else { "revoked" },
+        c.from_seq,
+        ring.changes.len(),
+        signer.key_id()
+    );
+    Ok(ExitCode::Ok)
+}
+
 /// Runs `key`.
-pub fn run(args: Args, _store: Option<PathBuf>) -> Result<ExitCode, Failure> {
+pub fn run(args: Args, choice: StoreChoice) -> Result<ExitCode, Failure> {
     match args.command {
         Sub::New { key } => {
             let path = key_path(key)?;
@@ -104,5 +166,7 @@ pub fn run(args: Args, _store: Option<PathBuf>) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::Ok)
         }
+        Sub::Trust { public_key, key } => change_ring(&choice, true, &public_key, key),
+        Sub::Revoke { public_key, key } => change_ring(&choice, false, &public_key, key),
     }
 }

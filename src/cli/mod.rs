@@ -57,7 +57,7 @@ pub enum Command {
     Synth(synth::Args),
     /// Warranty claims: open, measure, show, list, export, verify.
     Claim(claim::Args),
-    /// The service centre's signing key: new, show.
+    /// The service centre's signing key: new, show; the keys a store trusts: trust, revoke.
     Key(key::Args),
     /// Copy claims between this store and a PostgreSQL registry (push, pull); migrate a registry.
     Store(store::Args),
@@ -132,7 +132,7 @@ pub fn main() -> i32 {
         Command::Synth(a) => synth::run(a),
         Command::Claim(a) => claim::run(a, choice),
         Command::Store(a) => store::run(a, choice),
-        Command::Key(a) => key::run(a, cli.store),
+        Command::Key(a) => key::run(a, choice),
         Command::Listen(a) => listen::run(a),
         Command::Devices(a) => devices::run(a),
         Command::Doctor(a) => doctor::run(a),

@@ -37,9 +37,11 @@ pub const STORE: &str = "tickproof.store.v1";
 /// `evaluate --json` (a folder or a sweep).
 pub const EVALUATE: &str = "tickproof.evaluate.v1";
 
-/// Every schema named by an output, with its file under `schema/`. (`synth --json` prints the
-/// recording's truth file, which has no schema yet.)
-pub const ALL: [(&str, &str); 12] = [
+/// `synth --json` (the truth written beside the recording, with this `schema` field).
+pub const SYNTH: &str = "tickproof.synth.v1";
+
+/// Every schema named by an output, with its file under `schema/`.
+pub const ALL: [(&str, &str); 13] = [
     (ANALYZE, "analyze.v1.json"),
     (JUDGE, "judge.v1.json"),
     (LISTEN, "listen.v1.json"),
@@ -52,6 +54,7 @@ pub const ALL: [(&str, &str); 12] = [
     (SHOP, "shop.v1.json"),
     (STORE, "store.v1.json"),
     (EVALUATE, "evaluate.v1.json"),
+    (SYNTH, "synth.v1.json"),
 ];
 
 /// `v` with its `schema` field set to `id` (`v` unchanged when it is not an object).

@@ -411,7 +411,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         &truth.to_json(),
     )?;
     if args.json {
-        crate::out!("{}", truth.to_json());
+        print_truth(&truth)?;
     } else {
         let clipped = s.clipped_samples();
         let what = match (truth.bph, truth.rate_s_per_day, truth.beat_error_ms, truth.amplitude_deg) {
@@ -436,6 +436,16 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         );
     }
     Ok(ExitCode::Ok)
+}
+
+/// `synth --json`: the truth written beside the recording, naming its schema
+/// (`schema/synth.v1.json`; the truth file itself carries no `schema` field).
+fn print_truth(truth: &impl serde::Serialize) -> Result<(), Failure> {
+    let v = super::schema::tagged(super::schema::SYNTH, truth)?;
+    let text = serde_json::to_string_pretty(&v)
+        .map_err(|e| Failure::new(ExitCode::Internal, format!("cannot write JSON: {e}")))?;
+    crate::outln!("{text}");
+    Ok(())
 }
 
 /// `synth --kind quartz`: the stepper-motor model of [`synth::quartz`], written the same way
@@ -463,7 +473,8 @@ fn write_quartz(args: &Args, out: &Path, truth_out: &Path) -> Result<ExitCode, F
         ..QuartzParams::default()
     };
     let mut q = QuartzSynth::new(&p).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
-    let truth = serde_json::to_string_pretty(&q.truth()).expect("truth serialises") + "\n";
+    let quartz_truth = q.truth();
+    let truth = serde_json::to_string_pretty(&quartz_truth).expect("truth serialises") + "\n";
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: args.sample_rate_hz,
@@ -492,7 +503,7 @@ fn write_quartz(args: &Args, out: &Path, truth_out: &Path) -> Result<ExitCode, F
         &truth,
     )?;
     if args.json {
-        crate::out!("{truth}");
+        print_truth(&quartz_truth)?;
     } else {
         let clipped = q.clipped_samples();
         crate::outln!(

@@ -136,7 +136,7 @@ impl ChainWalk {
             // later revision; any other key is a swapped signature.
             (Some((rev, key_id, public)), Some(sig))
                 if &sig.public_key != public
-                    && !self.rule.as_ref().is_some_and(|r| r.trusts(&sig.public_key)) =>
+                    && !self.rule.as_ref().is_some_and(|r| r.trusts_at(&sig.public_key, row.seq)) =>
             {
                 check.problems.push(format!(
                     "{name}: signed by key {}, but revision {rev} of its claim by key {key_id} \

@@ -1,7 +1,7 @@
 //! What anchors the SQLite store's chain: its keyring (in `meta`, key `keyring`) and the head
 //! receipts issued with every record (table `receipts`, append-only), and opening the store
 //! read-only for the commands that only read.
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::Path;
 
 use super::{sql_error, Store, DB_FILE};
@@ -134,6 +134,30 @@ impl Store {
         read_ring(&self.conn)
             .map_err(|e| sql_error(&self.db_path, e))?
             .map_err(|p| StoreError::Corrupt { what: "the store's keyring".into(), problem: p })
+    }
+
+    /// Changes the store's keyring in one transaction (`key trust`, `key revoke`): `change` is
+    /// given the ring (`None`: the store is unsigned) and the chain position of the next record,
+    /// and returns the ring to keep. Its refusals are [`StoreError::KeyRefused`].
+    pub fn change_keyring(
+        &mut self,
+        change: impl FnOnce(Option<&Keyring>, u64) -> Result<Keyring, crate::record::RecordError>,
+    ) -> Result<Keyring, StoreError> {
+        let db = self.db_path.clone();
+        let sql = |e| sql_error(&db, e);
+        let location = self.dir.display().to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        let ring = read_ring(&tx)
+            .map_err(sql)?
+            .map_err(|p| StoreError::Corrupt { what: "the store's keyring".into(), problem: p })?;
+        let head: Option<i64> =
+            tx.query_row("SELECT MAX(seq) FROM records", [], |r| r.get(0)).map_err(sql)?;
+        let next = head.map_or(1, |h| h as u64 + 1);
+        let ring = change(ring.as_ref(), next)
+            .map_err(|e| StoreError::KeyRefused { location, problem: e.to_string() })?;
+        write_ring(&tx, &ring).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(ring)
     }
 
     /// The receipt issued with revision `revision` of claim `id`.
