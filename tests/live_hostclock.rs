@@ -151,6 +151,21 @@ fn a_replay_without_a_synthetic_clock_is_never_calibrated_from_the_real_clock() 
 }
 
 #[test]
+fn a_synthetic_clock_beyond_any_recorder_is_bad_input_and_records_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("x.wav");
+    let o = run(
+        home.path(),
+        &["listen", "--replay", FIXTURE, "--replay-host-clock-ppm", "1e9", "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("--replay-host-clock-ppm 1000000000 is not a number in"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!out.exists(), "nothing recorded");
+}
+
+#[test]
 fn listen_protocol_json_ends_with_the_calibration_its_figures_should_use() {
     let home = tempfile::tempdir().unwrap();
     let (wav, policy) = (replay(home.path()), six_positions(home.path()));

@@ -324,6 +324,7 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
     if !(args.strip_ms.is_finite() && (0.1..=1000.0).contains(&args.strip_ms)) {
         return Err(Failure::usage(format!("--strip-ms {} is outside 0.1..1000 ms", args.strip_ms)));
     }
+    recorder::check(args)?;
     if !(args.buffer_s.is_finite() && (0.5..=600.0).contains(&args.buffer_s)) {
         return Err(Failure::usage(format!("--buffer-s {} is outside 0.5..600 s", args.buffer_s)));
     }
@@ -422,7 +423,7 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
     };
 
     let (producer, consumer) = ring((args.buffer_s * fs as f64) as usize);
-    let (stamper, host_clock) = match recorder::host_clock(args, fs)? {
+    let (stamper, host_clock) = match recorder::host_clock(args, fs) {
         Some(c) => {
             let (s, l) = crate::live::hostclock::stamps(c, fs);
             (Some(s), Some(l))

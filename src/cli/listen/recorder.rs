@@ -17,20 +17,26 @@ pub const REPLAY_HAS_NO_HOST_CLOCK: &str =
     "a replayed recording was not captured against this computer's clock, \
      which is never used to calibrate one";
 
-/// The host clock that stamps the capture of `args` at `fs` Hz: the system clock for a device,
-/// the synthetic clock of `--replay-host-clock-ppm` for a replay, else none.
-pub(super) fn host_clock(args: &Args, fs: u32) -> Result<Option<Arc<dyn HostClock>>, Failure> {
-    if args.replay.is_none() {
-        return Ok(Some(Arc::new(SystemClock::new())));
-    }
-    let Some(ppm) = args.replay_host_clock_ppm else { return Ok(None) };
-    if !(ppm.is_finite() && ppm.abs() <= MAX_ABS_PPM) {
-        return Err(Failure::usage(format!(
+/// Refuses a `--replay-host-clock-ppm` that is not a number in the range of a profile's.
+pub(super) fn check(args: &Args) -> Result<(), Failure> {
+    match args.replay_host_clock_ppm {
+        Some(ppm) if !(ppm.is_finite() && ppm.abs() <= MAX_ABS_PPM) => Err(Failure::usage(format!(
             "--replay-host-clock-ppm {ppm} is not a number in -{MAX_ABS_PPM}..{MAX_ABS_PPM} ppm"
-        )));
+        ))),
+        _ => Ok(()),
     }
+}
+
+/// The host clock that stamps the capture of `args` at `fs` Hz: the system clock for a device,
+/// the synthetic clock of `--replay-host-clock-ppm` for a replay (checked by [`check`]), else
+/// none.
+pub(super) fn host_clock(args: &Args, fs: u32) -> Option<Arc<dyn HostClock>> {
+    if args.replay.is_none() {
+        return Some(Arc::new(SystemClock::new()));
+    }
+    let ppm = args.replay_host_clock_ppm?;
     let synchronised = !args.replay_host_clock_unsynchronised;
-    Ok(Some(Arc::new(SyntheticClock { rate_hz: fs, ppm, synchronised })))
+    Some(Arc::new(SyntheticClock { rate_hz: fs, ppm, synchronised }))
 }
 
 /// `--recorder-ppm` and its u95 as given to `listen`, if either was.
