@@ -197,3 +197,21 @@ fn listen_protocol_json_ends_with_the_calibration_its_figures_should_use() {
     let ppm = r["correction_ppm"]["value"].as_f64().unwrap();
     assert!((ppm + 30.0).abs() < 1.0, "{r:#}");
 }
+
+#[test]
+fn claim_verify_reapplies_the_host_clock_calibration_it_recorded() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let store = h.join("store");
+    let store = store.to_str().unwrap();
+    let id = json_ok(&claim_new(h, store, "HC2"))["id"].as_str().unwrap().to_string();
+    let wav = replay(h);
+    let mut args =
+        vec!["--store", store, "claim", "measure", &id, "--live", "--speed", "0", "--unsigned", "--json"];
+    args.extend(["--replay", wav.to_str().unwrap(), "--replay-host-clock-ppm", "12"]);
+    args.extend(["--settle-s", "5", "--seconds-per-position", "40"]);
+    let v = json_ok(&run(h, &args));
+    assert!(v["record"]["calibration"]["profile"].as_str().unwrap().starts_with("host clock: "), "{v:#}");
+    let o = run(h, &["--store", store, "claim", "verify", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+}
