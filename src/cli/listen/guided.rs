@@ -196,9 +196,8 @@ pub fn table_line(f: &Finished) -> String {
 /// (exit 6), the same account on standard error.
 pub(super) fn listen_protocol(args: &Args, g: GuidedRun) -> Result<ExitCode, Failure> {
     let run = run_protocol(args, &g, false)?;
-    let cl = super::recorder::command_line(args);
-    let profile = cl.is_none().then(|| run.recorder.clone());
-    let choice = super::recorder::choose(args, cl, profile, run.host_clock.as_ref(), g.assumed_u95_ppm);
+    let host_clock = run.host_clock.as_ref();
+    let choice = super::recorder::after_capture(args, &run.recorder, host_clock, g.assumed_u95_ppm);
     eprintln!("tickproof: {}", super::recorder::choice_line(&choice, &run.recorder));
     match run.end {
         ProtocolEnd::Complete(done) => {

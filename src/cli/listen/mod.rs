@@ -248,16 +248,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
         return guided::listen_protocol(&args, g);
     }
     let lived = live(&args, None, false)?;
-    let cl = recorder::command_line(&args);
-    let profile = cl.is_none().then(|| lived.recorder.clone());
-    let choice = recorder::choose(
-        &args,
-        cl,
-        profile,
-        lived.outcome.host_clock.as_ref(),
-        recorder::DEFAULT_ASSUMED_U95_PPM,
-    );
-    eprintln!("tickproof: {}", recorder::choice_line(&choice, &lived.recorder));
+    let host_clock = lived.outcome.host_clock.as_ref();
+    let choice =
+        recorder::after_capture(&args, &lived.recorder, host_clock, recorder::DEFAULT_ASSUMED_U95_PPM);
+    let said = recorder::choice_line(&choice, &lived.recorder);
     let (outcome, out, fs) = (lived.outcome, lived.out, lived.fs);
     let kept = out.as_ref().map(|p| format!("; the audio is in {}", p.display())).unwrap_or_default();
     match outcome.ended {
@@ -265,6 +259,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
         run::Ended::DeviceError(m) if args.replay.is_some() => Err(Failure::usage(format!("{m}{kept}"))),
         run::Ended::DeviceError(m) => Err(Failure::new(ExitCode::Device, format!("audio device: {m}{kept}"))),
         ended => {
+            eprintln!("tickproof: {said}");
             let why = match ended {
                 run::Ended::Quit => "stopped by the user",
                 run::Ended::Interrupted => "interrupted",

@@ -71,6 +71,20 @@ pub fn choose(
     choose_recorder(Candidates { command_line, profile, host_clock, assumed_u95_ppm })
 }
 
+/// The calibration a finished `listen` capture should use: `--recorder-ppm` when given, else the
+/// best of the calibration `live` it started with (the device's profile, if any), the run's host
+/// clock and `assumed_u95_ppm`.
+pub(super) fn after_capture(
+    args: &Args,
+    live: &RecorderClock,
+    run: Option<&HostClockRun>,
+    assumed_u95_ppm: f64,
+) -> RecorderChoice {
+    let cl = command_line(args);
+    let profile = cl.is_none().then(|| live.clone());
+    choose(args, cl, profile, run, assumed_u95_ppm)
+}
+
 /// The line that says which calibration a capture's figures should use, and whether the live
 /// figures shown already did (`live` is the calibration they were made with).
 pub fn choice_line(c: &RecorderChoice, live: &RecorderClock) -> String {
