@@ -137,6 +137,7 @@ fn bench_live_cpu_overruns_and_memory() {
                 device_error: err,
                 max_samples: None,
                 snapshot_base: wav,
+                host_clock: None,
             },
             &mut fe,
         )

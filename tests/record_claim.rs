@@ -30,6 +30,7 @@ fn measured_claim(key: Option<&ServiceKey>) -> Fixture {
         policy: None,
         technician: Some("B. Petrov".into()),
         recorder: None,
+        recorder_reason: None,
         letterhead: None,
     };
     let record = measure_claim(&mut store, &StandIn { drift: 0.0 }, &req, key).unwrap();

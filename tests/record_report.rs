@@ -84,6 +84,7 @@ fn fixed_record() -> (Record, Vec<tickproof::measurement::Measurement>) {
             clause: Some("Mechanical and automatic watches: permitted deviation ±15 seconds per day.".into()),
         }),
         calibration: Some(CalibrationRef {
+            reason: None,
             profile: "uncalibrated".into(),
             recorder_ppm: Figure::new(0.0, 0.0),
             stale: false,

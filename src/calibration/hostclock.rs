@@ -226,9 +226,14 @@ pub struct HostSyncStatus {
     pub detail: String,
 }
 
+/// The flag file systemd-timesyncd keeps while it has synchronised the clock (touched at each
+/// synchronisation, removed when it stops).
+pub const TIMESYNCD_FLAG: &str = "/run/systemd/timesync/synchronized";
+
 /// Asks the system whether its clock is synchronised: `timedatectl show -p NTPSynchronized`
-/// (systemd), else `ntpstat` (exit 0 synchronised, 1 not), else unknown. Each tool gets at most
-/// 3 seconds.
+/// (systemd; the kernel's own flag, `adjtimex(2)` without `STA_UNSYNC`), else `ntpstat` (exit 0
+/// synchronised, 1 not), else the flag file [`TIMESYNCD_FLAG`] of systemd-timesyncd (present:
+/// synchronised), else unknown. Each tool gets at most 3 seconds.
 pub fn host_clock_sync() -> HostSyncStatus {
     if let Some((code, out)) = run_with_timeout("timedatectl", &["show", "-p", "NTPSynchronized"]) {
         if code == Some(0) {
@@ -261,10 +266,19 @@ pub fn host_clock_sync() -> HostSyncStatus {
             _ => {}
         }
     }
+    if std::path::Path::new(TIMESYNCD_FLAG).exists() {
+        return HostSyncStatus {
+            state: HostSync::Synchronised,
+            source: "systemd-timesyncd".into(),
+            detail: format!("{TIMESYNCD_FLAG} exists"),
+        };
+    }
     HostSyncStatus {
         state: HostSync::Unknown,
         source: "none".into(),
-        detail: "neither timedatectl nor ntpstat reported the clock's synchronisation".into(),
+        detail: format!(
+            "neither timedatectl nor ntpstat reported the clock's synchronisation, and {TIMESYNCD_FLAG} is absent"
+        ),
     }
 }
 

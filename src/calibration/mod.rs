@@ -13,9 +13,12 @@
 //!
 //! Results are kept as one [`Profile`] per input device in a [`ProfileStore`] (TOML files in
 //! the per-user configuration directory; format in the repository's `calibration/` folder) and
-//! applied to measurements through [`resolve_recorder`].
+//! applied to measurements through [`resolve_recorder`]. A live capture chooses among the
+//! command line, the device's profile, its own host-clock run and the assumed u95 through
+//! [`choose_recorder`].
 use crate::measurement::{Figure, RecorderClock};
 
+pub mod choose;
 pub mod error;
 pub mod fit;
 pub mod hostclock;
@@ -25,6 +28,7 @@ pub mod ticks;
 pub mod time;
 pub mod tone;
 
+pub use choose::{choose_recorder, Candidates, HostClockRun, RecorderChoice, HOST_CLOCK_PREFIX};
 pub use error::CalibrationError;
 pub use hostclock::{
     host_clock_sync, require_synchronised, HostClockConfig, HostClockEstimate, HostClockEstimator, HostSync,

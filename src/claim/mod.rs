@@ -324,6 +324,8 @@ pub struct MeasureRequest {
     /// The recorder's clock as calibrated (a profile, the command line, the host clock);
     /// `None`: uncalibrated, and the policy's assumed recorder error applies.
     pub recorder: Option<RecorderClock>,
+    /// Why `recorder` was chosen over the other calibrations (a live claim), for the record.
+    pub recorder_reason: Option<String>,
     /// The shop's letterhead for the report (`None`: a plain title).
     pub letterhead: Option<crate::shop::Letterhead>,
 }
@@ -467,6 +469,7 @@ pub fn measure_claim(
         recorder_ppm,
         stale: m0.calibration_stale,
         sha256: None,
+        reason: req.recorder_reason.clone(),
     };
     let verdict = VerdictRecord::from_json(judgement.verdict.clone())?;
 

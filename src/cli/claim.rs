@@ -7,6 +7,7 @@ use crate::store::{ClaimStore, Draft, ListFilter, PgStore, Store, StoreError, St
 use std::path::{Path, PathBuf};
 
 mod measure;
+mod show;
 mod verify;
 use measure::{letterhead, measure_live, measure_recorder, LiveMeasure};
 
@@ -101,6 +102,13 @@ pub enum Sub {
         /// Replay speed, times real time (0 = as fast as the analysis goes).
         #[arg(long, requires = "replay")]
         speed: Option<f64>,
+        /// Test aid for `--replay`: a synthetic host clock that ticks as if the recorder ran P
+        /// ppm fast and says it is synchronised (a replay never uses the real clock).
+        #[arg(long, value_name = "P", requires = "replay", allow_negative_numbers = true)]
+        replay_host_clock_ppm: Option<f64>,
+        /// With --replay-host-clock-ppm: the synthetic clock says it is not synchronised.
+        #[arg(long, requires = "replay_host_clock_ppm")]
+        replay_host_clock_unsynchronised: bool,
         /// Settling time per position, seconds (`--live`; default: the policy's).
         #[arg(long, value_name = "S", requires = "live", allow_negative_numbers = true)]
         settle_s: Option<f64>,
@@ -403,6 +411,8 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
             recorder_ppm_u95,
             replay,
             speed,
+            replay_host_clock_ppm,
+            replay_host_clock_unsynchronised,
             settle_s,
             seconds_per_position,
             positions,
@@ -425,10 +435,14 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 let mut listen = super::listen::Args::new(device, replay, speed);
                 listen.settle_s = settle_s;
                 listen.seconds_per_position = seconds_per_position;
+                listen.replay_host_clock_ppm = replay_host_clock_ppm;
+                listen.replay_host_clock_unsynchronised = replay_host_clock_unsynchronised;
                 // The terminal view when standard output is a terminal (the steps as lines
                 // on standard error otherwise).
                 listen.no_tui = false;
-                let live = LiveMeasure { id, policy, technician, key, listen, recorder, letterhead: head };
+                let explicit = recorder_ppm.is_some() || recorder_ppm_u95.is_some();
+                let live =
+                    LiveMeasure { id, policy, technician, key, listen, recorder, explicit, letterhead: head };
                 let r = measure_live(&mut *s, live)?;
                 let receipt = receipt_of(&*s, &r)?;
                 if json {
@@ -464,6 +478,7 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
                 policy,
                 technician,
                 recorder,
+                recorder_reason: None,
                 letterhead: Some(head),
             };
             let r = claim::measure_claim(&mut *s, &Pipeline, &req, key.as_ref()).map_err(claim_failure)?;
@@ -483,7 +498,7 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
             if json {
                 crate::outln!("{}", r.to_json_pretty());
             } else {
-                print_record(&r);
+                show::print_record(&r);
             }
             Ok(ExitCode::Ok)
         }
@@ -553,53 +568,4 @@ pub fn run(args: Args, store: StoreChoice) -> Result<ExitCode, Failure> {
             Ok(ExitCode::Ok)
         }
     }
-}
-
-fn print_record(r: &SealedRecord) {
-    let rec = &r.record;
-    crate::outln!("{}", summary_line(r));
-    crate::outln!(
-        "  opened/changed: {} ({}) on {} by {}",
-        rec.created_utc,
-        rec.change,
-        rec.host,
-        rec.technician.as_deref().unwrap_or("-")
-    );
-    if let Some(c) = &rec.claim.complaint {
-        crate::outln!("  complaint: {c}");
-    }
-    if let Some(v) = &rec.verdict {
-        crate::outln!("  verdict: {}", crate::report::verdict_in_words(Some(&v.verdict)));
-        for reason in &v.reasons {
-            crate::outln!("    - {reason}");
-        }
-    }
-    if let Some(t) = rec.verdict.as_ref().and_then(|v| v.detail.get("to_decide")).and_then(|t| t.as_str()) {
-        crate::outln!("  to decide: {t}");
-    }
-    let figures = rec.verdict.as_ref().and_then(|v| v.detail.get("positions")).and_then(|p| p.as_array());
-    for (i, p) in rec.positions.iter().enumerate() {
-        let rate = p
-            .measurement
-            .get("rate_s_per_day")
-            .and_then(|f| Some((f.get("value")?.as_f64()?, f.get("u95")?.as_f64()?)));
-        // The u95 the verdict used: with the recorder term (calibrated or assumed).
-        let with = figures
-            .and_then(|f| f.get(i))
-            .and_then(|f| f.get("rate_u95_with_recorder_s_per_day"))
-            .and_then(|u| u.as_f64());
-        match rate {
-            Some((v, u)) => crate::outln!(
-                "  {}: rate {} ({})",
-                p.position,
-                crate::report::text::figure(v, with.unwrap_or(u), "s/day", true),
-                p.audio
-            ),
-            None => crate::outln!("  {}: no rate ({})", p.position, p.audio),
-        }
-    }
-    for e in &rec.evidence {
-        crate::outln!("  evidence {} {} ({} bytes)", e.sha256, e.name, e.size_bytes);
-    }
-    crate::outln!("  record sha256 {}{}", r.sha256, if r.signature.is_some() { ", signed" } else { "" });
 }

@@ -30,7 +30,7 @@ pub fn capture(
     let wanted = (seconds * fs as f64).ceil() as usize;
     let (producer, mut consumer) = ring((4.0 * fs as f64) as usize);
     let failure = Arc::new(Mutex::new(None::<String>));
-    let stream = capture::start(&chosen, channel, producer, failure.clone()).map_err(err)?;
+    let stream = capture::start(&chosen, channel, producer, failure.clone(), None).map_err(err)?;
     started(&chosen.name);
     let mut samples = Vec::with_capacity(wanted);
     let mut block = vec![0.0f32; 4096];

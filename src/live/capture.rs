@@ -2,6 +2,7 @@
 //! copies samples into the ring ([`RingProducer::push_frames`]): no allocation, no lock. The
 //! error callback (a device unplugged mid-run, say) puts a one-line message where the consumer
 //! loop sees it, so the recording is finalised and the run ends with the device exit code.
+use super::hostclock::Stamper;
 use super::recorder::StoredFormat;
 use super::ring::RingProducer;
 use super::LiveError;
@@ -210,14 +211,16 @@ fn choose_loudly(spec: Option<&str>) -> Result<Chosen, LiveError> {
 }
 
 /// Starts capturing channel `channel` of `chosen` into `producer`. Device errors during the
-/// run land in `error` (one line).
+/// run land in `error` (one line). With a `stamper`, each callback stamps the frames delivered
+/// so far with the host clock (the host-clock calibration, [`super::hostclock`]).
 pub fn start(
     chosen: &Chosen,
     channel: u16,
     producer: RingProducer,
     error: Arc<Mutex<Option<String>>>,
+    stamper: Option<Stamper>,
 ) -> Result<cpal::Stream, LiveError> {
-    quietly(|| start_loudly(chosen, channel, producer, error))
+    quietly(|| start_loudly(chosen, channel, producer, error, stamper))
 }
 
 fn start_loudly(
@@ -225,6 +228,7 @@ fn start_loudly(
     channel: u16,
     producer: RingProducer,
     error: Arc<Mutex<Option<String>>>,
+    stamper: Option<Stamper>,
 ) -> Result<cpal::Stream, LiveError> {
     let channels = chosen.channels as usize;
     if channel as usize >= channels {
@@ -255,33 +259,42 @@ fn start_loudly(
     };
     let stream = match chosen.format {
         cpal::SampleFormat::I16 => {
-            let mut p = producer;
+            let (mut p, mut st) = (producer, stamper);
             chosen.device.build_input_stream(
                 &chosen.config,
                 move |d: &[i16], _: &cpal::InputCallbackInfo| {
                     p.push_frames(d, channels, ch);
+                    if let Some(s) = st.as_mut() {
+                        s.delivered(d.len() / channels);
+                    }
                 },
                 on_error,
                 None,
             )
         }
         cpal::SampleFormat::U16 => {
-            let mut p = producer;
+            let (mut p, mut st) = (producer, stamper);
             chosen.device.build_input_stream(
                 &chosen.config,
                 move |d: &[u16], _: &cpal::InputCallbackInfo| {
                     p.push_frames(d, channels, ch);
+                    if let Some(s) = st.as_mut() {
+                        s.delivered(d.len() / channels);
+                    }
                 },
                 on_error,
                 None,
             )
         }
         _ => {
-            let mut p = producer;
+            let (mut p, mut st) = (producer, stamper);
             chosen.device.build_input_stream(
                 &chosen.config,
                 move |d: &[f32], _: &cpal::InputCallbackInfo| {
                     p.push_frames(d, channels, ch);
+                    if let Some(s) = st.as_mut() {
+                        s.delivered(d.len() / channels);
+                    }
                 },
                 on_error,
                 None,

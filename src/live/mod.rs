@@ -7,12 +7,14 @@
 //! audio callback / replay thread --ring--> run loop -> Recorder (WAV + side file)
 //!                                                   -> LiveSession (Analyzer, sliding window)
 //!                                                   -> Frontend (lines, JSON, terminal view)
+//!                 \--host-clock stamps--> run loop -> HostClockEstimator (recorder ppm)
 //! ```
 use std::fmt;
 use std::path::PathBuf;
 
 #[cfg(feature = "capture")]
 pub mod capture;
+pub mod hostclock;
 pub mod level;
 pub mod protocol;
 pub mod recorder;

@@ -2,6 +2,7 @@
 //! into the same ring a sound card's callback would, paced at `speed` times real time (or as
 //! fast as the analysis takes it with speed 0, never dropping), so the whole live path can be
 //! tested without hardware.
+use super::hostclock::Stamper;
 use super::ring::RingProducer;
 use crate::source::{self, channel::MonoBlocks};
 use std::path::{Path, PathBuf};
@@ -36,9 +37,23 @@ pub fn spawn(
     path: PathBuf,
     info: ReplayInfo,
     speed: f64,
+    producer: RingProducer,
+    stop: Arc<AtomicBool>,
+    error: Arc<Mutex<Option<String>>>,
+) -> JoinHandle<()> {
+    spawn_stamped(path, info, speed, producer, stop, error, None)
+}
+
+/// [`spawn`], stamping each block with `stamper`'s host clock once it is in the ring (a
+/// replay's only host clock is a synthetic one: see [`super::hostclock`]).
+pub fn spawn_stamped(
+    path: PathBuf,
+    info: ReplayInfo,
+    speed: f64,
     mut producer: RingProducer,
     stop: Arc<AtomicBool>,
     error: Arc<Mutex<Option<String>>>,
+    mut stamper: Option<Stamper>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let src = match source::open(&path) {
@@ -80,6 +95,9 @@ pub fn spawn(
                 }
             }
             sent += b.len() as u64;
+            if let Some(s) = stamper.as_mut() {
+                s.delivered(b.len());
+            }
         }
     })
 }

@@ -150,6 +150,8 @@ pub struct RunInputs {
     pub max_samples: Option<u64>,
     /// Snapshots are written as `<base>.snapshot-N.json`.
     pub snapshot_base: PathBuf,
+    /// The host-clock stamps of the source (none for a replay without a synthetic clock).
+    pub host_clock: Option<super::hostclock::StampLog>,
 }
 
 /// What the loop leaves behind.
@@ -165,6 +167,8 @@ pub struct RunOutcome {
     pub overrun_samples: u64,
     /// Snapshots written.
     pub snapshots: Vec<PathBuf>,
+    /// What the host-clock method measured over the whole run (every position of a protocol).
+    pub host_clock: Option<crate::calibration::HostClockRun>,
 }
 
 /// Runs the loop to its end. The recording is finalised whatever the way out; an error
@@ -215,7 +219,8 @@ pub fn run_stages(
     let ended = result?;
     fin?;
     let last = inp.session.latest().cloned();
-    Ok(RunOutcome { ended, last, samples: lp.samples, overrun_samples, snapshots: lp.snapshots })
+    let host_clock = inp.host_clock.take().map(|h| h.finish());
+    Ok(RunOutcome { ended, last, samples: lp.samples, overrun_samples, snapshots: lp.snapshots, host_clock })
 }
 
 /// The state of the consumer loop between turns.
@@ -271,6 +276,9 @@ impl Loop {
             want = want.min((b - self.samples) as usize);
         }
         let n = inp.consumer.pop_into(&mut buf[..want]);
+        if let Some(h) = inp.host_clock.as_mut() {
+            h.drain();
+        }
         self.meter.push(&buf[..n]);
         let status = Status {
             overrun_samples: inp.consumer.stats().overrun_samples(),

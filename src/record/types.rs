@@ -129,6 +129,10 @@ pub struct CalibrationRef {
     pub stale: bool,
     /// SHA-256 of the profile file, when there was one.
     pub sha256: Option<String>,
+    /// Why this calibration was used rather than the others a live claim had (the command
+    /// line, the device's profile, the host clock during the capture, the assumed u95).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One position's measurement.
@@ -394,6 +398,9 @@ impl Record {
         }
         if let Some(c) = &self.calibration {
             check_short_text("calibration.profile", &c.profile)?;
+            if let Some(r) = &c.reason {
+                check_long_text("calibration.reason", r)?;
+            }
         }
         if self.positions.len() > MAX_POSITIONS {
             return Err(bad("positions", format!("more than {MAX_POSITIONS}")));

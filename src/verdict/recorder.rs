@@ -112,6 +112,14 @@ impl RecorderTerm {
                 s_per_day,
                 s_per_day * 30.0
             ),
+            RecorderSource::HostClock => format!(
+                "The recorder was calibrated against {}: {:+.3} ± {:.3} ppm (95%), applied to every position; \
+                 it adds ±{:.3} s/day to the u95, common to every position.",
+                self.calibration.strip_prefix(crate::calibration::HOST_CLOCK_PREFIX).unwrap_or(&self.calibration),
+                c.value,
+                c.u95,
+                s_per_day
+            ),
             source => format!(
                 "The recorder's clock correction {:+.3} ± {:.3} ppm (95%) from {} ({}) was applied to every \
                  position; it adds ±{:.3} s/day to the u95, common to every position.",

@@ -18,6 +18,8 @@ pub(super) struct LiveMeasure {
     pub(super) key: Option<ServiceKey>,
     pub(super) listen: crate::cli::listen::Args,
     pub(super) recorder: Option<crate::measurement::RecorderClock>,
+    /// `recorder` came from `--recorder-ppm` (it always wins over the host clock).
+    pub(super) explicit: bool,
     pub(super) letterhead: crate::shop::Letterhead,
 }
 
@@ -76,8 +78,17 @@ pub(super) fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result
         seconds_per_position: m.listen.seconds_per_position.unwrap_or(pol.protocol.seconds_per_position),
     };
     let dir = live_dir(&m.id);
-    let run = crate::cli::listen::GuidedRun { plan, dir: dir.clone(), resume: true, remeasure: Vec::new() };
-    let finished = match crate::cli::listen::run_protocol(&m.listen, &run, true) {
+    let assumed_u95_ppm = pol.uncalibrated_recorder_u95_ppm;
+    let run = crate::cli::listen::GuidedRun {
+        plan,
+        dir: dir.clone(),
+        resume: true,
+        remeasure: Vec::new(),
+        assumed_u95_ppm,
+    };
+    let protocol = crate::cli::listen::run_protocol(&m.listen, &run, true);
+    let host_clock = protocol.as_ref().ok().and_then(|p| p.host_clock.clone());
+    let finished = match protocol.map(|p| p.end) {
         Ok(crate::cli::listen::ProtocolEnd::Complete(f)) => f,
         Ok(crate::cli::listen::ProtocolEnd::Stopped { ended, finished, audio_s }) => {
             let go_on = "to go on, run the same command again (the positions recorded are reused)";
@@ -96,12 +107,15 @@ pub(super) fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result
         }
     };
     let files = crate::cli::listen::guided::files(&finished);
+    let choice = live_choice(&m, host_clock.as_ref(), assumed_u95_ppm);
+    eprintln!("tickproof: recorder calibration: {}", choice.reason);
     let req = MeasureRequest {
         id: m.id,
         recordings: files.iter().map(|(p, f)| (p.code().to_string(), f.clone())).collect(),
         policy: Some(name),
         technician: m.technician,
-        recorder: m.recorder,
+        recorder: choice.recorder,
+        recorder_reason: Some(choice.reason),
         letterhead: Some(m.letterhead),
     };
     match claim::measure_claim(s, &Pipeline, &req, m.key.as_ref()) {
@@ -114,4 +128,16 @@ pub(super) fn measure_live(s: &mut dyn ClaimStore, mut m: LiveMeasure) -> Result
             Err(Failure::new(f.code, format!("{} (the recordings are kept in {})", f.message, dir.display())))
         }
     }
+}
+
+/// The calibration of a live claim: `--recorder-ppm` always wins; else the smallest u95 of the
+/// device's profile, the host clock over the whole protocol and the policy's assumed u95.
+fn live_choice(
+    m: &LiveMeasure,
+    host_clock: Option<&crate::calibration::HostClockRun>,
+    assumed_u95_ppm: f64,
+) -> crate::calibration::RecorderChoice {
+    let (command_line, profile) =
+        if m.explicit { (m.recorder.clone(), None) } else { (None, m.recorder.clone()) };
+    crate::cli::listen::recorder::choose(&m.listen, command_line, profile, host_clock, assumed_u95_ppm)
 }

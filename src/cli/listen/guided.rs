@@ -22,6 +22,20 @@ pub struct GuidedRun {
     pub resume: bool,
     /// Finished positions to measure again (set aside before the folder is scanned).
     pub remeasure: Vec<Position>,
+    /// The recorder u95 the policy assumes when nothing better is known, ppm.
+    pub assumed_u95_ppm: f64,
+}
+
+/// A protocol run: how it ended, and what its recorder calibration may use.
+#[derive(Debug)]
+pub struct ProtocolRun {
+    /// How it ended.
+    pub end: ProtocolEnd,
+    /// The host-clock method over the whole run (every position and its settling), if the
+    /// capture was stamped.
+    pub host_clock: Option<crate::calibration::HostClockRun>,
+    /// The calibration the live figures were made with (command line, profile, uncalibrated).
+    pub recorder: crate::measurement::RecorderClock,
 }
 
 /// How a protocol run ended.
@@ -62,7 +76,8 @@ pub(super) fn plan_of(args: &Args) -> Result<Option<GuidedRun>, Failure> {
     if let Some(p) = remeasure.iter().find(|p| !plan.positions.contains(p)) {
         return Err(Failure::usage(format!("--remeasure {p}: not a position of the {name} protocol")));
     }
-    Ok(Some(GuidedRun { plan, dir, resume: args.resume, remeasure }))
+    let assumed_u95_ppm = policy.uncalibrated_recorder_u95_ppm;
+    Ok(Some(GuidedRun { plan, dir, resume: args.resume, remeasure, assumed_u95_ppm }))
 }
 
 /// The line that says what a resumed run found, if anything.
@@ -100,7 +115,7 @@ pub(super) fn table_rows(plan: &Plan, kept: &[Finished]) -> Vec<PositionRow> {
 /// `run.resume`, a folder already holding one of its recordings is refused (exit 2, naming the
 /// file). Steps go to standard error with `steps_to_stderr` (standard output is the caller's).
 /// The partial recording of a position cut short is removed: it is not a measurement.
-pub fn run_protocol(args: &Args, run: &GuidedRun, steps_to_stderr: bool) -> Result<ProtocolEnd, Failure> {
+pub fn run_protocol(args: &Args, run: &GuidedRun, steps_to_stderr: bool) -> Result<ProtocolRun, Failure> {
     run.plan.validate().map_err(fail)?;
     std::fs::create_dir_all(&run.dir).map_err(|e| {
         Failure::new(ExitCode::Storage, format!("{}: cannot create folder: {e}", run.dir.display()))
@@ -115,14 +130,12 @@ pub fn run_protocol(args: &Args, run: &GuidedRun, steps_to_stderr: bool) -> Resu
         let _ = std::fs::remove_file(crate::live::protocol::position_files(&run.dir, p).1);
     }
     let finished = guide.finished();
-    match lived.outcome.ended {
-        Ended::Completed => Ok(ProtocolEnd::Complete(finished)),
-        ended => Ok(ProtocolEnd::Stopped {
-            ended,
-            finished,
-            audio_s: lived.outcome.samples as f64 / lived.fs as f64,
-        }),
-    }
+    let audio_s = lived.outcome.samples as f64 / lived.fs as f64;
+    let end = match lived.outcome.ended {
+        Ended::Completed => ProtocolEnd::Complete(finished),
+        ended => ProtocolEnd::Stopped { ended, finished, audio_s },
+    };
+    Ok(ProtocolRun { end, host_clock: lived.outcome.host_clock, recorder: lived.recorder })
 }
 
 /// Why a protocol stopped, in words.
@@ -182,7 +195,11 @@ pub fn table_line(f: &Finished) -> String {
 /// is kept and how to resume (exit 0); the replay ran out (exit 4) or the device failed
 /// (exit 6), the same account on standard error.
 pub(super) fn listen_protocol(args: &Args, g: GuidedRun) -> Result<ExitCode, Failure> {
-    match run_protocol(args, &g, false)? {
+    let run = run_protocol(args, &g, false)?;
+    let host_clock = run.host_clock.as_ref();
+    let choice = super::recorder::after_capture(args, &run.recorder, host_clock, g.assumed_u95_ppm);
+    eprintln!("tickproof: {}", super::recorder::choice_line(&choice, &run.recorder));
+    match run.end {
         ProtocolEnd::Complete(done) => {
             if args.json {
                 let list: Vec<_> = done
@@ -193,7 +210,8 @@ pub(super) fn listen_protocol(args: &Args, g: GuidedRun) -> Result<ExitCode, Fai
                             "amplitude_deg": f.amplitude_deg})
                     })
                     .collect();
-                let v = serde_json::json!({"event": "complete", "files": list});
+                let recorder = super::recorder::choice_json(&choice);
+                let v = serde_json::json!({"event": "complete", "files": list, "recorder": recorder});
                 crate::outln!("{}", super::super::schema::tag(super::super::schema::LISTEN, v));
             } else {
                 crate::outln!("Protocol complete: {} recordings", done.len());

@@ -1,6 +1,7 @@
 //! `tickproof listen`: live readings from a microphone (or a replayed recording through the same
 //! path), shown in the terminal view, as lines, or as JSON lines.
 pub mod guided;
+pub mod recorder;
 
 use super::{ExitCode, Failure};
 use crate::live::protocol::{Guide, Step};
@@ -91,6 +92,14 @@ pub struct Args {
     /// Height of the paper strip, ms (fixed; `+` and `-` change it in the view).
     #[arg(long, value_name = "MS", default_value_t = crate::live::view::DEFAULT_STRIP_MS)]
     pub strip_ms: f64,
+    /// Test aid for a replay: stamp it with a synthetic host clock that ticks as if the
+    /// recorder ran P ppm fast and says it is synchronised, so that the host-clock calibration
+    /// can be exercised without a sound card (a replay never uses the real clock).
+    #[arg(long, value_name = "P", requires = "replay", allow_negative_numbers = true)]
+    pub replay_host_clock_ppm: Option<f64>,
+    /// With --replay-host-clock-ppm: the synthetic clock says it is not synchronised.
+    #[arg(long, requires = "replay_host_clock_ppm")]
+    pub replay_host_clock_unsynchronised: bool,
 }
 
 impl Args {
@@ -119,6 +128,8 @@ impl Args {
             resume: false,
             remeasure: None,
             strip_ms: crate::live::view::DEFAULT_STRIP_MS,
+            replay_host_clock_ppm: None,
+            replay_host_clock_unsynchronised: false,
         }
     }
 }
@@ -222,6 +233,8 @@ pub(super) struct Lived {
     pub(super) guide: Option<Guide>,
     pub(super) out: Option<PathBuf>,
     pub(super) fs: u32,
+    /// The recorder calibration the live figures were made with.
+    pub(super) recorder: RecorderClock,
 }
 
 /// Runs `listen`.
@@ -235,6 +248,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
         return guided::listen_protocol(&args, g);
     }
     let lived = live(&args, None, false)?;
+    let host_clock = lived.outcome.host_clock.as_ref();
+    let choice =
+        recorder::after_capture(&args, &lived.recorder, host_clock, recorder::DEFAULT_ASSUMED_U95_PPM);
+    let said = recorder::choice_line(&choice, &lived.recorder);
     let (outcome, out, fs) = (lived.outcome, lived.out, lived.fs);
     let kept = out.as_ref().map(|p| format!("; the audio is in {}", p.display())).unwrap_or_default();
     match outcome.ended {
@@ -242,6 +259,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
         run::Ended::DeviceError(m) if args.replay.is_some() => Err(Failure::usage(format!("{m}{kept}"))),
         run::Ended::DeviceError(m) => Err(Failure::new(ExitCode::Device, format!("audio device: {m}{kept}"))),
         ended => {
+            eprintln!("tickproof: {said}");
             let why = match ended {
                 run::Ended::Quit => "stopped by the user",
                 run::Ended::Interrupted => "interrupted",
@@ -301,6 +319,7 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
     if !(args.strip_ms.is_finite() && (0.1..=1000.0).contains(&args.strip_ms)) {
         return Err(Failure::usage(format!("--strip-ms {} is outside 0.1..1000 ms", args.strip_ms)));
     }
+    recorder::check(args)?;
     if !(args.buffer_s.is_finite() && (0.5..=600.0).contains(&args.buffer_s)) {
         return Err(Failure::usage(format!("--buffer-s {} is outside 0.5..600 s", args.buffer_s)));
     }
@@ -399,21 +418,29 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
     };
 
     let (producer, consumer) = ring((args.buffer_s * fs as f64) as usize);
+    let (stamper, host_clock) = match recorder::host_clock(args, fs) {
+        Some(c) => {
+            let (s, l) = crate::live::hostclock::stamps(c, fs);
+            (Some(s), Some(l))
+        }
+        None => (None, None),
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let input = match replay_info {
-        Some(info) => Input::Replay(replay::spawn(
+        Some(info) => Input::Replay(replay::spawn_stamped(
             args.replay.clone().expect("replay"),
             info,
             args.speed.unwrap_or(1.0),
             producer,
             stop.clone(),
             device_error.clone(),
+            stamper,
         )),
         None => {
             #[cfg(feature = "capture")]
             {
                 let c = chosen.as_ref().expect("device chosen");
-                match crate::live::capture::start(c, args.channel, producer, device_error.clone()) {
+                match crate::live::capture::start(c, args.channel, producer, device_error.clone(), stamper) {
                     Ok(s) => Input::Device(s),
                     Err(e) => {
                         // Nothing was recorded: leave no empty evidence behind.
@@ -432,6 +459,7 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
         }
     };
 
+    let live_recorder = cfg.analysis.recorder.clone();
     let session = LiveSession::new(fs, cfg);
     let inputs = RunInputs {
         consumer,
@@ -441,6 +469,7 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
         device_error,
         max_samples: args.duration_s.map(|d| (d * fs as f64).round() as u64),
         snapshot_base,
+        host_clock,
     };
     let use_tui = !(args.no_tui || args.json) && std::io::stdout().is_terminal();
     let (note, rows) = resumed.unwrap_or_default();
@@ -494,5 +523,5 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
         Input::Device(s) => drop(s),
     }
     let outcome = outcome.map_err(fail)?;
-    Ok(Lived { outcome, guide, out, fs })
+    Ok(Lived { outcome, guide, out, fs, recorder: live_recorder })
 }
