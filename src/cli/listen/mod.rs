@@ -140,6 +140,8 @@ struct Lines {
     json: bool,
     guided: bool,
     stderr: bool,
+    /// The quit asked for once nobody reads the lines (asked once: the loop drains `poll`).
+    quit_asked: bool,
 }
 
 /// One human-readable line for a reading.
@@ -187,7 +189,12 @@ impl Frontend for Lines {
     fn poll(&mut self, _: &LiveSession, _: &LoopStatus) -> Result<Option<Command>, LiveError> {
         // Nobody reads the lines any more (`| head`, a closed pipe): stop and finalise the
         // recording, which is kept.
-        Ok(super::out::failed().then_some(Command::Quit))
+        // Asked once: the loop polls until there is nothing more.
+        if self.quit_asked || !super::out::failed() {
+            return Ok(None);
+        }
+        self.quit_asked = true;
+        Ok(Some(Command::Quit))
     }
     fn notice(&mut self, text: &str) {
         eprintln!("tickproof: {text}");
@@ -507,8 +514,12 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
             Err(e) => Err(e),
         }
     } else {
-        let mut lines =
-            Lines { json: args.json && !steps_to_stderr, guided: guide.is_some(), stderr: steps_to_stderr };
+        let mut lines = Lines {
+            json: args.json && !steps_to_stderr,
+            guided: guide.is_some(),
+            stderr: steps_to_stderr,
+            quit_asked: false,
+        };
         match guide.as_mut() {
             Some(g) => run::run_stages(inputs, &mut lines, g),
             None => run::run(inputs, &mut lines),
