@@ -1,6 +1,8 @@
 //! The claim store: round trip, tamper detection, full disk, concurrent writers, bad input.
+mod common;
 #[path = "support/soak.rs"]
 mod soak;
+use common::claim;
 use rusqlite::Connection;
 use std::fs::{self, File};
 use std::io;
@@ -8,22 +10,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tickproof::measurement::Finding;
-use tickproof::record::{Claim, ClaimId, Evidence, EvidenceRole, Movement, ServiceKey, VerdictRecord};
+use tickproof::record::{Claim, ClaimId, Evidence, EvidenceRole, ServiceKey, VerdictRecord};
 use tickproof::store::{Draft, EvidenceIo, ListFilter, RealIo, Store, StoreError, StoreOptions};
-
-fn claim(serial: &str) -> Claim {
-    Claim {
-        brand: "Seiko".into(),
-        model: "SRPD55".into(),
-        serial: serial.into(),
-        movement: Movement::Mechanical,
-        lift_angle_deg: Some(53.0),
-        purchase_date: Some("2024-05-17".into()),
-        complaint: Some("It loses about a minute a day, since the first week.".into()),
-        technician: Some("A. Ivanova".into()),
-        policy: Some("bg-15".into()),
-    }
-}
 
 fn open_claim(store: &mut Store, serial: &str) -> tickproof::record::SealedRecord {
     store.append(Draft::open(claim(serial)), None).unwrap()

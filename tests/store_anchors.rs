@@ -1,27 +1,15 @@
 //! What anchors a claim store against someone who can edit it: its signed keyring, the keys the
 //! shop trusts, and head receipts. Each tamper runs against both backends (SQLite, and a real
 //! PostgreSQL server started by `support/pg.rs`), which must give the same answer.
+mod common;
 #[path = "support/pg.rs"]
 mod pg;
 
+use common::claim;
 use rusqlite::Connection;
 use tickproof::claim::{verify_stored_with, Pipeline, ReceiptRef, Verification, VerifyOptions};
-use tickproof::record::{Claim, ClaimId, Movement, Receipt, ServiceKey};
+use tickproof::record::{ClaimId, Receipt, ServiceKey};
 use tickproof::store::{ClaimStore, Draft, PgStore, Store, StoreError, StoreOptions, TrustAnchors};
-
-fn claim(serial: &str) -> Claim {
-    Claim {
-        brand: "Seiko".into(),
-        model: "SRPD55".into(),
-        serial: serial.into(),
-        movement: Movement::Mechanical,
-        lift_angle_deg: Some(53.0),
-        purchase_date: None,
-        complaint: None,
-        technician: Some("A. Tech".into()),
-        policy: None,
-    }
-}
 
 fn shop_key() -> ServiceKey {
     ServiceKey::from_seed([21; 32])

@@ -4,29 +4,17 @@
 //! say so; a change removed, edited or signed by a key the ring did not trust is named; a ring
 //! with changes goes to a registry with `store push` and holds there and in a pulled copy.
 mod cli_home;
+mod common;
 #[path = "support/pg.rs"]
 mod pg;
 
 use cli_home::{claim_new, json_ok, run};
+use common::claim;
 use rusqlite::{params, Connection};
 use std::path::Path;
 use tickproof::claim::{verify_stored, Pipeline, Verification};
-use tickproof::record::{Claim, ClaimId, Keyring, Movement, ServiceKey};
+use tickproof::record::{ClaimId, Keyring, ServiceKey};
 use tickproof::store::{sync, ClaimStore, Draft, PgStore, Store, StoreOptions};
-
-fn claim(serial: &str) -> Claim {
-    Claim {
-        brand: "Seiko".into(),
-        model: "SRPD55".into(),
-        serial: serial.into(),
-        movement: Movement::Mechanical,
-        lift_angle_deg: Some(53.0),
-        purchase_date: None,
-        complaint: None,
-        technician: None,
-        policy: None,
-    }
-}
 
 fn key(seed: u8) -> ServiceKey {
     ServiceKey::from_seed([seed; 32])

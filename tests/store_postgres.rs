@@ -1,28 +1,16 @@
 //! The PostgreSQL registry against a real server started by the tests (see `support/pg.rs`):
 //! the same round trip as the SQLite store, push and pull, concurrent writers, roles, tampering
 //! by a superuser, killed writers, a server restarted mid-push, and schema versions.
+mod common;
 #[path = "support/pg.rs"]
 mod pg;
 
+use common::claim;
 use pg::PgServer;
 use std::path::Path;
 use std::process::{Command, Output};
-use tickproof::record::{Claim, ClaimId, Evidence, EvidenceRole, Movement, ServiceKey, VerdictRecord};
+use tickproof::record::{ClaimId, Evidence, EvidenceRole, ServiceKey, VerdictRecord};
 use tickproof::store::{sync, ClaimStore, Draft, ListFilter, PgStore, Store, StoreError, StoreOptions};
-
-fn claim(serial: &str) -> Claim {
-    Claim {
-        brand: "Seiko".into(),
-        model: "SRPD55".into(),
-        serial: serial.into(),
-        movement: Movement::Mechanical,
-        lift_angle_deg: Some(53.0),
-        purchase_date: None,
-        complaint: Some("loses a minute a day".into()),
-        technician: Some("A. Tech".into()),
-        policy: None,
-    }
-}
 
 fn at(branch: &str) -> StoreOptions {
     StoreOptions { branch: Some(branch.into()), ..StoreOptions::default() }
