@@ -302,6 +302,23 @@ fn extensible_16_bit_with_unknown_chunks_reads_like_plain_pcm() {
     assert_eq!(got, want);
 }
 
+#[test]
+fn odd_sized_chunks_and_their_pad_bytes_are_skipped() {
+    // RIFF pads a chunk of odd length with one byte. Another project's fixtures put a 3-byte
+    // JUNK chunk (and its pad byte) before `fmt ` and an odd LIST before `data`; a reader that
+    // skips only the declared length loses its place ("failed to read enough bytes").
+    let dir = tempfile::tempdir().unwrap();
+    let samples: Vec<f32> = (0..600).map(|i| ((i as f32) * 0.01).sin() * 0.5).collect();
+    let data: Vec<u8> = samples.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut bytes = wav_bytes(&pcm_fmt(3, 1, 48_000, 32, 4), &data, data.len() as u32);
+    bytes.splice(12..12, b"JUNK\x03\x00\x00\x00\x10\x20\x30\x00".iter().copied());
+    let fmt_end = 12 + 12 + 8 + 16;
+    bytes.splice(fmt_end..fmt_end, b"LIST\x05\x00\x00\x00INFOx\x00".iter().copied());
+    let p = write_file(dir.path(), "junk.wav", &bytes);
+    let mut src = open(&p).unwrap();
+    assert_eq!(src.info().frames, Some(600));
+    assert_eq!(read_all(src.as_mut(), 64), samples);
+}
 // ---------------------------------------------------------------- FLAC
 
 #[test]

@@ -5,11 +5,11 @@
 //! shared 2-core machine) it took 0.66-0.96 s, 630-900x real time, while this reader took
 //! 0.028-0.059 s (10 000-21 000x real time; reading the file's bytes alone took 0.020 s). The
 //! whole analysis must run at 2500x real time or more, so the reader may use only a small part
-//! of that budget and hound's iterator alone would exceed it. hound still does all the header work:
-//! RIFF/WAVE tags, the `fmt ` chunk (PCM, IEEE float, WAVE_FORMAT_EXTENSIBLE), skipping unknown
-//! chunks, and the data length checks; we only take over once it has positioned the stream at
-//! the first data byte. The data is then read in 64 KiB pieces into one buffer allocated at open
-//! and converted with a tight per-format loop.
+//! of that budget and hound's iterator alone would exceed it. The RIFF chunks are walked here
+//! (hound's walk skips an odd-sized chunk without its pad byte and then misreads the rest), and
+//! hound validates the `fmt ` chunk (PCM, IEEE float, WAVE_FORMAT_EXTENSIBLE) and the data length
+//! against it. The data is then read in 64 KiB pieces into one buffer allocated at open and
+//! converted with a tight per-format loop.
 //!
 //! Formats: integer PCM in 1-, 2-, 3- or 4-byte containers (8, 16, 24, 32 bits) and IEEE float
 //! in 4-byte containers, any channel count hound accepts (our [`Limits`] then apply). With
@@ -24,7 +24,7 @@
 //! it as a finding. Nothing is read silently short. A file that shrinks while it is read gives
 //! [`Error::Malformed`] from [`BlockSource::read_frames`].
 use super::{AudioInfo, BlockSource, Error, Limits};
-use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
+use std::io::{Cursor, ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Bytes read from the file per system call (rounded down to whole frames).
@@ -112,23 +112,15 @@ impl WavSource {
         limits: &Limits,
     ) -> Result<Self, Error> {
         let path = name;
-        // hound reads the header in small pieces: buffer them.
-        let mut buffered = BufReader::with_capacity(8 * 1024, reader);
+        let mut reader = reader;
+        let file_len = reader.seek(SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
+        let chunks = riff_chunks(&mut reader, file_len, path)?;
+        let header = hound_header(&mut reader, &chunks, path)?;
         let (spec, samples) = {
-            let wav = hound::WavReader::new(&mut buffered).map_err(|e| hound_error(path, e))?;
+            let wav = hound::WavReader::new(Cursor::new(&header)).map_err(|e| hound_error(path, e))?;
             (wav.spec(), wav.len() as u64)
         };
-        // hound leaves the stream at the first data byte; the 4 bytes before it are the data
-        // chunk's length.
-        let data_start = buffered.stream_position().map_err(|e| Error::io(path, e))?;
-        let mut reader = buffered.into_inner();
-        if data_start < 8 {
-            return Err(Error::malformed(path, "WAV header: no data chunk"));
-        }
-        reader.seek(SeekFrom::Start(data_start - 4)).map_err(|e| Error::io(path, e))?;
-        let mut len_bytes = [0u8; 4];
-        read_full(&mut reader, &mut len_bytes).map_err(|e| Error::io(path, e))?;
-        let data_len = u32::from_le_bytes(len_bytes) as u64;
+        let (data_start, data_len) = (chunks.data.0, chunks.data.1 as u64);
 
         let channels = spec.channels;
         if channels == 0 {
@@ -179,7 +171,6 @@ impl WavSource {
 
         // Truncation: a file cut inside its data chunk is read as far as it goes, whole frames
         // only, and says so (BlockSource::truncation).
-        let file_len = reader.seek(SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
         let available = file_len.saturating_sub(data_start);
         let mut truncation = None;
         let frames_total = if available < data_len {
@@ -197,7 +188,6 @@ impl WavSource {
             frames_total
         };
         let info = AudioInfo { frames: Some(frames_total), ..info };
-        check_single_chunks(&mut reader, file_len, path)?;
         reader.seek(SeekFrom::Start(data_start)).map_err(|e| Error::io(path, e))?;
 
         let chunk = (CHUNK_BYTES / block_align).max(1) * block_align;
@@ -286,27 +276,43 @@ fn read_full<R: Read + ?Sized>(r: &mut R, mut buf: &mut [u8]) -> std::io::Result
     Ok(())
 }
 
-/// Converts raw little-endian samples to `f32` in `[-1, 1]`; `out.len()` samples.
-///
-/// Walks the RIFF chunks (8-byte headers only, each step at least 8 bytes on, so at most
-/// `file_len / 8` reads) and refuses a file with a second `fmt ` or `data` chunk: which of them
+/// Where the `fmt ` and `data` chunks are: (offset of the first byte of the chunk's body,
+/// its length in bytes).
+struct Chunks {
+    fmt: (u64, u32),
+    data: (u64, u32),
+}
+
+/// The longest `fmt ` chunk accepted: 40 bytes make WAVE_FORMAT_EXTENSIBLE; room is left for
+/// writers that append to it, but a file cannot make us read more than this for its header.
+const MAX_FMT_BYTES: u32 = 1024;
+
+/// Walks the RIFF chunks of a WAVE file (8-byte headers only, each step at least 8 bytes on, so
+/// at most `file_len / 8` reads), honouring the pad byte after an odd-sized chunk (hound's own
+/// walk does not, and loses its place after a 3-byte `JUNK`). Refuses a file without the
+/// RIFF/WAVE tags, without a `fmt ` or a `data` chunk, or with a second of either: which of them
 /// describes or holds the recording is ambiguous, and a reader taking the first would silently
-/// drop the rest. A chunk running past the end of the file ends the walk (truncation is
-/// reported where the data is read).
-fn check_single_chunks<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<(), Error> {
-    let (mut pos, mut fmt, mut data) = (12u64, 0u32, 0u32);
+/// drop the rest. A data chunk running past the end of the file is truncation, reported where
+/// the data is read.
+fn riff_chunks<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<Chunks, Error> {
+    let mut tags = [0u8; 12];
+    r.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
+    if file_len < 12 || read_full(r, &mut tags).is_err() || &tags[..4] != b"RIFF" || &tags[8..] != b"WAVE" {
+        return Err(Error::malformed(path, "WAV header: no RIFF/WAVE tags"));
+    }
+    let (mut pos, mut fmt, mut data) = (12u64, None, None);
     while pos + 8 <= file_len {
         r.seek(SeekFrom::Start(pos)).map_err(|e| Error::io(path, e))?;
         let mut h = [0u8; 8];
         read_full(r, &mut h).map_err(|e| Error::io(path, e))?;
-        let size = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as u64;
-        let count = match &h[..4] {
+        let size = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        let mut other = None;
+        let slot = match &h[..4] {
             b"fmt " => &mut fmt,
             b"data" => &mut data,
-            _ => &mut 0,
+            _ => &mut other,
         };
-        *count += 1;
-        if *count > 1 {
+        if slot.is_some() {
             let id = String::from_utf8_lossy(&h[..4]).into_owned();
             return Err(Error::malformed(
                 path,
@@ -315,11 +321,46 @@ fn check_single_chunks<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) ->
                 ),
             ));
         }
-        pos = pos.saturating_add(8 + size + (size & 1));
+        *slot = Some((pos + 8, size));
+        pos = pos.saturating_add(8 + size as u64 + (size as u64 & 1));
     }
-    Ok(())
+    match (fmt, data) {
+        (Some(fmt), Some(data)) => Ok(Chunks { fmt, data }),
+        (None, _) => Err(Error::malformed(path, "WAV header: no fmt chunk")),
+        (_, None) => Err(Error::malformed(path, "WAV header: no data chunk")),
+    }
 }
 
+/// A minimal WAVE header for hound to validate: the RIFF/WAVE tags, the file's own `fmt `
+/// chunk (at most [`MAX_FMT_BYTES`]) and the `data` chunk's header, without the data. hound
+/// checks the format (PCM, IEEE float, WAVE_FORMAT_EXTENSIBLE) and the data length against it.
+fn hound_header<R: Read + Seek>(r: &mut R, c: &Chunks, path: &Path) -> Result<Vec<u8>, Error> {
+    let (at, len) = c.fmt;
+    if len > MAX_FMT_BYTES {
+        let what = format!("WAV header: a fmt chunk of {len} bytes (at most {MAX_FMT_BYTES})");
+        return Err(Error::malformed(path, what));
+    }
+    let mut fmt = vec![0u8; len as usize];
+    r.seek(SeekFrom::Start(at)).map_err(|e| Error::io(path, e))?;
+    read_full(r, &mut fmt).map_err(|e| match e.kind() {
+        ErrorKind::UnexpectedEof => Error::malformed(path, "WAV header: the file ends inside the fmt chunk"),
+        _ => Error::io(path, e),
+    })?;
+    let pad = len & 1;
+    let mut h = Vec::with_capacity(28 + (len + pad) as usize);
+    h.extend_from_slice(b"RIFF");
+    h.extend_from_slice(&(20 + len + pad).saturating_add(c.data.1).to_le_bytes());
+    h.extend_from_slice(b"WAVEfmt ");
+    h.extend_from_slice(&len.to_le_bytes());
+    h.extend_from_slice(&fmt);
+    h.resize(h.len() + pad as usize, 0);
+    h.extend_from_slice(b"data");
+    h.extend_from_slice(&c.data.1.to_le_bytes());
+    Ok(h)
+}
+
+/// Converts raw little-endian samples to `f32` in `[-1, 1]`; `out.len()` samples.
+///
 /// Each arm is a simple loop over fixed-size chunks that the compiler vectorises. Returns the
 /// number of non-finite float samples replaced.
 fn convert(encoding: Encoding, bytes: &[u8], out: &mut [f32]) -> u64 {
