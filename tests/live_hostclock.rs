@@ -288,3 +288,32 @@ fn claim_verify_reapplies_the_host_clock_calibration_it_recorded() {
     let o = run(h, &["--store", store, "claim", "verify", &id]);
     assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
 }
+
+/// The same through `claim measure --live`: the try that completes the protocol records the
+/// calibration from both tries' stamps, and the claim verifies.
+#[test]
+fn a_live_claim_stopped_and_measured_again_records_the_host_clock_of_both_tries() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let store = h.join("store");
+    let store = store.to_str().unwrap();
+    let id = json_ok(&claim_new(h, store, "HC3"))["id"].as_str().unwrap().to_string();
+    let (wav, policy) = (replay_of(h, 150.0, "short.wav"), six_positions(h));
+    let mut args =
+        vec!["--store", store, "claim", "measure", &id, "--live", "--speed", "0", "--unsigned", "--json"];
+    args.extend(["--replay", wav.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
+    args.extend(["--replay-host-clock-ppm", "12"]);
+    let first = run(h, &args);
+    assert_eq!(first.status.code(), Some(4), "{}", stderr(&first));
+    let v = json_ok(&run(h, &args));
+    follows_the_record_schema(&v);
+    let cal = &v["record"]["calibration"];
+    let name = cal["profile"].as_str().unwrap();
+    assert!(name.starts_with("host clock: ") && name.contains(" s in 2 captures"), "{cal:#}");
+    let ppm = &cal["recorder_ppm"];
+    let (value, u95) = (ppm["value"].as_f64().unwrap(), ppm["u95"].as_f64().unwrap());
+    assert!((value - 12.0).abs() <= u95 && u95 < 100.0, "{cal:#}");
+    assert_eq!(v["record"]["verdict"]["detail"]["recorder"]["source"], "host_clock");
+    let o = run(h, &["--store", store, "claim", "verify", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+}
