@@ -13,17 +13,22 @@ use tickproof::synth::{write_wav, MechanicalParams, SampleFormat, Synth};
 const FIXTURE: &str = "fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav";
 
 fn replay(dir: &Path) -> PathBuf {
+    replay_of(dir, 270.0, "protocol.wav")
+}
+
+/// The same watch through the same recorder, `seconds` long, as `dir/name`.
+fn replay_of(dir: &Path, seconds: f64, name: &str) -> PathBuf {
     let p = MechanicalParams {
         bph: 28800,
         rate_s_per_day: 21.0,
-        duration_s: 270.0,
+        duration_s: seconds,
         sample_rate_hz: 22_050,
         snr_db: Some(25.0),
         recorder_ppm: 12.0,
         seed: 5,
         ..Default::default()
     };
-    let path = dir.join("protocol.wav");
+    let path = dir.join(name);
     let mut s = Synth::mechanical(&p).unwrap();
     write_wav(&mut s, SampleFormat::I16, std::fs::File::create(&path).unwrap()).unwrap();
     path
@@ -196,6 +201,74 @@ fn listen_protocol_json_ends_with_the_calibration_its_figures_should_use() {
     // The synthetic clock models -30 ppm against a recording made 12 ppm fast: it reads -30.
     let ppm = r["correction_ppm"]["value"].as_f64().unwrap();
     assert!((ppm + 30.0).abs() < 1.0, "{r:#}");
+    // Every position's rate is stated with that calibration (live readings made uncorrected).
+    let ppm_u95 = r["correction_ppm"]["u95"].as_f64().unwrap();
+    corrected_with(&last, ppm, ppm_u95);
+}
+
+/// Each position of a `complete` line states its live rate corrected with `ppm`, its u95 with
+/// the recorder term (`ppm_u95`) and without it.
+fn corrected_with(complete: &serde_json::Value, ppm: f64, ppm_u95: f64) {
+    let files = complete["files"].as_array().unwrap();
+    assert_eq!(files.len(), 6, "{complete:#}");
+    for f in files {
+        let live = f["live_rate_s_per_day"]["value"].as_f64().unwrap();
+        let rate = &f["rate_s_per_day"];
+        let want = tickproof::measurement::correct_rate_s_per_day(live, ppm);
+        assert!((rate["value"].as_f64().unwrap() - want).abs() < 1e-9, "{f:#}");
+        assert!((want - live).abs() > 0.5, "the correction shows: {f:#}");
+        let without = f["rate_u95_without_recorder_s_per_day"].as_f64().unwrap();
+        let term = ppm_u95 * 0.0864 * (1.0 + want / 86400.0);
+        assert!((rate["u95"].as_f64().unwrap() - without.hypot(term)).abs() < 1e-9, "{f:#}");
+    }
+}
+
+/// Issue 12: a guided protocol quit halfway and resumed calibrates its recorder from the
+/// host-clock stamps of both runs (one ppm, an offset per run), not from the last run's only.
+#[test]
+fn a_protocol_stopped_and_resumed_pools_the_host_clock_stamps_of_both_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // 150 s of audio: DU, DD, CD complete (3 x 45 s), CL cut short; then the rest (135 s).
+    let (wav, policy) = (replay_of(h, 150.0, "short.wav"), six_positions(h));
+    let out = h.join("run");
+    let mut args = vec!["listen", "--protocol", policy.to_str().unwrap(), "--replay", wav.to_str().unwrap()];
+    args.extend([
+        "--speed",
+        "0",
+        "--json",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--replay-host-clock-ppm",
+        "12",
+    ]);
+    let first = run(h, &args);
+    assert_eq!(first.status.code(), Some(4), "{}", stderr(&first));
+    assert!(stderr(&first).contains("3 of 6 positions recorded"), "{}", stderr(&first));
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("host-clock.json")).unwrap()).unwrap();
+    assert_eq!(kept["captures"].as_array().unwrap().len(), 1, "the first run's stamps are kept");
+    args.push("--resume");
+    let second = run(h, &args);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(stderr(&second).contains("pooled with those of 1 earlier run"), "{}", stderr(&second));
+    let last: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&second.stdout).lines().last().unwrap()).unwrap();
+    let r = &last["recorder"];
+    let source = r["source"].as_str().unwrap();
+    assert!(source.starts_with("host clock: ") && source.contains(" s in 2 captures"), "{r:#}");
+    // Recorder time of both runs: about 150 s and 135 s.
+    let over: f64 = source.split("over ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!((275.0..=295.0).contains(&over), "{source}");
+    let (ppm, u95) =
+        (r["correction_ppm"]["value"].as_f64().unwrap(), r["correction_ppm"]["u95"].as_f64().unwrap());
+    assert!((ppm - 12.0).abs() <= u95 && u95 < 100.0, "{r:#}");
+    // The positions of both runs are stated with it: the watch's true +21 s/day.
+    corrected_with(&last, ppm, u95);
+    for f in last["files"].as_array().unwrap() {
+        let rate = f["rate_s_per_day"]["value"].as_f64().unwrap();
+        assert!((rate - 21.0).abs() < 0.5, "{f:#}");
+    }
 }
 
 #[test]
@@ -212,6 +285,35 @@ fn claim_verify_reapplies_the_host_clock_calibration_it_recorded() {
     args.extend(["--settle-s", "5", "--seconds-per-position", "40"]);
     let v = json_ok(&run(h, &args));
     assert!(v["record"]["calibration"]["profile"].as_str().unwrap().starts_with("host clock: "), "{v:#}");
+    let o = run(h, &["--store", store, "claim", "verify", &id]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+}
+
+/// The same through `claim measure --live`: the try that completes the protocol records the
+/// calibration from both tries' stamps, and the claim verifies.
+#[test]
+fn a_live_claim_stopped_and_measured_again_records_the_host_clock_of_both_tries() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let store = h.join("store");
+    let store = store.to_str().unwrap();
+    let id = json_ok(&claim_new(h, store, "HC3"))["id"].as_str().unwrap().to_string();
+    let (wav, policy) = (replay_of(h, 150.0, "short.wav"), six_positions(h));
+    let mut args =
+        vec!["--store", store, "claim", "measure", &id, "--live", "--speed", "0", "--unsigned", "--json"];
+    args.extend(["--replay", wav.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
+    args.extend(["--replay-host-clock-ppm", "12"]);
+    let first = run(h, &args);
+    assert_eq!(first.status.code(), Some(4), "{}", stderr(&first));
+    let v = json_ok(&run(h, &args));
+    follows_the_record_schema(&v);
+    let cal = &v["record"]["calibration"];
+    let name = cal["profile"].as_str().unwrap();
+    assert!(name.starts_with("host clock: ") && name.contains(" s in 2 captures"), "{cal:#}");
+    let ppm = &cal["recorder_ppm"];
+    let (value, u95) = (ppm["value"].as_f64().unwrap(), ppm["u95"].as_f64().unwrap());
+    assert!((value - 12.0).abs() <= u95 && u95 < 100.0, "{cal:#}");
+    assert_eq!(v["record"]["verdict"]["detail"]["recorder"]["source"], "host_clock");
     let o = run(h, &["--store", store, "claim", "verify", &id]);
     assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use tickproof::claim::{measure_claim, verify_export, verify_stored, ClaimError, MeasureRequest, Pipeline};
 use tickproof::record::{ClaimId, SealedRecord, ServiceKey};
 use tickproof::store::export::export_claim;
-use tickproof::store::{Draft, Limits, Store, StoreError};
+use tickproof::store::{ClaimStore, Draft, Limits, Store, StoreError};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -236,4 +236,81 @@ fn an_export_whose_record_says_revision_0_is_refused_as_damaged() {
     std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
     let err = verify_export(&out, &StandIn { drift: 0.0 }, None, Limits::default()).unwrap_err();
     assert!(err.to_string().contains("revision 0"), "{err}");
+}
+
+/// The claim of `f` revised by hand (as an old build, or a forger with the store, would write it).
+fn revised(f: &mut Fixture, edit: impl FnOnce(&mut Draft)) {
+    let mut d = Draft::revise(&f.record.record, "edited");
+    edit(&mut d);
+    f.store.append_draft(d, None).unwrap();
+}
+
+#[test]
+fn the_policy_text_applied_is_kept_and_re_applied_and_a_text_the_record_does_not_name_is_named() {
+    let mut f = measured_claim(None);
+    let r = &f.record.record;
+    let kept = r.evidence.iter().find(|e| e.name == "policy/bg-15.toml").expect("policy text kept");
+    assert_eq!(fs::read(f.store.object_path(&kept.sha256)).unwrap(), b"stand-in policy text");
+    assert_eq!(Some(&kept.sha256), r.policy.as_ref().map(|p| &p.sha256));
+    let v = verify_stored(&f.store, &StandIn { drift: 0.0 }, &f.id, None).unwrap();
+    assert!(v.passed(), "{:?}", v.problems);
+    assert!(v.checked.iter().any(|c| c.contains("re-applied from the text kept")), "{:?}", v.checked);
+    // A record that names another policy text than the one it keeps.
+    revised(&mut f, |d| {
+        d.policy.as_mut().unwrap().sha256 = tickproof::record::canonical::sha256_hex(b"other")
+    });
+    let v = verify_stored(&f.store, &StandIn { drift: 0.0 }, &f.id, None).unwrap();
+    let named =
+        v.problems.iter().any(|p| p.contains("policy/bg-15.toml: SHA-256") && p.contains("was applied"));
+    assert!(named, "{:?}", v.problems);
+}
+
+#[test]
+fn a_record_made_before_policies_were_kept_verifies_as_before_and_says_so() {
+    let mut f = measured_claim(None);
+    revised(&mut f, |d| d.evidence.retain(|e| !e.name.starts_with("policy/")));
+    let v = verify_stored(&f.store, &StandIn { drift: 0.0 }, &f.id, None).unwrap();
+    assert!(v.passed(), "{:?}", v.problems);
+    assert!(v.checked.iter().any(|c| c.contains("keeps no policy text")), "{:?}", v.checked);
+}
+
+/// A verdict module whose policy text is not the one its verdict names.
+struct TextNotNamed(StandIn);
+
+impl tickproof::claim::Analyzer for TextNotNamed {
+    fn analyze(
+        &self,
+        audio: &Path,
+        config: &tickproof::measurement::AnalysisConfig,
+    ) -> Result<tickproof::claim::Analysis, tickproof::claim::SeamError> {
+        self.0.analyze(audio, config)
+    }
+    fn judge(
+        &self,
+        input: &tickproof::claim::JudgeInput,
+    ) -> Result<tickproof::claim::Judgement, tickproof::claim::SeamError> {
+        let mut j = self.0.judge(input)?;
+        j.policy_text = Some("another text".into());
+        Ok(j)
+    }
+}
+
+#[test]
+fn a_claim_is_not_measured_with_a_policy_text_its_verdict_does_not_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("store")).unwrap();
+    let id = store.append(Draft::open(claim("SN-2")), None).unwrap().record.claim_id.clone();
+    let files = recordings(dir.path(), 1, 9);
+    let req = MeasureRequest {
+        id: id.clone(),
+        recordings: vec![("DU".into(), files[0].clone())],
+        policy: None,
+        technician: None,
+        recorder: None,
+        recorder_reason: None,
+        letterhead: None,
+    };
+    let err = measure_claim(&mut store, &TextNotNamed(StandIn { drift: 0.0 }), &req, None).unwrap_err();
+    assert!(err.to_string().contains("the text applied has SHA-256"), "{err}");
+    assert_eq!(store.get_record(&id, None).unwrap().record.revision, 1, "nothing written");
 }

@@ -478,3 +478,57 @@ fn the_customer_s_report_names_the_receipt_that_proves_the_store_held_the_claim(
         assert!(v.status.success(), "{target:?}: {}", stderr(&v));
     }
 }
+
+/// Issue 12: `claim verify` re-applies the policy text the verdict applied (kept as evidence),
+/// not this build's policy of the same name, nor a file that changed or went since.
+#[test]
+fn verify_reapplies_the_policy_text_that_was_applied_not_this_build_s_policy_of_that_name() {
+    let home = tempfile::tempdir().unwrap();
+    let store = home.path().join("store");
+    let store = store.to_str().unwrap();
+    // The shop's own edition of bultime-bg: same name, another version and tolerance.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/bultime-bg.toml"))
+        .unwrap()
+        .replacen("version = \"1\"", "version = \"shop-2\"", 1)
+        .replacen("plus_minus = 15.0", "plus_minus = 4.0", 1);
+    assert!(text.contains("shop-2") && text.contains("plus_minus = 4.0"), "policy edited");
+    let file = home.path().join("shop-bultime.toml");
+    std::fs::write(&file, &text).unwrap();
+    let o = new_claim(home.path(), store, &["--policy", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let wav = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
+    );
+    let args = ["--store", store, "claim", "measure", &id, "--from", wav, "--positions", "DU"];
+    let args = [&args[..], &["--recorder-ppm", "0", "--recorder-ppm-u95", "0.5"]].concat();
+    let o = run(home.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let show = run(home.path(), &["--store", store, "claim", "show", &id, "--json"]);
+    let rec = tickproof::record::SealedRecord::from_json(&show.stdout).unwrap().record;
+    let pol = rec.policy.clone().unwrap();
+    assert_eq!((pol.name.as_str(), pol.version.as_str()), ("bultime-bg", "shop-2"));
+    // Judged against the shop's ±4 s/day, not the built-in's ±15.
+    let limit = &rec.verdict.as_ref().unwrap().detail["limit"];
+    assert_eq!((limit["min"].as_f64(), limit["max"].as_f64()), (Some(-4.0), Some(4.0)), "{limit}");
+    let kept = rec.evidence.iter().find(|e| e.name == "policy/bultime-bg.toml").expect("policy kept");
+    assert_eq!(kept.role, tickproof::record::EvidenceRole::Policy);
+    assert_eq!(kept.sha256, pol.sha256, "the evidence is the text the record names");
+    assert_eq!(kept.size_bytes, text.len() as u64);
+    // The file is gone: the record alone decides, and reproduces the verdict.
+    std::fs::remove_file(&file).unwrap();
+    let v = run(home.path(), &["--store", store, "claim", "verify", &id]);
+    assert_eq!(v.status.code(), Some(0), "{}{}", stdout(&v), stderr(&v));
+    assert!(stdout(&v).contains("policy/bultime-bg.toml"), "{}", stdout(&v));
+    // And in an export.
+    let out = home.path().join("export");
+    let e = run(home.path(), &["--store", store, "claim", "export", &id, "--out", out.to_str().unwrap()]);
+    assert_eq!(e.status.code(), Some(0), "{}", stderr(&e));
+    assert_eq!(std::fs::read_to_string(out.join("policy/bultime-bg.toml")).unwrap(), text);
+    let v = run(home.path(), &["claim", "verify", out.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}{}", stdout(&v), stderr(&v));
+}

@@ -7,8 +7,11 @@
 //! valid candidate with the smallest u95 wins (ties: profile, then host clock), and the choice is
 //! stated in words, so that a record can say which calibration it used and why the others were
 //! not.
-use super::hostclock::{HostClockEstimate, HostSync, HostSyncStatus};
+use super::hostclock::{
+    report_segments, HostClockConfig, HostClockEstimate, HostClockSegment, HostSync, HostSyncStatus,
+};
 use crate::measurement::{Figure, RecorderClock};
+use serde::{Deserialize, Serialize};
 
 /// The prefix of a measurement's calibration name that marks the host-clock method (read back
 /// by `verdict::RecorderSource::of_calibration`).
@@ -24,9 +27,52 @@ pub struct HostClockRun {
     pub sync: HostSyncStatus,
     /// The fit of samples delivered against it, or `None` when the capture was too short.
     pub estimate: Option<HostClockEstimate>,
+    /// The captures behind `estimate`, in the order made: one for a single capture, one per
+    /// run for a protocol stopped and resumed ([`HostClockRun::pooled`]).
+    pub captures: Vec<HostClockCapture>,
+}
+
+/// One capture's part of a host-clock run: the clock, its synchronisation over the capture, and
+/// its stamps as the fit uses them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostClockCapture {
+    /// The host clock in words.
+    pub clock: String,
+    /// Its synchronisation (the worse of the capture's start and end).
+    pub sync: HostSyncStatus,
+    /// The stamps.
+    pub segment: HostClockSegment,
+}
+
+/// The worst synchronisation of `captures` (not synchronised, then unknown), naming the capture
+/// when there are several; `None` for no capture.
+fn worst_sync(captures: &[HostClockCapture]) -> Option<HostSyncStatus> {
+    let rank = |s: HostSync| match s {
+        HostSync::NotSynchronised => 0,
+        HostSync::Unknown => 1,
+        HostSync::Synchronised => 2,
+    };
+    let (i, worst) = captures.iter().enumerate().min_by_key(|(i, c)| (rank(c.sync.state), usize::MAX - i))?;
+    let mut sync = worst.sync.clone();
+    if captures.len() > 1 && sync.state != HostSync::Synchronised {
+        sync.detail = format!("{} (capture {} of {})", sync.detail, i + 1, captures.len());
+    }
+    Some(sync)
 }
 
 impl HostClockRun {
+    /// The captures of one recorder pooled into one run: one ppm, an offset per capture
+    /// ([`report_segments`]). It is synchronised only if every capture was (else the worst is
+    /// said, and which capture); the clock named is the last capture's. `None` for no capture.
+    pub fn pooled(captures: Vec<HostClockCapture>, cfg: HostClockConfig) -> Option<HostClockRun> {
+        let sync = worst_sync(&captures)?;
+        let clock = captures.last()?.clock.clone();
+        let segments: Vec<HostClockSegment> = captures.iter().map(|c| c.segment.clone()).collect();
+        let estimate = report_segments(&segments, cfg);
+        Some(HostClockRun { clock, sync, estimate, captures })
+    }
+
     /// The recorder clock it measured, or why it measured none that may be used: only a
     /// synchronised clock with an estimate of finite u95 calibrates.
     pub fn recorder(&self) -> Result<RecorderClock, String> {
@@ -45,8 +91,9 @@ impl HostClockRun {
         if !(ppm.value.is_finite() && ppm.u95.is_finite() && ppm.value.abs() <= super::MAX_ABS_PPM) {
             return Err(format!("the fit against {} gave no usable figure ({ppm:?})", self.clock));
         }
+        let pooled = if e.segments > 1 { format!(" in {} captures", e.segments) } else { String::new() };
         let source = format!(
-            "{HOST_CLOCK_PREFIX}the synchronised {} over {:.0} s ({}: {})",
+            "{HOST_CLOCK_PREFIX}the synchronised {} over {:.0} s{pooled} ({}: {})",
             self.clock.strip_prefix("the ").unwrap_or(&self.clock),
             e.duration_s,
             self.sync.source,
@@ -166,7 +213,9 @@ mod tests {
                 windows_used: 372,
                 windows_rejected: 0,
                 residual_rms_ms: 0.4,
+                segments: 1,
             }),
+            captures: Vec::new(),
         }
     }
 

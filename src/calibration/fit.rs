@@ -198,6 +198,97 @@ pub fn fit_line(x: &[f64], y: &[f64], w: Option<&[f64]>, reject_k: f64) -> Optio
     })
 }
 
+/// One segment of points for [`fit_segments`]: x, y and weights of equal length, in time order.
+pub type SegmentPoints<'a> = (&'a [f64], &'a [f64], &'a [f64]);
+
+/// A line fit with one slope shared by several segments, each with an offset of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentsFit {
+    /// The pooled fit of the points, each segment's offset taken out; its `slope_u95` is
+    /// widened for the offsets fitted beyond the one intercept [`fit_line`] allows for.
+    pub fit: LineFit,
+    /// Segments that took part (those with at least 3 usable points).
+    pub segments: usize,
+    /// Each segment's share of the slope (its weighted spread of x over the whole's), in the
+    /// order given; 0 for a segment left out.
+    pub shares: Vec<f64>,
+}
+
+/// Fits one slope to several segments of points, with a separate offset per segment (the
+/// fixed-effects, or "within", estimator): e.g. the host-clock stamps of captures that each
+/// started their own count. Each segment is centred, x on its weighted mean and y on a robust
+/// centre (the weighted median of `y - slope (x - mean x)` with a first-pass slope, so an
+/// outlier does not drag its segment), and the centred points, segment after segment, are
+/// fitted by [`fit_line`] (outliers rejected, correlated residuals allowed for). Segments with
+/// fewer than 3 usable points are left out; `None` when none is left.
+pub fn fit_segments(segments: &[SegmentPoints], reject_k: f64) -> Option<SegmentsFit> {
+    let usable = |(x, y, w): &SegmentPoints| {
+        x.len() == y.len()
+            && x.len() == w.len()
+            && (0..x.len()).filter(|&i| x[i].is_finite() && y[i].is_finite() && w[i] > 0.0).count() >= 3
+    };
+    let used: Vec<bool> = segments.iter().map(usable).collect();
+    let centred = |slope: Option<f64>| -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let (mut cx, mut cy, mut cw, mut sxx) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (seg, &ok) in segments.iter().zip(&used) {
+            let (x, y, w) = *seg;
+            let good: Vec<usize> =
+                (0..x.len()).filter(|&i| ok && x[i].is_finite() && y[i].is_finite() && w[i] > 0.0).collect();
+            if good.is_empty() {
+                sxx.push(0.0);
+                continue;
+            }
+            let sw: f64 = good.iter().map(|&i| w[i]).sum();
+            let xm = good.iter().map(|&i| w[i] * x[i]).sum::<f64>() / sw;
+            let yc = match slope {
+                None => good.iter().map(|&i| w[i] * y[i]).sum::<f64>() / sw,
+                Some(b) => {
+                    let mut r: Vec<(f64, f64)> =
+                        good.iter().map(|&i| (y[i] - b * (x[i] - xm), w[i])).collect();
+                    weighted_median(&mut r)
+                }
+            };
+            sxx.push(good.iter().map(|&i| w[i] * (x[i] - xm).powi(2)).sum());
+            for &i in &good {
+                cx.push(x[i] - xm);
+                cy.push(y[i] - yc);
+                cw.push(w[i]);
+            }
+        }
+        (cx, cy, cw, sxx)
+    };
+    let (x, y, w, _) = centred(None);
+    let first = fit_line(&x, &y, Some(&w), reject_k)?;
+    let (x, y, w, sxx) = centred(Some(first.slope));
+    let mut fit = fit_line(&x, &y, Some(&w), reject_k)?;
+    let k = used.iter().filter(|&&u| u).count();
+    // fit_line counted one intercept; k were fitted.
+    let m = fit.used as f64;
+    if m - 1.0 - k as f64 <= 0.0 {
+        return None;
+    }
+    let widen = ((m - 2.0) / (m - 1.0 - k as f64)).sqrt();
+    fit.slope_se *= widen;
+    fit.slope_u95 *= widen;
+    let total: f64 = sxx.iter().sum();
+    let shares = sxx.iter().map(|s| if total > 0.0 { s / total } else { 0.0 }).collect();
+    Some(SegmentsFit { fit, segments: k, shares })
+}
+
+/// The weighted median of (value, weight) pairs (reorders them); the list must not be empty.
+fn weighted_median(v: &mut [(f64, f64)]) -> f64 {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let half = v.iter().map(|p| p.1).sum::<f64>() / 2.0;
+    let mut acc = 0.0;
+    for p in v.iter() {
+        acc += p.1;
+        if acc >= half {
+            return p.0;
+        }
+    }
+    v[v.len() - 1].0
+}
+
 /// Weighted least squares over the kept points: (pivot, intercept at pivot, slope).
 fn wls(x: &[f64], y: &[f64], weight: &dyn Fn(usize) -> f64, keep: &[bool]) -> Option<(f64, f64, f64)> {
     let (mut sw, mut swx, mut swy) = (0.0, 0.0, 0.0);
@@ -355,6 +446,65 @@ mod tests {
         assert_eq!(d.count(), 100_003);
         let f = fit_line(&x, &y, Some(&w), 5.0).unwrap();
         assert!((f.slope + 0.25).abs() < 1e-12, "{f:?}");
+    }
+
+    /// Two segments of one line, each with its own large offset and white noise.
+    fn two_segments(seed: u64, slope: f64) -> [(Vec<f64>, Vec<f64>, Vec<f64>); 2] {
+        let mut rng = Rng::new(seed);
+        let mut seg = |n: usize, offset: f64| {
+            let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            let y: Vec<f64> = x.iter().map(|&x| offset + slope * x + 1e-3 * rng.gauss()).collect();
+            (x, y, vec![1.0; n])
+        };
+        [seg(150, 5.0), seg(90, -40.0)]
+    }
+
+    #[test]
+    fn segments_share_one_slope_and_keep_their_own_offsets() {
+        let s = two_segments(7, 2e-5);
+        let view: Vec<SegmentPoints> = s.iter().map(|(x, y, w)| (&x[..], &y[..], &w[..])).collect();
+        let f = fit_segments(&view, 5.0).unwrap();
+        assert_eq!(f.segments, 2);
+        assert!((f.fit.slope - 2e-5).abs() <= f.fit.slope_u95, "{f:?}");
+        // Pooled, the interval is narrower than either segment's alone.
+        for (x, y, w) in &s {
+            let one = fit_line(x, y, Some(w), 5.0).unwrap();
+            assert!(f.fit.slope_u95 < one.slope_u95, "{f:?} vs {one:?}");
+        }
+        // The longer segment carries the larger share: spread of x grows as n^3.
+        assert!(f.shares[0] > 0.75 && (f.shares.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{f:?}");
+        // One line through both, offsets ignored, is far off.
+        let x: Vec<f64> = s.iter().flat_map(|p| p.0.iter().copied()).collect();
+        let y: Vec<f64> = s.iter().flat_map(|p| p.1.iter().copied()).collect();
+        let naive = fit_line(&x, &y, None, 1e9).unwrap();
+        assert!((naive.slope - 2e-5).abs() > 100.0 * f.fit.slope_u95, "{naive:?}");
+    }
+
+    #[test]
+    fn the_pooled_interval_covers_the_truth_about_95_percent_of_the_time() {
+        let trials = 300;
+        let covered = (0..trials)
+            .filter(|&seed| {
+                let s = two_segments(500 + seed, -3e-4);
+                let view: Vec<SegmentPoints> = s.iter().map(|(x, y, w)| (&x[..], &y[..], &w[..])).collect();
+                let f = fit_segments(&view, 6.0).unwrap();
+                (f.fit.slope + 3e-4).abs() <= f.fit.slope_u95
+            })
+            .count();
+        let c = covered as f64 / trials as f64;
+        assert!((0.90..=0.995).contains(&c), "coverage {c}");
+    }
+
+    #[test]
+    fn a_segment_too_short_is_left_out_and_an_outlier_does_not_move_its_offset() {
+        let mut s = two_segments(11, 1e-4);
+        s[1].1[40] += 3.0;
+        let short = (vec![0.0, 1.0], vec![100.0, 100.0], vec![1.0, 1.0]);
+        let view: Vec<SegmentPoints> =
+            s.iter().chain(std::iter::once(&short)).map(|(x, y, w)| (&x[..], &y[..], &w[..])).collect();
+        let f = fit_segments(&view, 5.0).unwrap();
+        assert_eq!((f.segments, f.shares[2], f.fit.rejected), (2, 0.0, 1), "{f:?}");
+        assert!((f.fit.slope - 1e-4).abs() <= f.fit.slope_u95, "{f:?}");
     }
 
     #[test]

@@ -16,8 +16,9 @@
 //! [`host_clock_sync`] to check (and [`require_synchronised`] to refuse) an unsynchronised
 //! clock first.
 use super::error::CalibrationError;
-use super::fit::{fit_line, Decimator, LineFit};
+use super::fit::{fit_segments, Decimator, SegmentPoints};
 use crate::measurement::Figure;
+use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// Settings of the host-clock estimator.
@@ -58,6 +59,96 @@ pub struct HostClockEstimate {
     pub windows_rejected: usize,
     /// RMS residual of the least-delayed readings about the fit, milliseconds.
     pub residual_rms_ms: f64,
+    /// Captures pooled (a protocol stopped and resumed has one per run), each with an offset of
+    /// its own and the one ppm of the recorder.
+    pub segments: usize,
+}
+
+/// The stamps of one capture as the fit uses them (the least-delayed reading per window,
+/// decimated): kept with a protocol stopped halfway, so that the run that resumes it pools
+/// them with its own ([`report_segments`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostClockSegment {
+    /// Recorder time of each point since the capture's first stamp, seconds.
+    pub x_s: Vec<f64>,
+    /// Host minus recorder time at each point, seconds (any origin).
+    pub y_s: Vec<f64>,
+    /// Windows each point stands for.
+    pub weight: Vec<f64>,
+    /// Recorder time covered, seconds.
+    pub duration_s: f64,
+    /// Readings pushed.
+    pub readings: u64,
+    /// Readings ignored.
+    pub readings_ignored: u64,
+    /// Steps taken out.
+    pub steps_removed: u32,
+}
+
+/// Most points a segment holds (the estimator's decimator keeps at most this many).
+pub const MAX_SEGMENT_POINTS: usize = 8192;
+
+impl HostClockSegment {
+    /// Why the segment cannot be used (lengths that differ, too many points, a value that is
+    /// not finite), if so: a check for segments read back from a file.
+    pub fn problem(&self) -> Option<String> {
+        let n = self.x_s.len();
+        if self.y_s.len() != n || self.weight.len() != n {
+            return Some("x_s, y_s and weight differ in length".into());
+        }
+        if n > MAX_SEGMENT_POINTS {
+            return Some(format!("{n} points, more than {MAX_SEGMENT_POINTS}"));
+        }
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        if !(finite(&self.x_s) && finite(&self.y_s) && finite(&self.weight) && self.duration_s.is_finite()) {
+            return Some("a value is not a finite number".into());
+        }
+        if self.weight.iter().any(|&w| w <= 0.0) || self.duration_s < 0.0 {
+            return Some("a weight or the duration is not positive".into());
+        }
+        None
+    }
+}
+
+/// The recorder's clock error from the stamps of several captures of one recorder: one ppm,
+/// an offset per capture ([`fit_segments`]). The host-clock term is each capture's
+/// `2 * host_offset_u95_s / duration` weighted by its share of the slope and summed linearly
+/// (as if the offset errors of all captures were the same: the worst case). `None` before 8
+/// windows in all, or when no capture has 3.
+pub fn report_segments(segments: &[HostClockSegment], cfg: HostClockConfig) -> Option<HostClockEstimate> {
+    let windows: f64 = segments.iter().map(|s| s.weight.iter().sum::<f64>()).sum();
+    if windows < 7.0 {
+        return None;
+    }
+    let view: Vec<SegmentPoints> = segments.iter().map(|s| (&s.x_s[..], &s.y_s[..], &s.weight[..])).collect();
+    // Every point is a minimum over a window (or a merged group of them); equal weights per
+    // window are what the min-filter gives, so weight by windows merged.
+    let pooled = fit_segments(&view, 5.0)?;
+    let fit = pooled.fit;
+    // y = x (1/(1+p) - 1)  =>  p = 1/(1+s) - 1
+    let s = fit.slope;
+    let ppm = (1.0 / (1.0 + s) - 1.0) * 1e6;
+    let dpds = 1.0 / (1.0 + s).powi(2) * 1e6;
+    let fit_u95 = fit.slope_u95 * dpds;
+    let offset = cfg.host_offset_u95_s.max(0.0);
+    let host_u95: f64 = segments
+        .iter()
+        .zip(&pooled.shares)
+        .map(|(seg, share)| share * 2.0 * offset / seg.duration_s.max(1e-9) * 1e6)
+        .sum();
+    Some(HostClockEstimate {
+        recorder_ppm: Figure::new(ppm, fit_u95.hypot(host_u95)),
+        fit_u95_ppm: fit_u95,
+        duration_s: segments.iter().map(|s| s.duration_s).sum(),
+        readings: segments.iter().map(|s| s.readings).sum(),
+        readings_ignored: segments.iter().map(|s| s.readings_ignored).sum(),
+        steps_removed: segments.iter().map(|s| s.steps_removed).sum(),
+        windows_used: fit.used,
+        windows_rejected: fit.rejected,
+        residual_rms_ms: fit.residual_rms * 1e3,
+        segments: pooled.segments,
+    })
 }
 
 /// A jump between successive windows' least-delayed readings larger than this (seconds) is a
@@ -95,7 +186,7 @@ impl HostClockEstimator {
             last: None,
             window: i64::MIN,
             best: None,
-            dec: Decimator::new(8192),
+            dec: Decimator::new(MAX_SEGMENT_POINTS),
             readings: 0,
             ignored: 0,
             span_x: 0.0,
@@ -175,37 +266,32 @@ impl HostClockEstimator {
 
     /// The estimate with its detail, or `None` before 8 windows.
     pub fn report(&self) -> Option<HostClockEstimate> {
-        // The window in progress is left out: it is partial, and may hold a step.
-        let (x, y, w) = self.dec.points();
-        if (self.dec.count() as usize) < 7 {
-            return None;
-        }
-        // Every point is a minimum over a window (or a merged group of them); equal weights per
-        // window are what the min-filter gives, so weight by windows merged.
-        let fit: LineFit = fit_line(&x, &y, Some(&w), 5.0)?;
-        // y = x (1/(1+p) - 1)  =>  p = 1/(1+s) - 1
-        let s = fit.slope;
-        let ppm = (1.0 / (1.0 + s) - 1.0) * 1e6;
-        let dpds = 1.0 / (1.0 + s).powi(2) * 1e6;
-        let fit_u95 = fit.slope_u95 * dpds;
-        let t = self.span_x.max(1e-9);
-        let host_u95 = 2.0 * self.cfg.host_offset_u95_s.max(0.0) / t * 1e6;
-        Some(HostClockEstimate {
-            recorder_ppm: Figure::new(ppm, fit_u95.hypot(host_u95)),
-            fit_u95_ppm: fit_u95,
+        report_segments(&[self.segment()], self.cfg)
+    }
+
+    /// The settings it was made with.
+    pub fn config(&self) -> HostClockConfig {
+        self.cfg
+    }
+
+    /// The stamps so far as the fit uses them (the window in progress is left out: it is
+    /// partial, and may hold a step), to keep or to pool with other captures'.
+    pub fn segment(&self) -> HostClockSegment {
+        let (x_s, y_s, weight) = self.dec.points();
+        HostClockSegment {
+            x_s,
+            y_s,
+            weight,
             duration_s: self.span_x,
             readings: self.readings,
             readings_ignored: self.ignored,
             steps_removed: self.steps,
-            windows_used: fit.used,
-            windows_rejected: fit.rejected,
-            residual_rms_ms: fit.residual_rms * 1e3,
-        })
+        }
     }
 }
 
 /// Whether the host clock is synchronised to a time source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HostSync {
     /// The system says it is synchronised.
     Synchronised,
@@ -216,7 +302,7 @@ pub enum HostSync {
 }
 
 /// The host clock's synchronisation and how it was learnt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostSyncStatus {
     /// The state.
     pub state: HostSync,

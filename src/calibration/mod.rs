@@ -28,11 +28,13 @@ pub mod ticks;
 pub mod time;
 pub mod tone;
 
-pub use choose::{choose_recorder, Candidates, HostClockRun, RecorderChoice, HOST_CLOCK_PREFIX};
+pub use choose::{
+    choose_recorder, Candidates, HostClockCapture, HostClockRun, RecorderChoice, HOST_CLOCK_PREFIX,
+};
 pub use error::CalibrationError;
 pub use hostclock::{
-    host_clock_sync, require_synchronised, HostClockConfig, HostClockEstimate, HostClockEstimator, HostSync,
-    HostSyncStatus,
+    host_clock_sync, report_segments, require_synchronised, HostClockConfig, HostClockEstimate,
+    HostClockEstimator, HostClockSegment, HostSync, HostSyncStatus,
 };
 pub use profile::{DeviceName, Evidence, Method, Profile, DEFAULT_VALID_DAYS, MAX_ABS_PPM, UNKNOWN_DEVICE};
 pub use store::{ListedProfile, ProfileStore};

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use super::{measure_and_judge, reanalysis_config, Analyzer, ClaimError};
 use crate::record::canonical::json_differences;
-use crate::record::{ClaimId, Evidence, Keyring, Receipt, SealedRecord};
+use crate::record::{ClaimId, Evidence, EvidenceRole, Keyring, Receipt, Record, SealedRecord};
 use crate::store::export::Exported;
 use crate::store::trust::KeyRule;
 use crate::store::{ClaimStore, Limits, StoreError, TrustAnchors};
+use crate::verdict::policy::{sha256_hex, POLICY_MAX_BYTES};
 
 /// The outcome of a verification: what was checked and every problem found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -128,6 +129,42 @@ fn signers(revisions: &[SealedRecord], rule: &KeyRule, opts: &VerifyOptions) -> 
     }
 }
 
+/// The policy text a record kept (`policy/NAME.toml`, role policy), read back (at most
+/// [`POLICY_MAX_BYTES`]) and checked against the SHA-256 of the policy the record names.
+/// `Ok(None)`: the record keeps none (made before policies were kept, or without a policy).
+fn recorded_policy_text(
+    r: &Record,
+    path_of: &dyn Fn(&Evidence) -> PathBuf,
+) -> Result<Option<String>, String> {
+    use std::io::Read;
+    let Some(pol) = &r.policy else { return Ok(None) };
+    let Some(e) = r.evidence.iter().find(|e| e.role == EvidenceRole::Policy && e.name.starts_with("policy/"))
+    else {
+        return Ok(None);
+    };
+    if e.size_bytes > POLICY_MAX_BYTES {
+        return Err(format!("{}: {} bytes, more than a policy's {POLICY_MAX_BYTES}", e.name, e.size_bytes));
+    }
+    let file =
+        std::fs::File::open(path_of(e)).map_err(|err| format!("{}: cannot be read ({err})", e.name))?;
+    let mut bytes = Vec::new();
+    file.take(POLICY_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| format!("{}: cannot be read ({err})", e.name))?;
+    if bytes.len() as u64 > POLICY_MAX_BYTES {
+        return Err(format!("{}: more than a policy's {POLICY_MAX_BYTES} bytes", e.name));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", e.name))?;
+    let sha = sha256_hex(&text);
+    if sha != pol.sha256 {
+        return Err(format!(
+            "{}: SHA-256 {sha}, but the record says policy {} version {} ({}) was applied",
+            e.name, pol.name, pol.version, pol.sha256
+        ));
+    }
+    Ok(Some(text))
+}
+
 /// Re-hashes evidence and re-runs the analysis and the verdict on the recorded audio.
 fn check_evidence_and_reanalyse(
     sealed: &SealedRecord,
@@ -163,7 +200,26 @@ fn check_evidence_and_reanalyse(
         configs.push(reanalysis_config(&r.claim, &p.measurement));
     }
     let policy = r.policy.as_ref().map(|p| p.name.clone()).or_else(|| r.claim.policy.clone());
-    match measure_and_judge(analyzer, &r.claim, policy.as_deref(), &recordings, &configs) {
+    let text = match recorded_policy_text(r, path_of) {
+        Ok(t) => t,
+        Err(p) => {
+            v.problems.push(format!("re-judging: {p}"));
+            return;
+        }
+    };
+    match (&text, &r.policy) {
+        (Some(_), Some(p)) => v.checked.push(format!(
+            "policy {} version {}: re-applied from the text kept with the claim (policy/{}.toml)",
+            p.name, p.version, p.name
+        )),
+        (None, Some(p)) => v.checked.push(format!(
+            "policy {}: the record keeps no policy text (made before policies were kept); re-judged with \
+             this build's policy of that name",
+            p.name
+        )),
+        _ => {}
+    }
+    match measure_and_judge(analyzer, &r.claim, policy.as_deref(), text.as_deref(), &recordings, &configs) {
         Err(e) => v.problems.push(format!("re-analysis: cannot run: {e}")),
         Ok((analyses, judgement)) => {
             for (p, a) in r.positions.iter().zip(&analyses) {

@@ -12,7 +12,9 @@
 //! any `--speed`), so the real clock says nothing about the recording's sample clock and is
 //! never used for one: a replay has no host clock unless given a [`SyntheticClock`], which
 //! ticks as if the recorder ran a stated ppm fast (a test aid, `--replay-host-clock-ppm`).
-use crate::calibration::{HostClockConfig, HostClockEstimator, HostClockRun, HostSync, HostSyncStatus};
+use crate::calibration::{
+    HostClockCapture, HostClockConfig, HostClockEstimator, HostClockRun, HostSync, HostSyncStatus,
+};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -158,7 +160,8 @@ impl StampLog {
             }
             _ => HostSyncStatus { detail: format!("{} at the start of the capture", start.detail), ..start },
         };
-        HostClockRun { clock: self.clock.words(), sync, estimate: self.estimator.report() }
+        let capture = HostClockCapture { clock: self.clock.words(), sync, segment: self.estimator.segment() };
+        HostClockRun::pooled(vec![capture], self.estimator.config()).expect("one capture")
     }
 }
 

@@ -1,12 +1,17 @@
 //! Resuming a guided protocol: the positions finished in an earlier run are found in its
 //! folder (a complete recording with its side file naming the position) and kept; their live
 //! figures come from the progress file `DIR/protocol.json`, rewritten after each position.
+//! The host-clock stamps of each run go to `DIR/host-clock.json` ([`save_host_clock`]), so the
+//! run that completes the protocol calibrates the recorder from every run's stamps, not only
+//! its own. A run killed outright leaves no stamps: the calibration then rests on the others.
 //! A recording never overwritten: one measured again, or left unfinished by a crash, is set
 //! aside as `<POS>.superseded-N.wav` / `<POS>.partial-N.wav` with its side file.
 use super::protocol::{position_files, Finished, Plan};
 use super::recorder::{write_atomic, RecordingMeta};
 use super::LiveError;
+use crate::calibration::HostClockCapture;
 use crate::verdict::Position;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The progress file of a protocol folder.
@@ -33,6 +38,55 @@ pub fn load_progress(dir: &Path) -> Vec<Finished> {
     read_bounded(&dir.join(PROGRESS_FILE), MAX_PROGRESS_BYTES)
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default()
+}
+
+/// The host-clock file of a protocol folder.
+pub const HOST_CLOCK_FILE: &str = "host-clock.json";
+/// Largest host-clock file read, bytes (a capture of hours decimates to about 0.6 MB).
+const MAX_HOST_CLOCK_BYTES: u64 = 24 << 20;
+/// Most captures kept in it: beyond, the earliest are dropped.
+pub const MAX_CAPTURES: usize = 32;
+
+/// The host-clock stamps of a protocol's runs, from one source at one rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostClockState {
+    /// The source captured (device name, or `replay:FILE`).
+    pub source: String,
+    /// Its sample rate, Hz.
+    pub sample_rate_hz: u32,
+    /// Each run's stamps, in the order made.
+    pub captures: Vec<HostClockCapture>,
+}
+
+/// Writes the host-clock stamps of a protocol folder (atomically), the last [`MAX_CAPTURES`].
+pub fn save_host_clock(dir: &Path, state: &HostClockState) -> Result<(), LiveError> {
+    let skip = state.captures.len().saturating_sub(MAX_CAPTURES);
+    let kept = HostClockState { captures: state.captures[skip..].to_vec(), ..state.clone() };
+    let json = serde_json::to_vec(&kept).expect("host-clock state serialises");
+    write_atomic(&dir.join(HOST_CLOCK_FILE), &json, false)
+}
+
+/// The host-clock stamps an earlier run left in `dir`: `Ok(None)` when there are none,
+/// `Err(why)` when the file is damaged (too large, not the format, a capture not usable).
+pub fn load_host_clock(dir: &Path) -> Result<Option<HostClockState>, String> {
+    let p = dir.join(HOST_CLOCK_FILE);
+    if !p.exists() {
+        return Ok(None);
+    }
+    let shown = p.display();
+    let bytes = read_bounded(&p, MAX_HOST_CLOCK_BYTES)
+        .ok_or_else(|| format!("{shown}: unreadable or larger than {MAX_HOST_CLOCK_BYTES} bytes"))?;
+    let state: HostClockState = serde_json::from_slice(&bytes).map_err(|e| format!("{shown}: {e}"))?;
+    if state.captures.len() > MAX_CAPTURES {
+        return Err(format!("{shown}: more than {MAX_CAPTURES} captures"));
+    }
+    for (i, c) in state.captures.iter().enumerate() {
+        if let Some(problem) = c.segment.problem() {
+            return Err(format!("{shown}: capture {}: {problem}", i + 1));
+        }
+    }
+    Ok(Some(state))
 }
 
 /// What an earlier run left in a protocol folder.

@@ -134,6 +134,8 @@ impl Analyzer for StandIn {
     }
 
     fn judge(&self, input: &JudgeInput) -> Result<Judgement, SeamError> {
+        // The text applied: a recorded claim's when given (verify), else the stand-in's own.
+        let text = input.policy_text.unwrap_or("stand-in policy text");
         let rates: Vec<Figure> = input.positions.iter().filter_map(|(_, m)| m.rate_s_per_day).collect();
         let n = rates.len() as f64;
         let avg = rates.iter().map(|f| f.value).sum::<f64>() / n;
@@ -157,12 +159,13 @@ impl Analyzer for StandIn {
             policy: PolicyRef {
                 name: input.policy.unwrap_or("bg-15").into(),
                 version: "1".into(),
-                sha256: tickproof::record::canonical::sha256_hex(b"stand-in policy text"),
+                sha256: tickproof::record::canonical::sha256_hex(text.as_bytes()),
                 clause: Some(
                     "Mechanical and automatic watches: permitted deviation ±15 seconds per day.".into(),
                 ),
             },
             tolerance: Some(ToleranceBand { lo: -15.0, hi: 15.0 }),
+            policy_text: Some(text.to_string()),
         })
     }
 }

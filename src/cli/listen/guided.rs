@@ -1,6 +1,7 @@
 //! `listen --protocol` and the protocol behind `claim measure --live`: a policy's positions
 //! one after the other, resumable. A run that stops before the end (quit, Ctrl-C, the replay
 //! ran out, the device failed) keeps every position it finished, says where, and how to go on.
+use super::recorder::RestatedRate;
 use super::{fail, live, Args};
 use crate::cli::{ExitCode, Failure};
 use crate::live::protocol::{Finished, Plan};
@@ -131,11 +132,54 @@ pub fn run_protocol(args: &Args, run: &GuidedRun, steps_to_stderr: bool) -> Resu
     }
     let finished = guide.finished();
     let audio_s = lived.outcome.samples as f64 / lived.fs as f64;
+    let host_clock = pool_host_clock(run, &lived.source, lived.fs, lived.outcome.host_clock);
     let end = match lived.outcome.ended {
         Ended::Completed => ProtocolEnd::Complete(finished),
         ended => ProtocolEnd::Stopped { ended, finished, audio_s },
     };
-    Ok(ProtocolRun { end, host_clock: lived.outcome.host_clock, recorder: lived.recorder })
+    Ok(ProtocolRun { end, host_clock, recorder: lived.recorder })
+}
+
+/// This run's host-clock stamps pooled with those the earlier runs of a resumed protocol left in
+/// its folder (same source, same rate), and all of them kept there for the run after. A fresh
+/// run starts the file anew; a run without a host clock (a replay) pools nothing. What was
+/// pooled, or why not, goes to standard error.
+fn pool_host_clock(
+    run: &GuidedRun,
+    source: &str,
+    fs: u32,
+    this: Option<crate::calibration::HostClockRun>,
+) -> Option<crate::calibration::HostClockRun> {
+    use crate::live::resume::{load_host_clock, save_host_clock, HostClockState};
+    let this = this?;
+    let mut captures = Vec::new();
+    if run.resume {
+        match load_host_clock(&run.dir) {
+            Ok(Some(s)) if s.source == source && s.sample_rate_hz == fs => captures = s.captures,
+            Ok(Some(s)) => eprintln!(
+                "tickproof: host clock: the earlier runs' stamps ({} at {} Hz) are not pooled with this run's \
+                 ({source} at {fs} Hz)",
+                s.source, s.sample_rate_hz
+            ),
+            Ok(None) => {}
+            Err(why) => eprintln!("tickproof: host clock: the earlier runs' stamps are not used: {why}"),
+        }
+    }
+    let earlier = captures.len();
+    captures.extend(this.captures);
+    let state = HostClockState { source: source.to_string(), sample_rate_hz: fs, captures };
+    if let Err(e) = save_host_clock(&run.dir, &state) {
+        eprintln!("tickproof: host clock: this run's stamps were not kept for a resumed run: {e}");
+    }
+    let skip = state.captures.len().saturating_sub(crate::live::resume::MAX_CAPTURES);
+    let captures = state.captures[skip..].to_vec();
+    if earlier > 0 {
+        eprintln!(
+            "tickproof: host clock: this run's stamps pooled with those of {earlier} earlier run(s) (one \
+             recorder ppm, an offset per run)"
+        );
+    }
+    crate::calibration::HostClockRun::pooled(captures, crate::calibration::HostClockConfig::default())
 }
 
 /// Why a protocol stopped, in words.
@@ -178,17 +222,49 @@ fn fig(x: Option<Figure>, dec: usize, signed: bool, unit: &str) -> String {
     }
 }
 
-/// One line of the table of finished positions: code, words, live figures, recording.
-pub fn table_line(f: &Finished) -> String {
+/// One line of the table of finished positions: code, words, the rate restated with the
+/// recorder calibration chosen at the end (`rate`, see [`super::recorder::restate_rate`]), the
+/// live beat error and amplitude, the recording.
+pub fn table_line(f: &Finished, rate: Option<RestatedRate>) -> String {
+    let rate = match rate {
+        Some(r) => format!(
+            "{} (± {:.1} without the recorder)",
+            fig(Some(r.rate_s_per_day), 1, true, "s/day"),
+            r.rate_u95_without_recorder_s_per_day
+        ),
+        None => fig(None, 1, true, "s/day"),
+    };
     format!(
-        "{} {:<11} rate {}  beat error {}  amplitude {}  {}",
+        "{} {:<11} rate {rate}  beat error {}  amplitude {}  {}",
         f.position.code(),
         f.position.words(),
-        fig(f.rate_s_per_day, 1, true, "s/day"),
         fig(f.beat_error_ms, 2, false, "ms"),
         fig(f.amplitude_deg, 0, false, "deg"),
         f.file.display()
     )
+}
+
+/// Each finished position's live rate restated with the calibration `choice` chose: the figure
+/// the table, the JSON and a claim record state (`live`: the calibration the live figures used).
+fn restated(
+    done: &[Finished],
+    choice: &crate::calibration::RecorderChoice,
+    live: &crate::measurement::RecorderClock,
+    assumed_u95_ppm: f64,
+) -> Vec<Option<RestatedRate>> {
+    let chosen = choice.recorder.as_ref();
+    done.iter()
+        .map(|f| f.rate_s_per_day.map(|r| super::recorder::restate_rate(r, live, chosen, assumed_u95_ppm)))
+        .collect()
+}
+
+/// The JSON of a finished position: its rate restated (see [`restated`]) and the live reading.
+fn position_json(f: &Finished, rate: Option<RestatedRate>) -> serde_json::Value {
+    serde_json::json!({"position": f.position.code(), "file": f.file,
+        "rate_s_per_day": rate.map(|r| r.rate_s_per_day),
+        "rate_u95_without_recorder_s_per_day": rate.map(|r| r.rate_u95_without_recorder_s_per_day),
+        "live_rate_s_per_day": f.rate_s_per_day,
+        "beat_error_ms": f.beat_error_ms, "amplitude_deg": f.amplitude_deg})
 }
 
 /// `listen --protocol`: complete, the table of positions (exit 0); stopped by the user, what
@@ -199,24 +275,22 @@ pub(super) fn listen_protocol(args: &Args, g: GuidedRun) -> Result<ExitCode, Fai
     let host_clock = run.host_clock.as_ref();
     let choice = super::recorder::after_capture(args, &run.recorder, host_clock, g.assumed_u95_ppm);
     eprintln!("tickproof: {}", super::recorder::choice_line(&choice, &run.recorder));
+    let chosen = choice.recorder.as_ref().map_or("uncalibrated", |r| r.source.as_str());
     match run.end {
         ProtocolEnd::Complete(done) => {
+            let rates = restated(&done, &choice, &run.recorder, g.assumed_u95_ppm);
             if args.json {
-                let list: Vec<_> = done
-                    .iter()
-                    .map(|f| {
-                        serde_json::json!({"position": f.position.code(), "file": f.file,
-                            "rate_s_per_day": f.rate_s_per_day, "beat_error_ms": f.beat_error_ms,
-                            "amplitude_deg": f.amplitude_deg})
-                    })
-                    .collect();
+                let list: Vec<_> = done.iter().zip(&rates).map(|(f, r)| position_json(f, *r)).collect();
                 let recorder = super::recorder::choice_json(&choice);
                 let v = serde_json::json!({"event": "complete", "files": list, "recorder": recorder});
                 crate::outln!("{}", super::super::schema::tag(super::super::schema::LISTEN, v));
             } else {
-                crate::outln!("Protocol complete: {} recordings", done.len());
-                for f in &done {
-                    crate::outln!("{}", table_line(f));
+                crate::outln!(
+                    "Protocol complete: {} recordings (rates with the recorder calibration {chosen})",
+                    done.len()
+                );
+                for (f, r) in done.iter().zip(&rates) {
+                    crate::outln!("{}", table_line(f, *r));
                 }
             }
             Ok(ExitCode::Ok)
@@ -224,8 +298,9 @@ pub(super) fn listen_protocol(args: &Args, g: GuidedRun) -> Result<ExitCode, Fai
         ProtocolEnd::Stopped { ended, finished, audio_s } => {
             let go_on = "to go on, run the same command with --resume";
             let msg = stopped_message(&ended, &finished, &g.plan, audio_s, &g.dir, go_on);
-            for f in &finished {
-                eprintln!("tickproof: {}", table_line(f));
+            let rates = restated(&finished, &choice, &run.recorder, g.assumed_u95_ppm);
+            for (f, r) in finished.iter().zip(&rates) {
+                eprintln!("tickproof: {}", table_line(f, *r));
             }
             match ended {
                 Ended::Quit | Ended::Interrupted => {

@@ -240,6 +240,8 @@ pub(super) struct Lived {
     pub(super) guide: Option<Guide>,
     pub(super) out: Option<PathBuf>,
     pub(super) fs: u32,
+    /// The source captured (device name, or `replay:FILE`).
+    pub(super) source: String,
     /// The recorder calibration the live figures were made with.
     pub(super) recorder: RecorderClock,
 }
@@ -534,5 +536,5 @@ pub(super) fn live(args: &Args, guided: Option<&GuidedRun>, steps_to_stderr: boo
         Input::Device(s) => drop(s),
     }
     let outcome = outcome.map_err(fail)?;
-    Ok(Lived { outcome, guide, out, fs, recorder: live_recorder })
+    Ok(Lived { outcome, guide, out, fs, source: source_name, recorder: live_recorder })
 }
