@@ -7,7 +7,7 @@
 //! band-limited amplitude envelope of a click repeats where its waveform does not, so every click
 //! is also timed by cross-correlating its envelope with the template's envelope (zero-mean over
 //! the support, refined to a fraction of a sample on the band-limited interpolation of the
-//! correlation), and [`choose`] keeps whichever of the two timings scatters less over the train.
+//! correlation), and [`super::clicks::choose`] keeps whichever timing scatters least over the train.
 //!
 //! All plans and buffers are made once in [`EnvelopeTimer::new`]; timing a click allocates
 //! nothing.
@@ -18,26 +18,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
 use super::clicks::peak_within;
-
-/// Which timing a click train carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClickTiming {
-    /// The click's waveform correlated with its template's (the sound repeats).
-    Waveform,
-    /// The click's envelope correlated with its template's (the fine waveform changes).
-    Envelope,
-}
-
-impl ClickTiming {
-    /// The name used in reports and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            ClickTiming::Waveform => "waveform",
-            ClickTiming::Envelope => "envelope",
-        }
-    }
-}
+pub use super::clicks::ClickTiming;
 
 /// Envelope templates and the transforms to time clicks against them.
 pub struct EnvelopeTimer {
@@ -207,44 +188,9 @@ impl EnvelopeTimer {
     }
 }
 
-/// Which timing scatters less over a train: the robust scatter of the second differences of
-/// the movements' times at lag 2 (same sound class on an alternating motor, straight lines and
-/// constant class offsets removed), for the waveform times `wave` and the envelope times `env`
-/// of the same clicks. Movements start after a gap of over half the nominal period `period_s`
-/// (the first click of an end-of-life burst). The waveform wins ties and trains too short to
-/// tell (fewer than 8 movements).
-pub fn choose(wave: &[f64], env: &[f64], period_s: f64) -> ClickTiming {
-    let starts: Vec<usize> =
-        (0..wave.len()).filter(|&i| i == 0 || wave[i] - wave[i - 1] > 0.5 * period_s).collect();
-    if starts.len() < 8 {
-        return ClickTiming::Waveform;
-    }
-    let scatter = |t: &[f64]| {
-        let mut d: Vec<f64> = starts.windows(5).map(|w| (t[w[4]] - 2.0 * t[w[2]] + t[w[0]]).abs()).collect();
-        let k = d.len() / 2;
-        *d.select_nth_unstable_by(k, |a, b| a.total_cmp(b)).1
-    };
-    if scatter(env) < scatter(wave) {
-        ClickTiming::Envelope
-    } else {
-        ClickTiming::Waveform
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_envelope_timing_wins_only_where_the_waveform_timing_scatters_more() {
-        let exact: Vec<f64> = (0..40).map(|k| k as f64).collect();
-        let mut rng = crate::synth::rng::Rng::new(3);
-        let noisy: Vec<f64> = exact.iter().map(|t| t + 2e-4 * rng.gauss()).collect();
-        let fine: Vec<f64> = exact.iter().map(|t| t + 1e-5 * rng.gauss()).collect();
-        assert_eq!(choose(&noisy, &fine, 1.0), ClickTiming::Envelope);
-        assert_eq!(choose(&fine, &noisy, 1.0), ClickTiming::Waveform);
-        assert_eq!(choose(&noisy[..5], &fine[..5], 1.0), ClickTiming::Waveform);
-    }
 
     #[test]
     fn a_delayed_envelope_is_timed_to_a_fraction_of_a_sample() {

@@ -52,11 +52,24 @@ impl ClickTimer {
         }
         // The same click on its envelope (kept beside the waveform time; see `finish`).
         let tau_e = self.envt.time(&self.spec, c, self.lag_max);
-        let t_s = (s0 as f64 + self.pre as f64 + tau) / self.fs;
+        // Its onset, searched within a millisecond of the waveform's (which may slip a carrier
+        // cycle, never more).
+        let centre = self.pre as f64 + tau;
+        let reach = (0.001 * self.fs).ceil();
+        let (from, to) = ((centre - reach).max(0.0) as usize, (centre + reach) as usize);
+        let Some(k_o) = self.onset.time(&self.spec, from, to) else {
+            self.rejected += 1;
+            return;
+        };
+        let t_s = (s0 as f64 + centre) / self.fs;
         let t_env = (s0 as f64 + self.pre as f64 + tau_e) / self.fs;
+        let t_onset = (s0 as f64 + k_o) / self.fs;
         // Keep time order: a stored click can only precede later detections.
         let order = |a: Option<f64>, b: f64| a.is_some_and(|a| b <= a);
-        if order(self.clicks.last().map(|c| c.t_s), t_s) || order(self.env_times.last().copied(), t_env) {
+        if order(self.clicks.last().map(|c| c.t_s), t_s)
+            || order(self.env_times.last().copied(), t_env)
+            || order(self.onset_times.last().copied(), t_onset)
+        {
             self.rejected += 1;
             return;
         }
@@ -66,6 +79,7 @@ impl ClickTimer {
         }
         self.support_energy += e;
         self.env_times.push(t_env);
+        self.onset_times.push(t_onset);
         self.clicks.push(Click {
             t_s,
             strength: (e / self.len as f64).sqrt() as f32,

@@ -22,10 +22,11 @@
 //!    bias that depends on the fractional position. Detections whose normalised correlation is
 //!    below [`ClickConfig::min_corr`] are rejected (knocks, speech, noise bursts).
 //!
-//! 5. Every click is also timed on its smoothed power envelope ([`super::click_envelope`]); at
-//!    the end the timing that scatters less over the train is kept ([`ClickTrain::timing`]): the
-//!    waveform where the motor's sound repeats, the envelope where its ringing starts with a new
-//!    phase at every step.
+//! 5. Every click is also timed on its smoothed power envelope ([`super::click_envelope`]) and
+//!    on its onset, the steepest rise of its band-limited power envelope ([`onset`]); at the end
+//!    the timing that scatters least over the train is kept ([`ClickTrain::timing`], [`choose`]):
+//!    the waveform where the motor's sound repeats, the envelope or the onset where its ringing
+//!    changes from step to step.
 //!
 //! Times are on the recorder's timeline: `sample index / nominal sample rate`. They carry one
 //! constant offset per class (filter delay, template reference), so differences between clicks
@@ -35,10 +36,12 @@
 //! 5-sigma MAD rejection, least squares) with a data-derived u95 for the period (residual scatter,
 //! number of clicks, lag-1 autocorrelation of the residuals through an effective N, Student t).
 
+mod choice;
 mod fit;
 mod highpass;
 mod learn;
 mod matching;
+pub mod onset;
 #[cfg(test)]
 mod tests;
 mod timer;
@@ -49,14 +52,16 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-use super::click_envelope::{self, ClickTiming, EnvelopeTimer};
+use super::click_envelope::EnvelopeTimer;
 use crate::measurement::Figure;
 use crate::source::{self, BlockSource};
 
+pub use choice::{choose, ClickTiming};
 pub use fit::{fit_period, fit_steps, step_numbers, PeriodFit};
 pub(crate) use fit::{lag1, median, t975, Normal};
 use highpass::Biquad;
 pub(crate) use matching::peak_within;
+use onset::OnsetTimer;
 
 /// Settings of the click timer. `Default` suits quartz steps and 1 PPS clicks.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,7 +142,8 @@ pub struct ClickTrain {
     pub noise_rms: f64,
     /// Click power (averaged over the recording) over noise power, in the analysis band, dB.
     pub snr_db: Option<f64>,
-    /// Which timing the clicks carry: the waveform's, or the envelope's where it scatters less.
+    /// Which timing the clicks carry: the waveform's, the envelope's or the onset's, whichever
+    /// scatters least over the train ([`choose`]).
     pub timing: ClickTiming,
 }
 
@@ -274,4 +280,6 @@ pub struct ClickTimer {
     support_energy: f64,
     envt: EnvelopeTimer,
     env_times: Vec<f64>,
+    onset: OnsetTimer,
+    onset_times: Vec<f64>,
 }

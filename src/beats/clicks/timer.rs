@@ -49,6 +49,7 @@ impl ClickTimer {
             .min(cfg.max_clicks);
         let env_tau = 0.0005 * fs;
         let envt = EnvelopeTimer::with_plans(r2c.clone(), c2r.clone(), fs);
+        let onset = OnsetTimer::with_plans(r2c.clone(), c2r.clone(), fs);
         Ok(ClickTimer {
             cfg: cfg.clone(),
             fs,
@@ -97,6 +98,8 @@ impl ClickTimer {
             support_energy: 0.0,
             envt,
             env_times: Vec::with_capacity(cap),
+            onset,
+            onset_times: Vec::with_capacity(cap),
         })
     }
 
@@ -214,11 +217,16 @@ impl ClickTimer {
             Some(10.0 * (signal_p.max(1e-30) / noise_p.max(1e-300)).log10())
         };
         let wave: Vec<f64> = self.clicks.iter().map(|c| c.t_s).collect();
-        let timing = click_envelope::choose(&wave, &self.env_times, self.cfg.nominal_period_s);
-        if timing == ClickTiming::Envelope {
-            for (c, &t) in self.clicks.iter_mut().zip(&self.env_times) {
-                c.t_s = t;
-            }
+        let classes: Vec<u8> = self.clicks.iter().map(|c| c.class).collect();
+        let candidates = [
+            (ClickTiming::Waveform, &wave[..]),
+            (ClickTiming::Envelope, &self.env_times[..]),
+            (ClickTiming::Onset, &self.onset_times[..]),
+        ];
+        let timing = choose(&candidates, &classes, self.cfg.nominal_period_s);
+        let chosen = candidates.iter().find(|c| c.0 == timing).map_or(&wave[..], |c| c.1);
+        for (c, &t) in self.clicks.iter_mut().zip(chosen) {
+            c.t_s = t;
         }
         ClickTrain {
             timing,
