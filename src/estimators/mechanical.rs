@@ -494,6 +494,13 @@ pub fn estimate_segments(
         events::from_power(&main.whole_sum[s], main.whole_count[s] as f64, &mut env);
         events::find(&env, 0, t.lt, t.t_range, events::MERGE_S * fs, events::quiet_lead(fs))
     });
+    let whole_deg = match whole {
+        [Some(Events { unlock: u0, drop: Some(d0), .. }), Some(Events { unlock: u1, drop: Some(d1), .. })] => {
+            Some(0.5 * (amp_of(d0 - u0) + amp_of(d1 - u1)))
+        }
+        _ => None,
+    };
+    let (amp, note) = checked_against_whole(amp, note, whole_deg);
     let waveforms = std::array::from_fn(|s| {
         let mut env = vec![0.0f32; t.lt];
         events::from_power(&main.whole_sum[s], main.whole_count[s] as f64, &mut env);
@@ -531,6 +538,33 @@ pub fn estimate_segments(
     })
 }
 
+/// The amplitude of the windows checked against the one read on the average of every beat of
+/// the recording (`whole_deg`), whose unlock stands clearer of the noise: where a faint unlock
+/// sinks under the noise of the windows' shorter averages, the next sound of the beat is read
+/// in its place and every window agrees on the wrong figure. When the two readings differ by
+/// more than the windows' u95, their difference is a systematic the u95 did not hold: it is
+/// added to it, and a note says so.
+fn checked_against_whole(
+    amp: Option<Figure>,
+    note: Option<String>,
+    whole_deg: Option<f64>,
+) -> (Option<Figure>, Option<String>) {
+    let (Some(a), Some(w)) = (amp, whole_deg) else { return (amp, note) };
+    let diff = (w - a.value).abs();
+    if !w.is_finite() || diff <= a.u95 {
+        return (amp, note);
+    }
+    let why = format!(
+        "the average of every beat reads {w:.0} deg, {diff:.0} deg from the stretches' {:.0}: the difference is in the u95",
+        a.value
+    );
+    let note = Some(match note {
+        Some(n) => format!("{n}; {why}"),
+        None => why,
+    });
+    (Some(Figure { value: a.value, u95: a.u95 + diff }), note)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,6 +593,22 @@ mod tests {
         let (a, tic, toc, note) = amplitude_of(&r, 0.0);
         assert!(a.is_none() && tic.is_none() && toc.is_none());
         assert!(note.unwrap().contains("disagree"));
+    }
+
+    #[test]
+    fn a_whole_recording_reading_within_the_u95_leaves_the_amplitude_as_it_is() {
+        let a = Some(Figure { value: 250.0, u95: 3.0 });
+        assert_eq!(checked_against_whole(a, None, Some(252.0)), (a, None));
+        assert_eq!(checked_against_whole(a, None, None), (a, None));
+    }
+
+    #[test]
+    fn a_whole_recording_reading_beyond_the_u95_widens_it_and_says_so() {
+        let a = Some(Figure { value: 285.0, u95: 6.0 });
+        let (w, note) = checked_against_whole(a, Some("tic and toc".into()), Some(273.0));
+        assert_eq!(w, Some(Figure { value: 285.0, u95: 18.0 }));
+        let note = note.unwrap();
+        assert!(note.starts_with("tic and toc; ") && note.contains("273 deg"), "{note}");
     }
 
     #[test]
