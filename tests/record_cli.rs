@@ -16,6 +16,17 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The bundled 20 s recording the claims here are measured from.
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
+);
+
+/// The claim id that `claim new` printed (as JSON) in `o`.
+fn claim_id(o: &Output) -> String {
+    serde_json::from_str::<serde_json::Value>(stdout(o).trim()).unwrap()["id"].as_str().unwrap().to_string()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -94,10 +105,7 @@ fn verify_exits_5_naming_a_record_edited_in_the_store() {
     let store_dir = home.path().join("store");
     let store = store_dir.to_str().unwrap();
     let o = new_claim(home.path(), store, &[]);
-    let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = claim_id(&o);
     new_claim(home.path(), store, &[]);
     let c = rusqlite::Connection::open(store_dir.join("claims.sqlite3")).unwrap();
     c.execute_batch(
@@ -152,10 +160,7 @@ fn measure_of_a_broken_recording_exits_2_and_records_nothing() {
     let store = home.path().join("store");
     let store = store.to_str().unwrap();
     let o = new_claim(home.path(), store, &[]);
-    let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = claim_id(&o);
     let wav = home.path().join("du.wav");
     std::fs::write(&wav, b"RIFF....WAVE").unwrap();
     let o = run(
@@ -180,16 +185,11 @@ fn measure_the_bundled_fixture_then_verify_reproduces_every_figure() {
     let store = home.path().join("store");
     let store = store.to_str().unwrap();
     let o = new_claim(home.path(), store, &["--policy", "bultime-bg"]);
-    let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let wav = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
+    let id = claim_id(&o);
+    let o = run(
+        home.path(),
+        &["--store", store, "claim", "measure", &id, "--from", FIXTURE, "--positions", "DU"],
     );
-    let o =
-        run(home.path(), &["--store", store, "claim", "measure", &id, "--from", wav, "--positions", "DU"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let show = run(home.path(), &["--store", store, "claim", "show", &id, "--json"]);
     let rec = tickproof::record::SealedRecord::from_json(&show.stdout).unwrap();
@@ -386,16 +386,11 @@ fn read_only_commands_work_on_a_full_disk_and_writes_say_disk_full_naming_the_de
     let store = home.path().join("store");
     let store = store.to_str().unwrap();
     let o = new_claim(home.path(), store, &[]);
-    let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let wav = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
+    let id = claim_id(&o);
+    let o = run(
+        home.path(),
+        &["--store", store, "claim", "measure", &id, "--from", FIXTURE, "--positions", "DU"],
     );
-    let o =
-        run(home.path(), &["--store", store, "claim", "measure", &id, "--from", wav, "--positions", "DU"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let fs_dir = home.path().join("full");
     let out = home.path().join("out");
@@ -452,13 +447,9 @@ fn the_customer_s_report_names_the_receipt_that_proves_the_store_held_the_claim(
         serde_json::from_str(stdout(&new_claim(h, store, &["--key", &key])).trim()).unwrap();
     let id = opened["id"].as_str().unwrap();
     let hash = opened["receipt_sha256"].as_str().unwrap();
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
-    );
     let m = run(
         h,
-        &["--store", store, "claim", "measure", id, "--positions", "DU", "--from", fixture, "--key", &key],
+        &["--store", store, "claim", "measure", id, "--positions", "DU", "--from", FIXTURE, "--key", &key],
     );
     assert!(m.status.success(), "{}", stderr(&m));
     let out = h.join("export");
@@ -496,15 +487,8 @@ fn verify_reapplies_the_policy_text_that_was_applied_not_this_build_s_policy_of_
     std::fs::write(&file, &text).unwrap();
     let o = new_claim(home.path(), store, &["--policy", file.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let id = serde_json::from_str::<serde_json::Value>(stdout(&o).trim()).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let wav = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/mech-21600bph-rate+8.0-be0.40ms-amp250-snr20dB-48k-20s.wav"
-    );
-    let args = ["--store", store, "claim", "measure", &id, "--from", wav, "--positions", "DU"];
+    let id = claim_id(&o);
+    let args = ["--store", store, "claim", "measure", &id, "--from", FIXTURE, "--positions", "DU"];
     let args = [&args[..], &["--recorder-ppm", "0", "--recorder-ppm-u95", "0.5"]].concat();
     let o = run(home.path(), &args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -15,26 +15,16 @@ use std::sync::Arc;
 
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
-use rustfft::{Fft, FftPlanner};
 
+use super::clicks::analytic::{raised_cosine, Analytic};
 use super::clicks::peak_within;
 pub use super::clicks::ClickTiming;
 
 /// Envelope templates and the transforms to time clicks against them.
 pub struct EnvelopeTimer {
-    n: usize,
-    inv: Arc<dyn Fft<f64>>,
-    r2c: Arc<dyn RealToComplex<f64>>,
-    c2r: Arc<dyn ComplexToReal<f64>>,
-    analytic: Vec<Complex<f64>>,
-    inv_scratch: Vec<Complex<f64>>,
-    env: Vec<f64>,
-    spec: Vec<Complex<f64>>,
+    a: Analytic,
     cross: Vec<Complex<f64>>,
-    work: Vec<Complex<f64>>,
     corr: Vec<f64>,
-    scratch_f: Vec<Complex<f64>>,
-    scratch_i: Vec<Complex<f64>>,
     templates: [Vec<Complex<f64>>; 2],
     acc: Vec<f64>,
     acc_count: usize,
@@ -61,65 +51,45 @@ impl EnvelopeTimer {
         fs_hz: f64,
     ) -> Self {
         let n = r2c.len();
-        let inv = FftPlanner::<f64>::new().plan_fft_inverse(n);
         let nc = n / 2 + 1;
         EnvelopeTimer {
-            n,
-            analytic: vec![Complex::default(); n],
-            inv_scratch: vec![Complex::default(); inv.get_inplace_scratch_len()],
-            env: vec![0.0; n],
-            spec: vec![Complex::default(); nc],
             cross: vec![Complex::default(); nc],
-            work: vec![Complex::default(); nc],
             corr: vec![0.0; n],
-            scratch_f: r2c.make_scratch_vec(),
-            scratch_i: c2r.make_scratch_vec(),
             templates: [vec![Complex::default(); nc], vec![Complex::default(); nc]],
             acc: vec![0.0; n],
             acc_count: 0,
             margin: (2.0 * fs_hz / ENVELOPE_BAND_HZ.1).ceil() as usize,
-            lowpass: (0..nc)
-                .map(|k| {
-                    let f = k as f64 * fs_hz / n as f64;
-                    let (lo, hi) = ENVELOPE_BAND_HZ;
-                    let x = ((f - lo) / (hi - lo)).clamp(0.0, 1.0);
-                    0.5 + 0.5 * (std::f64::consts::PI * x).cos()
-                })
-                .collect(),
-            inv,
-            r2c,
-            c2r,
+            lowpass: raised_cosine(n, fs_hz, ENVELOPE_BAND_HZ),
+            a: Analytic::with_plans(r2c, c2r),
         }
     }
 
     /// The smoothed power envelope of the segment whose half spectrum is `spec`, into
-    /// `self.env`: the squared magnitude of its analytic signal, low-passed (see
+    /// `self.a.env`: the squared magnitude of its analytic signal, low-passed (see
     /// [`ENVELOPE_BAND_HZ`]) so that the beating between the click's partials, whose phase
     /// changes with theirs, is gone and only the sum of their energies is left.
     fn envelope_of(&mut self, spec: &[Complex<f64>]) {
+        let a = &mut self.a;
         let nc = spec.len();
-        self.analytic.iter_mut().for_each(|v| *v = Complex::default());
-        self.analytic[0] = spec[0];
-        for (a, s) in self.analytic[1..nc - 1].iter_mut().zip(&spec[1..nc - 1]) {
-            *a = s * 2.0;
+        a.analytic.iter_mut().for_each(|v| *v = Complex::default());
+        a.analytic[0] = spec[0];
+        for (x, s) in a.analytic[1..nc - 1].iter_mut().zip(&spec[1..nc - 1]) {
+            *x = s * 2.0;
         }
-        self.analytic[nc - 1] = spec[nc - 1];
-        self.inv.process_with_scratch(&mut self.analytic, &mut self.inv_scratch);
-        let s = 1.0 / self.n as f64;
-        for (e, a) in self.env.iter_mut().zip(&self.analytic) {
-            *e = a.norm_sqr() * s * s;
+        a.analytic[nc - 1] = spec[nc - 1];
+        a.env.iter_mut().for_each(|e| *e = 0.0);
+        a.add_power();
+        let _ = a.r2c.process_with_scratch(&mut a.env, &mut a.spec, &mut a.scratch_f);
+        for (v, w) in a.spec.iter_mut().zip(&self.lowpass) {
+            *v *= *w / a.n as f64;
         }
-        let _ = self.r2c.process_with_scratch(&mut self.env, &mut self.spec, &mut self.scratch_f);
-        for (v, w) in self.spec.iter_mut().zip(&self.lowpass) {
-            *v *= *w / self.n as f64;
-        }
-        let _ = self.c2r.process_with_scratch(&mut self.spec, &mut self.env, &mut self.scratch_i);
+        let _ = a.c2r.process_with_scratch(&mut a.spec, &mut a.env, &mut a.scratch_i);
     }
 
     /// Sets class `c`'s template to the envelope `env` (`n` samples) restricted to the support
     /// `start..start + len`, zero-mean there and of unit energy.
     pub fn set_template(&mut self, c: usize, env: &[f64], start: usize, len: usize) {
-        self.env.copy_from_slice(env);
+        self.a.env.copy_from_slice(env);
         self.load_template(c, start, len);
     }
 
@@ -135,7 +105,7 @@ impl EnvelopeTimer {
     /// averaged waveform, which cancels where the clicks' phases differ.
     pub fn add_to_average(&mut self, spec: &[Complex<f64>]) {
         self.envelope_of(spec);
-        for (a, e) in self.acc.iter_mut().zip(&self.env) {
+        for (a, e) in self.acc.iter_mut().zip(&self.a.env) {
             *a += e;
         }
         self.acc_count += 1;
@@ -148,7 +118,7 @@ impl EnvelopeTimer {
             return false;
         }
         let k = 1.0 / self.acc_count as f64;
-        for (e, a) in self.env.iter_mut().zip(self.acc.iter_mut()) {
+        for (e, a) in self.a.env.iter_mut().zip(self.acc.iter_mut()) {
             *e = *a * k;
             *a = 0.0;
         }
@@ -157,33 +127,34 @@ impl EnvelopeTimer {
         true
     }
 
-    /// Class `c`'s template from the envelope in `self.env`, over the click's support widened
+    /// Class `c`'s template from the envelope in `self.a.env`, over the click's support widened
     /// by the smoothing's reach on both sides (a support cut inside the smoothed rise would pull
     /// the correlation's peak off the true lag).
     fn load_template(&mut self, c: usize, start: usize, len: usize) {
-        let (start, end) = (start.saturating_sub(self.margin), (start + len + self.margin).min(self.n));
-        let mean = self.env[start..end].iter().sum::<f64>() / (end - start).max(1) as f64;
-        for (k, e) in self.env.iter_mut().enumerate() {
+        let (start, end) = (start.saturating_sub(self.margin), (start + len + self.margin).min(self.a.n));
+        let mean = self.a.env[start..end].iter().sum::<f64>() / (end - start).max(1) as f64;
+        for (k, e) in self.a.env.iter_mut().enumerate() {
             *e = if (start..end).contains(&k) { *e - mean } else { 0.0 };
         }
-        let norm = self.env.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300);
-        self.env.iter_mut().for_each(|v| *v /= norm);
-        let _ = self.r2c.process_with_scratch(&mut self.env, &mut self.templates[c], &mut self.scratch_f);
+        let norm = self.a.env.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300);
+        self.a.env.iter_mut().for_each(|v| *v /= norm);
+        let _ =
+            self.a.r2c.process_with_scratch(&mut self.a.env, &mut self.templates[c], &mut self.a.scratch_f);
     }
 
     /// Times the segment whose half spectrum is `spec` against class `c`'s envelope template:
     /// the lag, samples, within `-lag_max..=lag_max`.
     pub fn time(&mut self, spec: &[Complex<f64>], c: usize, lag_max: usize) -> f64 {
         self.envelope_of(spec);
-        let n = self.n;
-        let _ = self.r2c.process_with_scratch(&mut self.env, &mut self.spec, &mut self.scratch_f);
-        for ((x, s), t) in self.cross.iter_mut().zip(&self.spec).zip(&self.templates[c]) {
+        let n = self.a.n;
+        let _ = self.a.r2c.process_with_scratch(&mut self.a.env, &mut self.a.spec, &mut self.a.scratch_f);
+        for ((x, s), t) in self.cross.iter_mut().zip(&self.a.spec).zip(&self.templates[c]) {
             *x = s * t.conj();
         }
         self.cross[0].im = 0.0;
         self.cross[n / 2].im = 0.0;
-        self.work.copy_from_slice(&self.cross);
-        let _ = self.c2r.process_with_scratch(&mut self.work, &mut self.corr, &mut self.scratch_i);
+        self.a.work.copy_from_slice(&self.cross);
+        let _ = self.a.c2r.process_with_scratch(&mut self.a.work, &mut self.corr, &mut self.a.scratch_i);
         peak_within(&self.corr, &self.cross, lag_max).0
     }
 }

@@ -36,6 +36,7 @@
 //! 5-sigma MAD rejection, least squares) with a data-derived u95 for the period (residual scatter,
 //! number of clicks, lag-1 autocorrelation of the residuals through an effective N, Student t).
 
+pub(crate) mod analytic;
 mod choice;
 mod fit;
 mod highpass;

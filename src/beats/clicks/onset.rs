@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealToComplex};
-use rustfft::{Fft, FftPlanner};
 
+use super::analytic::{raised_cosine, Analytic};
 use super::matching::refine_peak;
 
 /// The onset envelope keeps frequencies up to the first and none above the second, Hz
@@ -35,19 +35,9 @@ pub const ONSET_BAND_HZ: (f64, f64) = (900.0, 1800.0);
 
 /// The plans and buffers that time clicks on their onsets.
 pub struct OnsetTimer {
-    n: usize,
-    inv: Arc<dyn Fft<f64>>,
-    r2c: Arc<dyn RealToComplex<f64>>,
-    c2r: Arc<dyn ComplexToReal<f64>>,
-    analytic: Vec<Complex<f64>>,
-    inv_scratch: Vec<Complex<f64>>,
-    env: Vec<f64>,
-    spec: Vec<Complex<f64>>,
+    a: Analytic,
     deriv_spec: Vec<Complex<f64>>,
-    work: Vec<Complex<f64>>,
     deriv: Vec<f64>,
-    scratch_f: Vec<Complex<f64>>,
-    scratch_i: Vec<Complex<f64>>,
     lowpass: Vec<f64>,
     /// For every bin: the lower of the two bands it falls in and its weights in both.
     bands: Vec<(usize, f64, f64)>,
@@ -67,26 +57,11 @@ impl OnsetTimer {
         fs_hz: f64,
     ) -> Self {
         let n = r2c.len();
-        let inv = FftPlanner::<f64>::new().plan_fft_inverse(n);
         let nc = n / 2 + 1;
-        let (lo, hi) = ONSET_BAND_HZ;
         OnsetTimer {
-            n,
-            analytic: vec![Complex::default(); n],
-            inv_scratch: vec![Complex::default(); inv.get_inplace_scratch_len()],
-            env: vec![0.0; n],
-            spec: vec![Complex::default(); nc],
             deriv_spec: vec![Complex::default(); nc],
-            work: vec![Complex::default(); nc],
             deriv: vec![0.0; n],
-            scratch_f: r2c.make_scratch_vec(),
-            scratch_i: c2r.make_scratch_vec(),
-            lowpass: (0..nc)
-                .map(|k| {
-                    let x = ((k as f64 * fs_hz / n as f64 - lo) / (hi - lo)).clamp(0.0, 1.0);
-                    0.5 + 0.5 * (std::f64::consts::PI * x).cos()
-                })
-                .collect(),
+            lowpass: raised_cosine(n, fs_hz, ONSET_BAND_HZ),
             bands: (0..nc)
                 .map(|k| {
                     let p = k as f64 * fs_hz / n as f64 / BAND_HOP_HZ;
@@ -95,9 +70,7 @@ impl OnsetTimer {
                 })
                 .collect(),
             n_bands: (0.5 * fs_hz / BAND_HOP_HZ).floor() as usize + 2,
-            inv,
-            r2c,
-            c2r,
+            a: Analytic::with_plans(r2c, c2r),
         }
     }
 
@@ -106,7 +79,7 @@ impl OnsetTimer {
     /// (`None` when the envelope does not rise there).
     pub fn time(&mut self, spec: &[Complex<f64>], from: usize, to: usize) -> Option<f64> {
         self.derivative_of_envelope(spec);
-        let (from, to) = (from.max(1), to.min(self.n - 1));
+        let (from, to) = (from.max(1), to.min(self.a.n - 1));
         let mut best = (from, f64::NEG_INFINITY);
         for k in from..to {
             if self.deriv[k] > best.1 {
@@ -120,7 +93,7 @@ impl OnsetTimer {
         let (ym, yp) = (self.deriv[k - 1], self.deriv[k + 1]);
         let den = ym - 2.0 * y0 + yp;
         let frac = if den < 0.0 { (0.5 * (ym - yp) / den).clamp(-0.5, 0.5) } else { 0.0 };
-        let (t, _) = refine_peak(&self.deriv_spec, self.n, k as f64 + frac);
+        let (t, _) = refine_peak(&self.deriv_spec, self.a.n, k as f64 + frac);
         ((t - k as f64).abs() <= 1.0).then_some(t)
     }
 
@@ -128,13 +101,14 @@ impl OnsetTimer {
     /// [`ONSET_BAND_HZ`], into `self.deriv`, and its half spectrum (unnormalised, as from a real
     /// FFT) into `self.deriv_spec`.
     fn derivative_of_envelope(&mut self, spec: &[Complex<f64>]) {
-        let (n, nc) = (self.n, spec.len());
+        let a = &mut self.a;
+        let (n, nc) = (a.n, spec.len());
         let s = 1.0 / n as f64;
-        self.env.iter_mut().for_each(|e| *e = 0.0);
+        a.env.iter_mut().for_each(|e| *e = 0.0);
         for b in 0..self.n_bands {
-            self.analytic.iter_mut().for_each(|v| *v = Complex::default());
+            a.analytic.iter_mut().for_each(|v| *v = Complex::default());
             let mut any = false;
-            for (k, (a, &(lo, wl, wh))) in self.analytic[..nc].iter_mut().zip(&self.bands).enumerate() {
+            for (k, (x, &(lo, wl, wh))) in a.analytic[..nc].iter_mut().zip(&self.bands).enumerate() {
                 let w = if lo == b {
                     wl
                 } else if lo + 1 == b {
@@ -143,26 +117,22 @@ impl OnsetTimer {
                     continue;
                 };
                 let two = if k == 0 || k == nc - 1 { 1.0 } else { 2.0 };
-                *a = spec[k] * (two * w);
+                *x = spec[k] * (two * w);
                 any = true;
             }
-            if !any {
-                continue;
-            }
-            self.inv.process_with_scratch(&mut self.analytic, &mut self.inv_scratch);
-            for (e, a) in self.env.iter_mut().zip(&self.analytic) {
-                *e += a.norm_sqr() * s * s;
+            if any {
+                a.add_power();
             }
         }
-        let _ = self.r2c.process_with_scratch(&mut self.env, &mut self.spec, &mut self.scratch_f);
+        let _ = a.r2c.process_with_scratch(&mut a.env, &mut a.spec, &mut a.scratch_f);
         let w1 = 2.0 * std::f64::consts::PI / n as f64;
-        for (k, ((d, v), w)) in self.deriv_spec.iter_mut().zip(&self.spec).zip(&self.lowpass).enumerate() {
+        for (k, ((d, v), w)) in self.deriv_spec.iter_mut().zip(&a.spec).zip(&self.lowpass).enumerate() {
             *d = v * Complex::new(0.0, w1 * k as f64) * *w;
         }
         self.deriv_spec[0] = Complex::default();
         self.deriv_spec[nc - 1] = Complex::default();
-        self.work.copy_from_slice(&self.deriv_spec);
-        let _ = self.c2r.process_with_scratch(&mut self.work, &mut self.deriv, &mut self.scratch_i);
+        a.work.copy_from_slice(&self.deriv_spec);
+        let _ = a.c2r.process_with_scratch(&mut a.work, &mut self.deriv, &mut a.scratch_i);
         self.deriv.iter_mut().for_each(|v| *v *= s);
     }
 }
