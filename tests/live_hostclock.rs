@@ -50,15 +50,33 @@ fn six_positions(dir: &Path) -> PathBuf {
     path
 }
 
+/// The arguments of `claim measure ID --live` in `store`, replaying `wav` as fast as it goes.
+fn live_args<'a>(store: &'a str, id: &'a str, wav: &'a Path) -> Vec<&'a str> {
+    let wav = wav.to_str().unwrap();
+    vec![
+        "--store",
+        store,
+        "claim",
+        "measure",
+        id,
+        "--live",
+        "--speed",
+        "0",
+        "--unsigned",
+        "--json",
+        "--replay",
+        wav,
+    ]
+}
+
 /// `claim measure --live` of a new claim through the replay with `extra` options: the run.
 fn measure_live(home: &Path, extra: &[&str]) -> std::process::Output {
     let store = home.join("store");
     let store = store.to_str().unwrap();
     let id = json_ok(&claim_new(home, store, "HC1"))["id"].as_str().unwrap().to_string();
     let (wav, policy) = (replay(home), six_positions(home));
-    let mut args =
-        vec!["--store", store, "claim", "measure", &id, "--live", "--speed", "0", "--unsigned", "--json"];
-    args.extend(["--replay", wav.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
+    let mut args = live_args(store, &id, &wav);
+    args.extend(["--policy", policy.to_str().unwrap()]);
     args.extend_from_slice(extra);
     run(home, &args)
 }
@@ -279,9 +297,8 @@ fn claim_verify_reapplies_the_host_clock_calibration_it_recorded() {
     let store = store.to_str().unwrap();
     let id = json_ok(&claim_new(h, store, "HC2"))["id"].as_str().unwrap().to_string();
     let wav = replay(h);
-    let mut args =
-        vec!["--store", store, "claim", "measure", &id, "--live", "--speed", "0", "--unsigned", "--json"];
-    args.extend(["--replay", wav.to_str().unwrap(), "--replay-host-clock-ppm", "12"]);
+    let mut args = live_args(store, &id, &wav);
+    args.extend(["--replay-host-clock-ppm", "12"]);
     args.extend(["--settle-s", "5", "--seconds-per-position", "40"]);
     let v = json_ok(&run(h, &args));
     assert!(v["record"]["calibration"]["profile"].as_str().unwrap().starts_with("host clock: "), "{v:#}");
@@ -299,9 +316,8 @@ fn a_live_claim_stopped_and_measured_again_records_the_host_clock_of_both_tries(
     let store = store.to_str().unwrap();
     let id = json_ok(&claim_new(h, store, "HC3"))["id"].as_str().unwrap().to_string();
     let (wav, policy) = (replay_of(h, 150.0, "short.wav"), six_positions(h));
-    let mut args =
-        vec!["--store", store, "claim", "measure", &id, "--live", "--speed", "0", "--unsigned", "--json"];
-    args.extend(["--replay", wav.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
+    let mut args = live_args(store, &id, &wav);
+    args.extend(["--policy", policy.to_str().unwrap()]);
     args.extend(["--replay-host-clock-ppm", "12"]);
     let first = run(h, &args);
     assert_eq!(first.status.code(), Some(4), "{}", stderr(&first));
