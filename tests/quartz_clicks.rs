@@ -184,7 +184,7 @@ fn click_phased(t: f64, ph: [f64; 2]) -> f64 {
 }
 
 #[test]
-fn clicks_with_a_new_phase_every_step_are_timed_on_their_envelopes() {
+fn clicks_with_a_new_phase_every_step_are_timed_by_a_fit_with_free_phases() {
     let fs = 44_100.0;
     let times = train(21, 60, 1.0);
     let mut rng = Rng::new(77);
@@ -205,7 +205,7 @@ fn clicks_with_a_new_phase_every_step_are_timed_on_their_envelopes() {
     let mut src = MemorySource::new(audio, fs as u32, 1);
     let tr = time_clicks(&mut src, 0, &ClickConfig::default()).unwrap();
     assert!(tr.clicks.len() >= 58, "{} clicks", tr.clicks.len());
-    assert_eq!(tr.timing, tickproof::beats::click_envelope::ClickTiming::Envelope);
+    assert_eq!(tr.timing, tickproof::beats::click_envelope::ClickTiming::Partials);
     // Scatter of the times about the truth (less their common offset).
     let d: Vec<f64> = tr
         .clicks
@@ -219,8 +219,10 @@ fn clicks_with_a_new_phase_every_step_are_timed_on_their_envelopes() {
     let mean = d.iter().sum::<f64>() / d.len() as f64;
     let sd = (d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / d.len() as f64).sqrt();
     // The waveform timing scatters by over 100 us here (its peak jumps between carrier
-    // cycles). What is left on the envelope comes from the clicks' first cycle, whose energy
-    // depends on the phase it starts with: tens of microseconds.
-    eprintln!("envelope timing scatter {:.1} us", sd * 1e6);
-    assert!(sd < 50e-6, "timing scatter {sd:e} s");
+    // cycles), the envelope by tens of microseconds (the energy of the clicks' first cycle
+    // depends on the phase it starts with). The fit with a free phase per resonance is kept
+    // only where it beats them by a margin; measured 20.5 us (its basis is learned from the
+    // clicks' own noisy alignment).
+    eprintln!("free-phase timing scatter {:.1} us", sd * 1e6);
+    assert!(sd < 30e-6, "timing scatter {sd:e} s");
 }

@@ -369,12 +369,9 @@ fn synth_kind_quartz_writes_every_family_with_its_faults_and_jitter_into_the_tru
 }
 
 /// The issue-11 target for every family: 60 s, no inhibition, SNR 20 dB, recorder known: a
-/// rate with u95 <= 2 s/month that covers the truth. Ignored: steps whose waveform changes from
-/// step to step (resonant) are timed on their envelope to ~45 us, and the bound on an
-/// undetected inhibition then gives a u95 of ~4-6 s/month; the other families pass. Run with
-/// --ignored.
+/// rate with u95 <= 2 s/month that covers the truth. Steps whose waveform changes from step to
+/// step (resonant) are timed by a fit with a free phase per resonance (`beats::clicks::partials`).
 #[test]
-#[ignore]
 fn quartz_analysis_gives_a_rate_within_2_s_per_month_for_every_family() {
     let dir = tempfile::tempdir().unwrap();
     for family in ["classic", "resonant", "unlock-loud", "contact", "echo"] {

@@ -118,6 +118,30 @@ impl ClickTimer {
         true
     }
 
+    /// Learns the free-phase bases ([`super::partials`]) from the clicks kept for them, aligned
+    /// first on their onsets, and times those clicks on them.
+    pub(super) fn learn_partials(&mut self) {
+        self.partials_learned = true;
+        let nc = self.n / 2 + 1;
+        let kept = std::mem::take(&mut self.part_pending);
+        for c in 0..self.n_classes as usize {
+            let own: Vec<usize> = (0..kept.len()).filter(|&i| kept[i].class == c as u8).collect();
+            let specs: Vec<&[Complex<f64>]> =
+                own.iter().map(|&i| &self.part_specs[i * nc..(i + 1) * nc]).collect();
+            let mut onsets: Vec<f64> = own.iter().map(|&i| kept[i].onset).collect();
+            self.partials.learn(c, &specs, &mut onsets, self.pre, &self.window);
+        }
+        let reach = super::matching::PARTIALS_REACH_S * self.fs;
+        for (i, k) in kept.iter().enumerate() {
+            let lag_o = k.onset - self.pre as f64;
+            let spec = &self.part_specs[i * nc..(i + 1) * nc];
+            let class = k.class as usize;
+            if let Some(lag) = self.partials.time(spec, class, lag_o - reach, lag_o + reach) {
+                self.partial_times[k.click] = (k.s0 as f64 + self.pre as f64 + lag) / self.fs;
+            }
+        }
+    }
+
     /// Correlation of learned segment `j` against learned segment `i` (`x_j[n + t] x_i[n]`):
     /// the refined lag and the peak value.
     fn correlate_learned(&mut self, j: usize, i: usize, lag_search: usize) -> (f64, f64) {
@@ -151,21 +175,9 @@ impl ClickTimer {
         self.work.copy_from_slice(acc);
         let _ = self.c2r.process_with_scratch(&mut self.work, &mut self.corr, &mut self.scratch_i);
         // Window to the support with raised-cosine edges of `guard` samples, unit energy.
-        let (start, len, g) = (self.pre - self.guard, self.len, self.guard);
+        let (start, len) = (self.pre - self.guard, self.len);
         for k in 0..n {
-            let w = if k < start || k >= start + len {
-                0.0
-            } else {
-                let a = k - start;
-                let b = start + len - 1 - k;
-                let e = a.min(b);
-                if e < g {
-                    0.5 - 0.5 * (std::f64::consts::PI * (e as f64 + 0.5) / g as f64).cos()
-                } else {
-                    1.0
-                }
-            };
-            self.fft_in[k] = self.corr[k] * w;
+            self.fft_in[k] = self.corr[k] * self.window[k];
         }
         let e: f64 = self.fft_in.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300);
         self.fft_in.iter_mut().for_each(|v| *v /= e);
@@ -208,4 +220,22 @@ fn onset_of(x: &[f64], w: usize) -> f64 {
     // env[k-1] <= thr < env[k]
     let (a, b) = (env[k - 1], env[k]);
     (k - 1) as f64 + if b > a { (thr - a) / (b - a) } else { 0.0 }
+}
+
+/// Weights of the template's support in a segment of `n` samples: 1 over `[start, start + len)`
+/// with raised-cosine edges of `guard` samples inside it, 0 elsewhere.
+pub(super) fn support_window(n: usize, start: usize, len: usize, guard: usize) -> Vec<f64> {
+    (0..n)
+        .map(|k| {
+            if k < start || k >= start + len {
+                return 0.0;
+            }
+            let e = (k - start).min(start + len - 1 - k);
+            if e < guard {
+                0.5 - 0.5 * (std::f64::consts::PI * (e as f64 + 0.5) / guard as f64).cos()
+            } else {
+                1.0
+            }
+        })
+        .collect()
 }

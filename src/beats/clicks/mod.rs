@@ -26,7 +26,9 @@
 //!    on its onset, the steepest rise of its band-limited power envelope ([`onset`]); at the end
 //!    the timing that scatters least over the train is kept ([`ClickTrain::timing`], [`choose`]):
 //!    the waveform where the motor's sound repeats, the envelope or the onset where its ringing
-//!    changes from step to step.
+//!    changes from step to step. A fourth timing fits every click with a learned basis in which
+//!    each resonance keeps a free phase ([`partials`]): where the attack is shorter than a
+//!    carrier cycle and even the onset moves with the phase, it is the only one that does not.
 //!
 //! Times are on the recorder's timeline: `sample index / nominal sample rate`. They carry one
 //! constant offset per class (filter delay, template reference), so differences between clicks
@@ -43,6 +45,7 @@ mod highpass;
 mod learn;
 mod matching;
 pub mod onset;
+pub mod partials;
 #[cfg(test)]
 mod tests;
 mod timer;
@@ -63,6 +66,7 @@ pub(crate) use fit::{lag1, median, t975, Normal};
 use highpass::Biquad;
 pub(crate) use matching::peak_within;
 use onset::OnsetTimer;
+use partials::PartialsTimer;
 
 /// Settings of the click timer. `Default` suits quartz steps and 1 PPS clicks.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,4 +287,11 @@ pub struct ClickTimer {
     env_times: Vec<f64>,
     onset: OnsetTimer,
     onset_times: Vec<f64>,
+    partials: PartialsTimer,
+    partial_times: Vec<f64>,
+    partials_learned: bool,
+    part_specs: Vec<Complex<f64>>,
+    part_pending: Vec<matching::PartialsClick>,
+    /// The template's support in a segment (raised-cosine edges).
+    window: Vec<f64>,
 }

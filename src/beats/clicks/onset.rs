@@ -16,7 +16,8 @@
 //! resonant quartz family: 0.3 ms against 0.43 ms at 2.3 kHz), the energy of the first cycle
 //! still depends on the phase it starts with, and the onset scatters by ~50 us over random
 //! phases, about as much as the envelope timing; on a contact microphone's long ring it is the
-//! best of the three timings. [`super::choose`] keeps whichever scatters least.
+//! best of the timings. [`super::choose`] keeps whichever scatters least; the resonant
+//! family's steps are timed by the fit with free phases ([`super::partials`]).
 //!
 //! All plans and buffers are made once in [`OnsetTimer::with_plans`]; timing a click allocates
 //! nothing.

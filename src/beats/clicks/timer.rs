@@ -50,6 +50,7 @@ impl ClickTimer {
         let env_tau = 0.0005 * fs;
         let envt = EnvelopeTimer::with_plans(r2c.clone(), c2r.clone(), fs);
         let onset = OnsetTimer::with_plans(r2c.clone(), c2r.clone(), fs);
+        let partials = PartialsTimer::with_plans(r2c.clone(), c2r.clone(), fs);
         Ok(ClickTimer {
             cfg: cfg.clone(),
             fs,
@@ -100,6 +101,12 @@ impl ClickTimer {
             env_times: Vec::with_capacity(cap),
             onset,
             onset_times: Vec::with_capacity(cap),
+            partials,
+            partial_times: Vec::with_capacity(cap),
+            partials_learned: false,
+            part_specs: vec![Complex::new(0.0, 0.0); matching::PARTIALS_LEARN_CLICKS * nc],
+            part_pending: Vec::with_capacity(matching::PARTIALS_LEARN_CLICKS),
+            window: learn::support_window(n, pre - guard, len, guard),
         })
     }
 
@@ -204,6 +211,9 @@ impl ClickTimer {
         if !self.learned {
             self.learn(true);
         }
+        if !self.partials_learned {
+            self.learn_partials();
+        }
         let noise_p = 10f64.powf(self.log_floor);
         let duration_s = self.pos as f64 / self.fs;
         let signal_p = if self.pos > 0 {
@@ -222,6 +232,7 @@ impl ClickTimer {
             (ClickTiming::Waveform, &wave[..]),
             (ClickTiming::Envelope, &self.env_times[..]),
             (ClickTiming::Onset, &self.onset_times[..]),
+            (ClickTiming::Partials, &self.partial_times[..]),
         ];
         let timing = choose(&candidates, &classes, self.cfg.nominal_period_s);
         let chosen = candidates.iter().find(|c| c.0 == timing).map_or(&wave[..], |c| c.1);
