@@ -108,14 +108,14 @@ impl BeatTimer {
         let i0 = lag.floor() as usize;
         let f = lag - lag.floor();
         let env = &self.envelope;
+        let whole = self.whole[side].next_row();
         for j in 0..lt.min(env.len() - i0 - 1) {
             let (a, b) = (env[i0 + j] as f64, env[i0 + j + 1] as f64);
             let p = a * a * (1.0 - f) + b * b * f;
             self.ev.sum[side][j] += p;
-            self.whole_sum[side][j] += p;
+            whole[j] += p;
         }
         self.ev.count[side] += 1;
-        self.whole_count[side] += 1;
     }
 
     /// Closes the open event window: reads its unlock and drop per side (when each side has

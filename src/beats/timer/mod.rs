@@ -16,12 +16,14 @@ use crate::estimators::fit::TicTocFit;
 
 mod beat;
 mod event_window;
+mod whole;
 mod window;
 
 use beat::Rings;
 pub use beat::{BeatRecord, Rejection};
 pub use event_window::EventReading;
 use event_window::{EventScratch, EventWindow};
+pub use whole::{WholeSums, WHOLE_GROUPS};
 use window::Window;
 pub use window::WindowSummary;
 
@@ -83,10 +85,9 @@ pub struct BeatTimer {
     ev_scratch: EventScratch,
     /// Closed event windows (thinned by two past [`MAX_EVENT_READINGS`]).
     pub event_readings: Vec<EventReading>,
-    /// Aligned power envelopes of every accepted beat, summed per side (for plots).
-    pub whole_sum: [Vec<f64>; 2],
-    /// Beats in [`BeatTimer::whole_sum`] per side.
-    pub whole_count: [u32; 2],
+    /// Aligned power envelopes of every accepted beat, summed per side in interleaved groups
+    /// (the average of every beat, its plots, and its jackknife).
+    pub whole: [WholeSums; 2],
     /// Per-beat records (thinned).
     pub records: Vec<BeatRecord>,
     record_stride: u64,
@@ -174,8 +175,7 @@ impl BeatTimer {
             ev: EventWindow::new(ev_slots, lt),
             ev_scratch: EventScratch::new(lt),
             event_readings: Vec::with_capacity(MAX_EVENT_READINGS),
-            whole_sum: [vec![0.0; lt], vec![0.0; lt]],
-            whole_count: [0; 2],
+            whole: [WholeSums::new(lt), WholeSums::new(lt)],
             records: Vec::with_capacity(MAX_RECORDS),
             record_stride: 1,
             accepted: 0,

@@ -19,6 +19,7 @@
 mod amplitude;
 mod beat_error;
 mod readings;
+mod whole;
 
 use super::events::{self, Events};
 use super::fit::FitResult;
@@ -28,9 +29,10 @@ use crate::beats::timer::{BeatTimer, EventReading, WINDOW_S};
 use crate::measurement::{
     correct_rate_s_per_day, Figure, Mechanical, RecorderClock, WindowRate, SECONDS_PER_DAY, S_PER_DAY_PER_PPM,
 };
-use amplitude::{amplitude_of, checked_against_whole, onset_u_deg};
+use amplitude::{amplitude_of, onset_u_deg, reconciled_with_whole, Amplitudes};
 use beat_error::beat_error_of;
-use readings::{trimmed, Series, SideReadings, Trimmed};
+use readings::{amp_by_rule, trimmed, Series, SideReadings, Trimmed};
+use whole::{same_drops, WholeAmplitude, WholeAverage};
 
 /// Largest beat-to-beat timing scatter (RMS, ms) of a watch's escapement.
 pub const MAX_JITTER_MS: f64 = 1.0;
@@ -236,34 +238,30 @@ pub fn estimate_segments(
     let sides = SideReadings::of(readings, amp_of);
     let floor_ms = ms(TIMING_RESOLUTION_SAMPLES);
     let (beat_error, beat_error_note) = beat_error_of(&sides, ms, floor_ms, p_true * 1000.0);
-    let (amp, tic_amp, toc_amp, note) = amplitude_of(&sides, onset_u_deg(&sides, amp_of));
-    let unlock_to_drop_ms = match (trimmed(&sides.ut[0]), trimmed(&sides.ut[1])) {
-        (Some(a), Some(b)) => Some([ms(a.mean), ms(b.mean)]),
-        _ => None,
-    };
+    let onset_deg = onset_u_deg(&sides, amp_of);
     let quality = (accepted_frac * mean_rho * mean_rho).clamp(0.0, 1.0);
-    let whole: [Option<Events>; 2] = std::array::from_fn(|s| {
-        let mut env = vec![0.0f32; t.lt];
-        events::from_power(&main.whole_sum[s], main.whole_count[s] as f64, &mut env);
-        events::find(&env, 0, t.lt, t.t_range, events::MERGE_S * fs, events::quiet_lead(fs))
-    });
-    let whole_deg = match whole {
-        [Some(Events { unlock: u0, drop: Some(d0), .. }), Some(Events { unlock: u1, drop: Some(d1), .. })] => {
-            Some(0.5 * (amp_of(d0 - u0) + amp_of(d1 - u1)))
+    let whole = WholeAverage::of(main, amp_of, onset_deg);
+    let whole_deg = match whole.events {
+        [Some(e0), Some(e1)] => {
+            e0.drop.zip(e1.drop).map(|(d0, d1)| 0.5 * (amp_of(d0 - e0.unlock) + amp_of(d1 - e1.unlock)))
         }
         _ => None,
     };
-    let (amp, note) = checked_against_whole(amp, note, whole_deg);
-    let waveforms = std::array::from_fn(|s| {
-        let mut env = vec![0.0f32; t.lt];
-        events::from_power(&main.whole_sum[s], main.whole_count[s] as f64, &mut env);
-        AveragedBeat {
+    // The average's figures stand only where it hears the drops the windows hear.
+    let whole_amp = whole.amplitude.filter(|_| same_drops(&sides, &whole.events, events::MERGE_S * fs));
+    let Amplitudes { mean: amp, sides: [tic_amp, toc_amp], note, ut } =
+        reconciled_with_whole(amplitude_of(&sides, onset_deg), whole_deg, whole_amp.as_ref());
+    let WholeAverage { envelopes, events: whole_events, .. } = whole;
+    let waveforms = {
+        let [e0, e1] = envelopes;
+        let mark = |e: Option<Events>, samples: Vec<f32>| AveragedBeat {
             dt_ms: 1000.0 / fs,
-            samples: env,
-            unlock_ms: whole[s].map_or(f64::NAN, |e| e.unlock / fs * 1000.0),
-            drop_ms: whole[s].and_then(|e| e.drop.map(|d| d / fs * 1000.0)),
-        }
-    });
+            samples,
+            unlock_ms: e.map_or(f64::NAN, |e| e.unlock / fs * 1000.0),
+            drop_ms: e.and_then(|e| e.drop.map(|d| d / fs * 1000.0)),
+        };
+        [mark(whole_events[0], e0), mark(whole_events[1], e1)]
+    };
     let paper_strip = pooled.paper_strip(p_nom);
     Ok(MechanicalEstimate {
         mechanical: Mechanical {
@@ -277,7 +275,7 @@ pub fn estimate_segments(
             toc_amplitude_deg: toc_amp,
             amplitude_note: note,
             lift_angle_deg: lift_deg,
-            unlock_to_drop_ms,
+            unlock_to_drop_ms: ut.map(|t| t.map(ms)),
             jitter_ms,
             rate_spread_s_per_day: spread,
             windows,

@@ -45,6 +45,8 @@ pub(super) struct SideReadings {
     pub(super) amp_mean: Series,
     /// Unlock-to-drop time per side and window, samples.
     pub(super) ut: [Vec<f64>; 2],
+    /// Drop onset per side and window, samples from the frame origin.
+    pub(super) drop: [Vec<f64>; 2],
 }
 
 impl SideReadings {
@@ -58,16 +60,12 @@ impl SideReadings {
             if let (Some(d0), Some(d1)) = (e0.drop_rules, e1.drop_rules) {
                 r.cd.push(by_rule(&|k| w.c + d1[k] - d0[k]));
             }
-            let amp = |e: &Events| {
-                let d = e.drop_rules?;
-                let a: [f64; events::RULES] = by_rule(&|k| amp_of(d[k] - e.unlock_rules[k]));
-                a.iter().all(|x| x.is_finite()).then_some(a)
-            };
-            let a = [amp(&e0), amp(&e1)];
+            let a = [amp_by_rule(&e0, &amp_of), amp_by_rule(&e1, &amp_of)];
             for (s, (v, e)) in a.iter().zip(&w.events).enumerate() {
                 if let (Some(v), Some(d)) = (v, e.drop) {
                     r.amp[s].push(*v);
                     r.ut[s].push(d - e.unlock);
+                    r.drop[s].push(d);
                 }
             }
             if let [Some(a0), Some(a1)] = a {
@@ -76,6 +74,15 @@ impl SideReadings {
         }
         r
     }
+}
+
+/// The amplitude of one side's events read by every onset rule (`amp_of` turns an
+/// unlock-to-drop time, samples, into degrees), where there is a drop and every reading is
+/// finite.
+pub(super) fn amp_by_rule(e: &Events, amp_of: &impl Fn(f64) -> f64) -> Option<[f64; events::RULES]> {
+    let d = e.drop_rules?;
+    let a: [f64; events::RULES] = std::array::from_fn(|k| amp_of(d[k] - e.unlock_rules[k]));
+    a.iter().all(|x| x.is_finite()).then_some(a)
 }
 
 /// A robust location: the 20% trimmed mean (at least one value off each end from four values),
