@@ -2,6 +2,8 @@
 //! file or a synthetic recording), one analysis of it, and a table row that shows every figure
 //! so a failing assertion says everything at once. Each helper does one thing.
 #![allow(dead_code)]
+pub mod faint;
+
 use std::path::{Path, PathBuf};
 use tickproof::measurement::{analyze_source, AnalysisConfig, Figure, Kind, Measurement};
 use tickproof::source::{BlockSource, MemorySource};

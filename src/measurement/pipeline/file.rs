@@ -1,7 +1,7 @@
 //! The file driver: a recording read twice (the beat rate from all of it, then the beats),
 //! quartz tried when no mechanical watch is heard, and the result made a [`Measurement`].
 use super::{AnalyzeError, Analyzer, MechanicalOutcome, BLOCK_FRAMES, NARROW_BAND_HZ};
-use crate::beats::acquire::RateScan;
+use crate::beats::acquire::{RateChoice, RateScan, RATE_TOLERANCE};
 use crate::estimators::mechanical::MechanicalEstimate;
 use crate::measurement::types::*;
 use crate::source::{self, BlockSource};
@@ -77,13 +77,26 @@ fn pick_channel(
     })
 }
 
-/// The mechanical analysis of all of `blocks`: the outcome, the frames read, the samples that
-/// were not numbers and what a cut file lacks.
+/// What the mechanical pass over a recording found.
+struct MechanicalPass {
+    outcome: MechanicalOutcome,
+    /// Frames read.
+    frames: u64,
+    /// Samples that were not numbers.
+    nonfinite: u64,
+    /// What a cut file lacks.
+    truncation: Option<String>,
+    /// The regular tick train at a standard beat rate that the whole recording's rate scan
+    /// heard, when it heard one (whether or not its beats could then be timed).
+    ticks: Option<RateChoice>,
+}
+
+/// The mechanical analysis of all of `blocks`.
 fn mechanical_pass(
     blocks: &mut source::channel::MonoBlocks,
     cfg: &AnalysisConfig,
     info: &source::AudioInfo,
-) -> Result<(MechanicalOutcome, u64, u64, Option<String>), AnalyzeError> {
+) -> Result<MechanicalPass, AnalyzeError> {
     let mut frames = 0u64;
     // First pass: the beat rate, from all of the recording.
     let mut scan = RateScan::new(info.sample_rate_hz as f64);
@@ -95,9 +108,11 @@ fn mechanical_pass(
     let auto = cfg.bph.map(|_| scan.clone());
     let nonfinite = blocks.nonfinite_samples();
     let truncation = blocks.truncation();
+    let mut ticks = None;
     let mut outcome = match scan.finish(cfg.bph) {
         Err(e) => MechanicalOutcome::NoWatch(e.reason),
         Ok(rate) => {
+            ticks = Some(rate.clone());
             blocks.rewind()?;
             let mut an = Analyzer::with_rate(info.sample_rate_hz, cfg.clone(), rate.bph).with_length(frames);
             while let Some(b) = blocks.next_block()? {
@@ -114,7 +129,25 @@ fn mechanical_pass(
             outcome = forced_rate_refused(outcome, forced, fit.bph);
         }
     }
-    Ok((outcome, frames, nonfinite, truncation))
+    Ok(MechanicalPass { outcome, frames, nonfinite, truncation, ticks })
+}
+
+/// Why a quartz reading of a recording is refused, when it is: its hand movements, one every
+/// `step_interval_s` seconds, fall on a whole number of beats of a denser regular tick train
+/// (`ticks`, heard by the rate scan at a standard mechanical rate). A quartz motor makes one
+/// sound per movement and none between; a step lattice that is a sub-lattice of a tick train
+/// several times denser is every Nth beat of a mechanical watch too faint to be timed. The
+/// ratio is whole within the rate scan's own tolerance on a beat rate.
+fn denser_ticks_veto(step_interval_s: f64, ticks: &RateChoice) -> Option<String> {
+    let beats_per_step = step_interval_s / ticks.beat_period_s();
+    let whole = beats_per_step.round();
+    (whole >= 2.0 && (beats_per_step - whole).abs() <= whole * RATE_TOLERANCE).then(|| {
+        format!(
+            "its steps every {step_interval_s:.0} s fall on one beat in {whole:.0} of the regular ticks heard at {} bph \
+             (a mechanical watch, not a quartz motor)",
+            ticks.bph
+        )
+    })
 }
 
 /// [`analyze_source`], keeping what the plots need ([`Detail`]).
@@ -129,11 +162,18 @@ pub fn analyze_source_detailed(
     let channel = pick_channel(src.as_mut(), cfg, &info)?;
     let mut blocks = source::channel::MonoBlocks::new(src, channel, BLOCK_FRAMES);
     // Samples that were not numbers, replaced by the source (counted over the whole file).
-    let (mut outcome, frames, nonfinite, truncation) = if cfg.kind != KindChoice::Quartz {
+    let pass = if cfg.kind != KindChoice::Quartz {
         mechanical_pass(&mut blocks, cfg, &info)?
     } else {
-        (MechanicalOutcome::NoWatch("not analysed as mechanical (quartz was asked for)".into()), 0, 0, None)
+        MechanicalPass {
+            outcome: MechanicalOutcome::NoWatch("not analysed as mechanical (quartz was asked for)".into()),
+            frames: 0,
+            nonfinite: 0,
+            truncation: None,
+            ticks: None,
+        }
     };
+    let MechanicalPass { mut outcome, frames, nonfinite, truncation, ticks } = pass;
     // A file read only in part (no watch found early) still reports its whole length.
     let duration_s = info.frames.unwrap_or(frames).max(frames) as f64 / info.sample_rate_hz as f64;
     let try_quartz = match cfg.kind {
@@ -144,12 +184,20 @@ pub fn analyze_source_detailed(
     if try_quartz {
         let mut src = blocks.into_inner();
         src.rewind()?;
-        let q = crate::estimators::quartz::measure(src.as_mut(), channel, &cfg.recorder).map_err(
+        let mut q = crate::estimators::quartz::measure(src.as_mut(), channel, &cfg.recorder).map_err(
             |e| match e {
                 crate::estimators::quartz::Error::Source(s) => AnalyzeError::Source(s),
                 other => AnalyzeError::Config(other.to_string()),
             },
         )?;
+        // Asked for by name, quartz is read whatever else the recording holds.
+        if cfg.kind == KindChoice::Auto {
+            let step_s = q.quartz.as_ref().map(|z| z.step_interval_s);
+            if let Some(why) = step_s.zip(ticks.as_ref()).and_then(|(s, t)| denser_ticks_veto(s, t)) {
+                q.quartz = None;
+                q.reason = Some(why);
+            }
+        }
         let nonfinite = nonfinite.max(src.nonfinite_samples());
         let truncation = truncation.clone().or_else(|| src.truncation());
         if q.quartz.is_some() || cfg.kind == KindChoice::Quartz {
