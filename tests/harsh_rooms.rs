@@ -7,91 +7,10 @@
 //! and the beat error and amplitude either withheld or within theirs.
 mod harness;
 
-use harness::{analyze, fig, lift, render, Audio};
-use realfft::RealFftPlanner;
+use harness::rooms::{recording, ROOMS};
+use harness::{analyze, fig, lift};
 use tickproof::measurement::Measurement;
-use tickproof::synth::rng::Rng;
-use tickproof::synth::{MechanicalParams, Truth};
-
-const FS: u32 = 48_000;
-const ROOMS: u64 = 22;
-const SECONDS: f64 = 20.0;
-/// White noise added after the room, dB below the reverberant watch's mean power.
-const SNR_DB: f64 = 35.0;
-
-/// A room impulse response drawn from `rng`: the direct sound (1 at lag 0), 2-8 reflections at
-/// 0.3-8 ms with gains 0.3-0.9 (either sign), and a Gaussian tail from the first reflection on,
-/// decaying by 60 dB in RT60 (0.1-0.5 s), starting at 0.05-0.2 of the direct sound.
-fn room(rng: &mut Rng) -> (Vec<f64>, String) {
-    let rt60_s = 0.1 + 0.4 * rng.uniform();
-    let n = (rt60_s * FS as f64) as usize;
-    let mut h = vec![0.0; n];
-    h[0] = 1.0;
-    let taps = 2 + (rng.uniform() * 7.0) as usize;
-    let mut first = n;
-    let mut desc = Vec::new();
-    for _ in 0..taps.min(8) {
-        let lag_ms = 0.3 + 7.7 * rng.uniform();
-        let gain = (0.3 + 0.6 * rng.uniform()) * if rng.uniform() < 0.5 { -1.0 } else { 1.0 };
-        let lag = (lag_ms * 1e-3 * FS as f64).round() as usize;
-        h[lag] += gain;
-        first = first.min(lag);
-        desc.push(format!("{lag_ms:.1}ms{gain:+.1}"));
-    }
-    let tail = 0.05 + 0.15 * rng.uniform();
-    let decay = (1e-3f64).ln() / (rt60_s * FS as f64);
-    for (i, v) in h.iter_mut().enumerate().skip(first) {
-        *v += tail * rng.gauss() * (decay * (i - first) as f64).exp();
-    }
-    (h, format!("rt60 {rt60_s:.2}s {}", desc.join(" ")))
-}
-
-/// `x` convolved with `h` (linear, by one FFT), cut to the length of `x`.
-fn convolve(x: &[f32], h: &[f64]) -> Vec<f64> {
-    let n = (x.len() + h.len()).next_power_of_two();
-    let mut planner = RealFftPlanner::<f64>::new();
-    let (fwd, inv) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
-    let spectrum = |v: &mut Vec<f64>| {
-        let mut s = fwd.make_output_vec();
-        fwd.process(v, &mut s).expect("fft");
-        s
-    };
-    let mut a: Vec<f64> = x.iter().map(|&v| v as f64).chain(std::iter::repeat(0.0)).take(n).collect();
-    let mut b: Vec<f64> = h.iter().copied().chain(std::iter::repeat(0.0)).take(n).collect();
-    let (sa, sb) = (spectrum(&mut a), spectrum(&mut b));
-    let mut prod: Vec<_> = sa.iter().zip(&sb).map(|(p, q)| p * q / n as f64).collect();
-    let mut out = inv.make_output_vec();
-    inv.process(&mut prod, &mut out).expect("ifft");
-    out.truncate(x.len());
-    out
-}
-
-/// Room `k`: a dry classic watch (its own bph, amplitude, lift, rate and beat error) heard in
-/// its own room, with noise, scaled to peak 0.5; with the watch's truth and the room's recipe.
-fn recording(k: u64) -> (Audio, Truth, String) {
-    let mut rng = Rng::new(0x5eed_0000 + k);
-    let bph = [18_000, 21_600, 28_800][(k % 3) as usize];
-    let p = MechanicalParams {
-        bph,
-        amplitude_deg: 200.0 + 100.0 * rng.uniform(),
-        lift_angle_deg: 44.0 + 12.0 * rng.uniform(),
-        rate_s_per_day: 30.0 * (rng.uniform() - 0.5),
-        beat_error_ms: 0.8 * rng.uniform(),
-        duration_s: SECONDS,
-        sample_rate_hz: FS,
-        seed: 100 + k,
-        ..MechanicalParams::default()
-    };
-    let (dry, truth) = render(&p);
-    let (h, desc) = room(&mut rng);
-    let mut wet = convolve(&dry.samples, &h);
-    let power = wet.iter().map(|v| v * v).sum::<f64>() / wet.len() as f64;
-    let sd = (power / 10f64.powf(SNR_DB / 10.0)).sqrt();
-    wet.iter_mut().for_each(|v| *v += sd * rng.gauss());
-    let peak = wet.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let audio = Audio::mono(wet.iter().map(|v| (0.5 * v / peak) as f32).collect(), FS);
-    (audio, truth, format!("{bph} A{:.0} L{:.0} {desc}", p.amplitude_deg, p.lift_angle_deg))
-}
+use tickproof::synth::Truth;
 
 /// What is wrong with the analysis `m` of a watch whose truth is `t` (empty when nothing is).
 fn faults(m: &Measurement, t: &Truth) -> Vec<String> {

@@ -3,6 +3,7 @@
 //! so a failing assertion says everything at once. Each helper does one thing.
 #![allow(dead_code)]
 pub mod faint;
+pub mod rooms;
 
 use std::path::{Path, PathBuf};
 use tickproof::measurement::{analyze_source, AnalysisConfig, Figure, Kind, Measurement};
