@@ -1,6 +1,7 @@
 //! Development probe: the harsh-room recordings of `tests/harsh_rooms.rs`.
-//! `cargo run --release --example rooms K OUT.wav [dry]` writes room `K` (32-bit float), or
-//! the same watch without the room, and prints its truth and recipe.
+//! `cargo run --release --example rooms K OUT.wav [dry|near]` writes harsh room `K` (32-bit
+//! float), the same watch without the room, or heard in a room from a microphone near it, and
+//! prints its truth and recipe.
 #[path = "../tests/harness/mod.rs"]
 mod harness;
 
@@ -10,7 +11,10 @@ fn main() {
         eprintln!("usage: rooms K OUT.wav (K below {})", harness::rooms::ROOMS);
         std::process::exit(2);
     };
-    let (audio, truth, desc) = harness::rooms::recording_in(k, a.get(3).map(String::as_str) != Some("dry"));
+    let how = a.get(3).map(String::as_str);
+    let kind =
+        if how == Some("near") { harness::rooms::Room::NearMicrophone } else { harness::rooms::Room::Harsh };
+    let (audio, truth, desc) = harness::rooms::recording_in(k, kind, how != Some("dry"));
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: audio.fs,
