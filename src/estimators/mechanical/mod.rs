@@ -241,16 +241,10 @@ pub fn estimate_segments(
     let onset_deg = onset_u_deg(&sides, amp_of);
     let quality = (accepted_frac * mean_rho * mean_rho).clamp(0.0, 1.0);
     let whole = WholeAverage::of(main, amp_of, onset_deg);
-    let whole_deg = match whole.events {
-        [Some(e0), Some(e1)] => {
-            e0.drop.zip(e1.drop).map(|(d0, d1)| 0.5 * (amp_of(d0 - e0.unlock) + amp_of(d1 - e1.unlock)))
-        }
-        _ => None,
-    };
     // The average's figures stand only where it hears the drops the windows hear.
     let whole_amp = whole.amplitude.filter(|_| same_drops(&sides, &whole.events, events::MERGE_S * fs));
     let Amplitudes { mean: amp, sides: [tic_amp, toc_amp], note, ut } =
-        reconciled_with_whole(amplitude_of(&sides, onset_deg), whole_deg, whole_amp.as_ref());
+        reconciled_with_whole(amplitude_of(&sides, onset_deg), whole.deg, whole_amp.as_ref());
     let WholeAverage { envelopes, events: whole_events, .. } = whole;
     let waveforms = {
         let [e0, e1] = envelopes;

@@ -49,6 +49,9 @@ pub(super) struct WholeAverage {
     pub(super) envelopes: [Vec<f32>; 2],
     /// Its unlock and drop.
     pub(super) events: [Option<Events>; 2],
+    /// The amplitude read on it (the mean of the two sides), degrees, where both drops were
+    /// found, whether or not a u95 could be given.
+    pub(super) deg: Option<f64>,
     /// The amplitude read on it, where its drops and those of every leave-one-out average
     /// were found.
     pub(super) amplitude: Option<WholeAmplitude>,
@@ -74,7 +77,13 @@ impl WholeAverage {
         let events: [Option<Events>; 2] =
             std::array::from_fn(|s| read(&timer.whole[s], None, t, &mut envelopes[s], &mut b));
         let amplitude = jackknifed(timer, &events, &amp_of, onset_deg, &mut b);
-        WholeAverage { envelopes, events, amplitude }
+        let deg = match events {
+            [Some(e0), Some(e1)] => {
+                e0.drop.zip(e1.drop).map(|(d0, d1)| 0.5 * (amp_of(d0 - e0.unlock) + amp_of(d1 - e1.unlock)))
+            }
+            _ => None,
+        };
+        WholeAverage { envelopes, events, deg, amplitude }
     }
 }
 
