@@ -6,17 +6,22 @@
 //! symmetrically, so its steepest rise sits on the onset itself, for a faint unlock and a loud
 //! drop alike; and unlike a level crossing it does not move with the pedestal an event stands
 //! on (the tail of the sub-event before it, the case ringing, an echo), which differs from one
-//! side of the beat to the other. Two level rules (a fifth and half of the rise) are read on the
-//! same edge as well: how far the three rules disagree says how well the onset is defined, and
-//! how much a figure moves between them is part of its uncertainty.
+//! side of the beat to the other. Two more rules are read on the same edge: where the tangent at
+//! the steepest rise meets the edge's foot (the start of a sound that swells rather than
+//! strikes), and half of the rise. How far the three disagree says how well the onset is
+//! defined, and how much a figure moves between them is part of its uncertainty.
 
-/// The onset rules read on every edge, in the order of [`Rules`]: a fifth of the rise, half
-/// of the rise, the steepest rise (the onset reported).
+/// The onset rules read on every edge, in the order of [`Rules`]: the tangent's foot, half of
+/// the rise, the steepest rise (the onset reported).
 pub const RULES: usize = 3;
 
-/// One edge read by every onset rule (samples from the frame origin): a fifth of the way from
-/// the valley to the peak, half of the way, and the steepest rise.
+/// One edge read by every onset rule (samples from the frame origin): where the tangent at the
+/// steepest rise meets the level of the edge's foot, half of the way from the foot to the peak,
+/// and the steepest rise.
 pub type Rules = [f64; RULES];
+
+/// The rule that reads the start of a swelling sound: the tangent's foot.
+pub const TANGENT_FOOT: usize = 0;
 
 /// The rule whose reading is the onset: the steepest rise.
 pub const STEEPEST: usize = 2;
@@ -182,20 +187,36 @@ fn steepest_rise(env: &[f32], from: usize, peak: usize, floor: f32) -> f64 {
     m as f64
 }
 
-/// Fraction of the way from the valley to an event's first peak at which the low level rule
-/// reads its onset: on the initial attack even when the partials of the sound cancel at first
-/// and the envelope keeps growing afterwards.
-pub const ONSET_LEVEL: f32 = 0.2;
-
 /// The edge of the event whose first peak is at `peak` (the valley before it searched back to
-/// `from`) read by every rule: [`ONSET_LEVEL`] and half of the way up, and the steepest rise.
+/// `from`) read by every rule: its tangent's foot (see [`tangent_foot`]), half of the way up,
+/// and the steepest rise.
 fn rules(env: &[f32], from: usize, peak: usize, floor: f32) -> Rules {
     let foot = valley(env, from.min(peak), peak, floor);
-    [
-        crossing(env, foot, peak, ONSET_LEVEL),
-        crossing(env, foot, peak, 0.5),
-        steepest_rise(env, from, peak, floor),
-    ]
+    let steepest = steepest_rise(env, from, peak, floor);
+    [tangent_foot(env, foot, steepest), crossing(env, foot, peak, 0.5), steepest]
+}
+
+/// Where the tangent to the edge at its steepest point `steepest` meets the level of its foot
+/// `foot`, interpolated; never before the foot nor after the steepest point.
+///
+/// A sharp onset blurred by the band limit rises steepest at the onset itself, but a sound that
+/// swells over a tenth of a millisecond or more rises steepest halfway up its swell, after the
+/// sound began: the tangent's foot is the start of a linear swell. Where the unlock swells and
+/// the drop is sharp (or the reverse), the steepest rises misread the time between them by
+/// half the swell; the spread of the rules, in every u95, then holds that.
+fn tangent_foot(env: &[f32], foot: usize, steepest: f64) -> f64 {
+    if env.len() < 3 || steepest <= foot as f64 + 1.0 {
+        return steepest;
+    }
+    let m = (steepest.round() as usize).clamp(1, env.len() - 2);
+    let slope = 0.5 * (env[m + 1] as f64 - env[m - 1] as f64);
+    if slope <= 0.0 {
+        return steepest;
+    }
+    let i = (steepest.floor() as usize).min(env.len() - 2);
+    let f = steepest - i as f64;
+    let level = env[i] as f64 + f * (env[i + 1] as f64 - env[i] as f64);
+    (steepest - (level - env[foot] as f64) / slope).clamp(foot as f64, steepest)
 }
 
 /// A dip on an event's leading edge shallower than this fraction of the event's height above
@@ -386,7 +407,8 @@ mod tests {
     fn a_drop_on_the_rising_pedestal_of_other_sounds_keeps_its_onset() {
         // The same drop alone and on a pedestal that grows over the 40 samples before it (the
         // sounds of the impulse swelling into it, as on one side of a beat and not the other):
-        // a level crossing moves with the pedestal, the onset (the steepest rise) does not.
+        // the rules read from the foot's level move with the pedestal, the onset (the steepest
+        // rise) does not, and the rules' spread says the edge is less well defined.
         let alone = env_of(&[(100.0, 0.3), (420.0, 1.0)], 1000, 20.0);
         let mut pedestal = alone.clone();
         for (i, v) in pedestal.iter_mut().enumerate().skip(380) {
@@ -396,9 +418,35 @@ mod tests {
         let find = |e: &[f32]| find(e, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
         let (a, p) = (find(&alone), find(&pedestal));
         let (da, dp) = (a.drop_rules.unwrap(), p.drop_rules.unwrap());
-        assert!((a.drop.unwrap() - p.drop.unwrap()).abs() < 0.3, "{a:?} vs {p:?}");
-        assert!((da[0] - dp[0]).abs() > 1.0, "the low level rule moves: {da:?} vs {dp:?}");
-        assert!(p.drop_spread() > a.drop_spread() + 1.0, "{a:?} vs {p:?}");
+        let moved = |k: usize| (da[k] - dp[k]).abs();
+        assert!(moved(STEEPEST) < 0.3, "{a:?} vs {p:?}");
+        assert!(moved(TANGENT_FOOT) > 5.0 * moved(STEEPEST), "the foot's rule moves: {da:?} vs {dp:?}");
+        assert!(moved(1) > 5.0 * moved(STEEPEST), "the half-rise rule moves: {da:?} vs {dp:?}");
+        assert!(p.drop_spread() > a.drop_spread() + 0.5, "{a:?} vs {p:?}");
+    }
+
+    #[test]
+    fn a_sound_that_swells_is_read_from_its_start_by_the_tangents_foot() {
+        // A drop that swells linearly over 24 samples from 420, then decays: it rises steepest
+        // all along the swell, and the steepest-rise rule reads somewhere inside it; the
+        // tangent's foot is the swell's start. A sharp unlock has every rule agree.
+        let n = 1000;
+        let env: Vec<f32> = (0..n)
+            .map(|i| {
+                let x = i as f32;
+                let unlock = if x >= 100.0 { 0.3 * (-(x - 100.0) / 8.0).exp() } else { 0.0 };
+                let swell = ((x - 420.0) / 24.0).clamp(0.0, 1.0);
+                let drop = if x < 444.0 { swell } else { (-(x - 444.0) / 20.0).exp() };
+                0.01 + unlock + drop
+            })
+            .collect();
+        let e = find(&env, 0, n, (200.0, 600.0), 10.0, 50).unwrap();
+        let d = e.drop_rules.unwrap();
+        assert!((d[TANGENT_FOOT] - 420.0).abs() < 1.5, "tangent's foot {d:?}");
+        assert!(d[STEEPEST] > 423.0, "the steepest rise is inside the swell: {d:?}");
+        assert!(e.drop_spread() >= d[STEEPEST] - d[TANGENT_FOOT], "{e:?}");
+        let u = e.unlock_rules;
+        assert!((u[TANGENT_FOOT] - u[STEEPEST]).abs() < 1.5, "a sharp onset: {u:?}");
     }
 
     #[test]

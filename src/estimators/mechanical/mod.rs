@@ -39,8 +39,8 @@ pub const MAX_JITTER_MS: f64 = 1.0;
 /// Smallest in-band tick-to-gap ratio (dB) of a watch's ticks.
 pub const MIN_SNR_DB: f64 = 3.0;
 /// Standard uncertainty of a figure from how its onsets are defined, as a multiple of how far
-/// the figure moves between the onset rules (the range of its readings by a fifth of the rise,
-/// half of the rise and the steepest rise; see [`events::Rules`]). A sharp onset has the rules
+/// the figure moves between the onset rules (the range of its readings by the steepest rise's
+/// tangent's foot, half of the rise and the steepest rise; see [`events::Rules`]). A sharp onset has the rules
 /// agree; a sound that grows slowly (a resonant pickup) or whose partials interfere pulls them
 /// apart, and where the two sides or the two events sound differently the figure then moves
 /// with the rule. Set so that, over sweeps of every synthetic sound family, the u95 covers the
