@@ -24,6 +24,13 @@ struct Miss {
     text: String,
 }
 
+impl Miss {
+    /// A figure wrong or absent outright (a wrong bph, a withheld rate, a failed analysis).
+    fn outright(figure: &'static str, text: String) -> Self {
+        Miss { figure, u95s_off: f64::INFINITY, text }
+    }
+}
+
 /// What the analysis `m` of a watch whose truth is `t` gets wrong: a wrong bph or a withheld
 /// rate (as an infinite miss), and every figure whose u95 misses the truth.
 fn misses(m: &Measurement, t: &Truth) -> Vec<Miss> {
@@ -42,9 +49,7 @@ fn misses(m: &Measurement, t: &Truth) -> Vec<Miss> {
             u95s_off: (f.value - x).abs() / f.u95,
             text: format!("{figure} {:.3}±{:.3} misses {x:.3}", f.value, f.u95),
         }),
-        (None, _) if must => {
-            bad.push(Miss { figure, u95s_off: f64::INFINITY, text: format!("{figure} withheld") })
-        }
+        (None, _) if must => bad.push(Miss::outright(figure, format!("{figure} withheld"))),
         _ => {}
     };
     check("rate", m.rate_s_per_day, t.rate_s_per_day, true);
@@ -77,7 +82,7 @@ fn run_rooms(kind: Room) -> (Vec<(u64, Vec<Miss>)>, usize) {
         let bad = match m {
             Err(e) => {
                 println!("room {k:2} ERROR {e}");
-                vec![Miss { figure: "analysis", u95s_off: f64::INFINITY, text: e.clone() }]
+                vec![Miss::outright("analysis", e.clone())]
             }
             Ok(m) => {
                 let bad = misses(m, truth);
