@@ -36,11 +36,7 @@ impl Miss {
 fn misses(m: &Measurement, t: &Truth) -> Vec<Miss> {
     let mut bad = Vec::new();
     if m.bph != t.bph {
-        bad.push(Miss {
-            figure: "bph",
-            u95s_off: f64::INFINITY,
-            text: format!("bph {:?} for {:?}", m.bph, t.bph),
-        });
+        bad.push(Miss::outright("bph", format!("bph {:?} for {:?}", m.bph, t.bph)));
     }
     let mut check = |figure: &'static str, f: Option<Figure>, truth: Option<f64>, must: bool| match (f, truth)
     {
