@@ -52,14 +52,15 @@ fn main() {
         );
         if let Ok(t) = tickproof::beats::template::build(head, fs as f64, lock, lift) {
             println!(
-                "templates: lt {:.2} ms, first origin {:.2} ms, side offset {:.2} ms; unlock/drop {:.2}/{:?} and {:.2}/{:?} ms",
+                "templates: lt {:.2} ms, first origin {:.2} ms, side offset {:.2} ms; unlock/drop {:.2}/{:?} and {:.2}/{:?} ms; matching {:?}",
                 ms(t.lt as f64),
                 ms(t.first_origin),
                 ms(t.side_offset),
                 ms(t.sides[0].events.unlock),
                 t.sides[0].events.drop.map(ms),
                 ms(t.sides[1].events.unlock),
-                t.sides[1].events.drop.map(ms)
+                t.sides[1].events.drop.map(ms),
+                t.matching
             );
             if std::env::var_os("TEMPLATE_DUMP").is_some() {
                 for side in 0..2 {

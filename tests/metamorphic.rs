@@ -422,6 +422,11 @@ fn a_real_recording_in_reverberant_rooms_reads_the_same() {
     for seed in 1..=ROOMS {
         let m = analyze(&reverberant(&a, seed), &cfg).unwrap();
         println!("{}", row(&format!("room {seed}"), &Ok(m.clone())));
+        if let Some(x) = &m.mechanical {
+            for note in [&x.beat_error_note, &x.amplitude_note].into_iter().flatten() {
+                println!("    {note}");
+            }
+        }
         assert_eq!(m.bph, Some(21600), "room {seed}: {:?}", m.reason);
         let figures = [
             (m.rate_s_per_day, m0.rate_s_per_day),
@@ -437,10 +442,11 @@ fn a_real_recording_in_reverberant_rooms_reads_the_same() {
     }
     let [rate, be, amp] = tally;
     assert_eq!(rate, (ROOMS, ROOMS), "rate (given, agreeing)");
-    assert_eq!(amp, (ROOMS, ROOMS), "amplitude (given, agreeing)");
-    // The beat error is withheld in at most one room, and misread in at most one (README,
-    // "Limits": a strongly reverberant room).
-    assert!(be.0 + 1 >= ROOMS && be.1 + 2 >= ROOMS, "beat error (given, agreeing): {be:?} of {ROOMS}");
+    // Where the reverberation hides which sound is the unlock and which the drop, the beat
+    // error and the amplitude are withheld with the reason, in at most two rooms and one (README,
+    // "Limits": a strongly reverberant room); wherever given, they agree with the dry reading.
+    assert!(amp.0 + 1 >= ROOMS && amp.1 == amp.0, "amplitude (given, agreeing): {amp:?} of {ROOMS}");
+    assert!(be.0 + 2 >= ROOMS && be.1 == be.0, "beat error (given, agreeing): {be:?} of {ROOMS}");
 }
 
 // ---------------------------------------------------------------------------------------------

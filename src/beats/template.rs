@@ -7,11 +7,21 @@
 //! [`ndarray::Array2`]); its column-wise median is a first template that one knock or one noisy
 //! beat cannot bend; every beat is then aligned to it by envelope cross-correlation and the
 //! aligned envelopes that match are averaged, twice.
+//!
+//! Their envelopes repeat, but not exactly: where a sound is several partials ringing with new
+//! phases at every beat, the shape of its loudest peak (where they beat against each other)
+//! changes from beat to beat, and the timer's match, weighted by loudness, follows it. So the
+//! stretch's beats are also aligned on the envelope's square root, where the onsets and the
+//! quieter sounds weigh more, and the timer matches on whichever lines the beats up with less
+//! scatter about their beat line ([`Matching`]). Measured: the resonant family's rate error falls
+//! from 0.023 to 0.017 s/day RMS and its amplitude error from 0.48 to 0.24 deg (`evaluate`
+//! sweep); the real Seiko's jitter from 0.104 to 0.097 ms; a contact microphone's slow onsets
+//! and long ringing, where compression weighs the tails and the noise more, keep the amplitude.
 use super::acquire::Lock;
 use crate::conditioning::spectral::{Band, Spectral, C32};
 use crate::conditioning::whiten::{self, Whitening};
 use crate::estimators::events::{self, Events};
-use crate::estimators::fit::TicTocFit;
+use crate::estimators::fit::{FitResult, TicTocFit};
 use ndarray::{Array2, Axis};
 
 /// One side of the beat (0 = tic, the side heard first; 1 = toc).
@@ -52,6 +62,29 @@ pub struct Templates {
     pub ticking_fraction: f64,
     /// The whitening the envelopes were taken through (`None`: the band alone).
     pub whitening: Option<Whitening>,
+    /// How the timer compares a beat's envelope with its template.
+    pub matching: Matching,
+}
+
+/// How a beat's envelope is compared with its template when the beat is timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// The amplitude envelope as it is: the loudest sound of the beat weighs most.
+    Amplitude,
+    /// Its square root: the onsets and quieter sounds weigh more against the shape of the
+    /// loudest one, which changes from beat to beat where its partials ring with new phases.
+    Compressed,
+}
+
+impl Matching {
+    /// The envelope sample `v` as matched.
+    #[inline]
+    pub fn apply(self, v: f32) -> f32 {
+        match self {
+            Matching::Amplitude => v,
+            Matching::Compressed => v.max(0.0).sqrt(),
+        }
+    }
 }
 
 /// Why templates could not be built.
@@ -93,8 +126,15 @@ pub(crate) fn zero_mean_spectrum_into(
     e
 }
 
-/// Aligns every row of `rows` to `tmpl` (length `n`, lags within `+-s`): (lag, correlation).
-fn align_rows(sp: &mut Spectral, rows: &Array2<f32>, tmpl: &[f32], s: usize) -> Vec<(f64, f64)> {
+/// Aligns every row of `rows`, as matched by `how`, to `tmpl` (length `n`, lags within `+-s`):
+/// (lag, correlation).
+fn align_rows(
+    sp: &mut Spectral,
+    rows: &Array2<f32>,
+    tmpl: &[f32],
+    s: usize,
+    how: Matching,
+) -> Vec<(f64, f64)> {
     let n = rows.ncols();
     let (tspec, t_energy) = zero_mean_spectrum(sp, tmpl, n);
     let mut xs = vec![C32::default(); n / 2 + 1];
@@ -103,7 +143,7 @@ fn align_rows(sp: &mut Spectral, rows: &Array2<f32>, tmpl: &[f32], s: usize) -> 
     rows.outer_iter()
         .map(|row| {
             for (b, &v) in buf.iter_mut().zip(row.iter()) {
-                *b = v;
+                *b = how.apply(v);
             }
             sp.forward(&buf, &mut xs);
             sp.xcorr_real(&xs, &tspec, &mut corr);
@@ -118,8 +158,8 @@ fn align_rows(sp: &mut Spectral, rows: &Array2<f32>, tmpl: &[f32], s: usize) -> 
             let (y0, y1, y2) = (at(bl - 1), best, at(bl + 1));
             let d = y0 - 2.0 * y1 + y2;
             let frac = if d < 0.0 { (0.5 * (y0 - y2) / d).clamp(-0.5, 0.5) } else { 0.0 };
-            let mean = row.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
-            let var: f64 = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
+            let mean = buf.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+            let var: f64 = buf.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
             (bl as f64 + frac, best / (var * t_energy).sqrt().max(1e-30))
         })
         .collect()
@@ -297,6 +337,7 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     }
     let mut mean: [Vec<f32>; 2] = [vec![], vec![]];
     let mut aligned: [Vec<(f64, f64)>; 2] = [vec![], vec![]];
+    let mut aligned_compressed: [Vec<(f64, f64)>; 2] = [vec![], vec![]];
     let mut slots_seen = 0usize;
     let mut slots_ticking = 0usize;
     for side in 0..2 {
@@ -312,12 +353,13 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         let m = all.select(Axis(0), &keep);
         let mut t = column_median(&m);
         for _ in 0..2 {
-            let al = align_rows(&mut sp, &m, &t, s0);
+            let al = align_rows(&mut sp, &m, &t, s0, Matching::Amplitude);
             let (avg, _, _) = aligned_mean(&m, &al);
             t = avg;
             aligned[side] = al;
         }
-        aligned[side] = align_rows(&mut sp, &m, &t, s0);
+        aligned[side] = align_rows(&mut sp, &m, &t, s0, Matching::Amplitude);
+        aligned_compressed[side] = align_compressed(&mut sp, &m, &t, s0);
         mean[side] = t;
     }
     // The common frame: from a little before the earliest unlock to the end of the ringing.
@@ -345,20 +387,14 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
             .ok_or_else(|| TemplateError("the averaged beat has no clear onset".into()))?;
         sides.push(SideTemplate { envelope, events: ev });
     }
-    // Frame origins of the stretch's beats give the timer its first prediction.
-    let mut fit = TicTocFit::default();
-    let mut rhos = Vec::new();
-    for side in 0..2 {
-        let mut r: Vec<f64> = aligned[side].iter().map(|a| a.1).collect();
-        let med = median(&mut r);
-        for (&(slot, start), &(lag, rho)) in meta[side].iter().zip(&aligned[side]) {
-            if rho >= 0.5 * med {
-                fit.add(slot as f64, side as f64, start as f64 + lag + origin[side] as f64);
-                rhos.push(rho);
-            }
-        }
-    }
+    // Frame origins of the stretch's beats give the timer its first prediction. The beats are
+    // timed on whichever envelope, as it is or compressed, lines them up with less scatter.
+    let (fit, mut rhos) = origin_fit(&meta, &aligned, origin);
     let f = fit.solve().ok_or_else(|| TemplateError("the beats do not line up in time".into()))?;
+    let matching = match origin_fit(&meta, &aligned_compressed, origin).0.solve() {
+        Some(c) if scatter(&c) < scatter(&f) => Matching::Compressed,
+        _ => Matching::Amplitude,
+    };
     let median_rho = median(&mut rhos);
     let [s0t, s1t]: [SideTemplate; 2] = sides.try_into().expect("two sides");
     Ok(Templates {
@@ -375,7 +411,42 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         beats_used: rhos.len(),
         ticking_fraction: slots_ticking as f64 / slots_seen.max(1) as f64,
         whitening,
+        matching,
     })
+}
+
+/// The rows' alignment on their compressed envelopes ([`Matching::Compressed`]), against the
+/// compressed amplitude template `t`.
+fn align_compressed(sp: &mut Spectral, m: &Array2<f32>, t: &[f32], s0: usize) -> Vec<(f64, f64)> {
+    let tc: Vec<f32> = t.iter().map(|&v| Matching::Compressed.apply(v)).collect();
+    align_rows(sp, m, &tc, s0, Matching::Compressed)
+}
+
+/// The beat line through the frame origins of the beats that match (correlation at least half
+/// the side's median), and their correlations.
+fn origin_fit(
+    meta: &[Vec<(i64, i64)>; 2],
+    aligned: &[Vec<(f64, f64)>; 2],
+    origin: [usize; 2],
+) -> (TicTocFit, Vec<f64>) {
+    let mut fit = TicTocFit::default();
+    let mut rhos = Vec::new();
+    for side in 0..2 {
+        let mut r: Vec<f64> = aligned[side].iter().map(|a| a.1).collect();
+        let med = median(&mut r);
+        for (&(slot, start), &(lag, rho)) in meta[side].iter().zip(&aligned[side]) {
+            if rho >= 0.5 * med {
+                fit.add(slot as f64, side as f64, start as f64 + lag + origin[side] as f64);
+                rhos.push(rho);
+            }
+        }
+    }
+    (fit, rhos)
+}
+
+/// RMS scatter of the beats about a fitted beat line, samples.
+fn scatter(f: &FitResult) -> f64 {
+    (f.rss / (f.n as f64 - 3.0).max(1.0)).sqrt()
 }
 
 /// How alike two envelopes are: the largest Pearson correlation of the two over lags up to an
@@ -444,7 +515,7 @@ mod tests {
         }
         let all_pass = Band { stop_lo_hz: -2.0, pass_lo_hz: -1.0, pass_hi_hz: 1.0, stop_hi_hz: 2.0 };
         let mut sp = Spectral::new(n, 1.0, all_pass);
-        let al = align_rows(&mut sp, &m, &t, 10);
+        let al = align_rows(&mut sp, &m, &t, 10, Matching::Amplitude);
         for (a, d) in al.iter().zip([0.0, 3.3, -2.6]) {
             assert!((a.0 - d).abs() < 0.1 && a.1 > 0.99, "{a:?} for {d}");
         }

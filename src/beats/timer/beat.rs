@@ -2,6 +2,7 @@
 //! judged against the recent accepted beats (knock, dropout, mismatch, timing outlier), and
 //! either used or recorded as rejected.
 use super::{BeatTimer, LOCAL, MAX_RECORDS, REANCHOR_BEATS};
+use crate::beats::template::Matching;
 use crate::estimators::fit::TicTocFit;
 
 /// Recent accepted beats judged against.
@@ -172,16 +173,26 @@ impl BeatTimer {
         for (e, a) in self.envelope.iter_mut().zip(&self.analytic) {
             *e = a.norm();
         }
-        self.sp.forward(&self.envelope, &mut self.espec);
+        let matched = match self.t.matching {
+            Matching::Amplitude => &self.envelope,
+            how => {
+                for (c, &e) in self.matched.iter_mut().zip(&self.envelope) {
+                    *c = how.apply(e);
+                }
+                &self.matched
+            }
+        };
+        self.sp.forward(matched, &mut self.espec);
         self.sp.xcorr_real(&self.espec, &self.tspec[side], &mut self.corr);
         let (m, frac) = peak(&self.corr, (2 * self.t.search).min(n - lt));
-        let seg = &self.envelope[m..m + lt];
+        let seg = &matched[m..m + lt];
         let mean = seg.iter().map(|&v| v as f64).sum::<f64>() / lt as f64;
         let var: f64 = seg.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
         let rho =
             (self.corr[m] as f64 / (var * self.t_energy[side]).sqrt().max(1e-30)).clamp(0.0, 1.0) as f32;
         // In-band energy of the beat span and the noise around it (the analytic signal carries
         // twice the energy of its real part).
+        let seg = &self.envelope[m..m + lt];
         let span: f64 = 0.5 * seg.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
         let total: f64 = 0.5 * self.envelope.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
         let noise_p = ((total - span).max(0.0) / (n - lt) as f64).max(1e-30);

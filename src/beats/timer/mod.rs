@@ -1,12 +1,12 @@
 //! The streaming beat timer: every beat slot is predicted from the recent beats, its band-limited
-//! envelope is matched against its side's envelope template (cross-correlation of envelopes,
-//! parabolic sub-sample peak: no carrier phase, which real ticks do not repeat), accepted or
-//! rejected (knock, speech, dropout, timing outlier), and folded into the estimators'
-//! accumulators: the tic/toc line fits, and per event window (about 2 s) the averaged envelope of
-//! each side, from which the unlock and drop of that window are read when it closes. The
-//! templates stay as learnt: a template that followed the sound would carry its own alignment
-//! errors forward, a random walk of the time reference that bends the rate (measured: three times
-//! the rate error on sounds that change from beat to beat).
+//! envelope (or its square root, as [`Templates::matching`] says) is matched against its side's
+//! envelope template (cross-correlation of envelopes, parabolic sub-sample peak: no carrier phase,
+//! which real ticks do not repeat), accepted or rejected (knock, speech, dropout, timing outlier),
+//! and folded into the estimators' accumulators: the tic/toc line fits, and per event window (about
+//! 2 s) the averaged envelope of each side, from which the unlock and drop of that window are read
+//! when it closes. The templates stay as learnt: a template that followed the sound would carry its
+//! own alignment errors forward, a random walk of the time reference that bends the rate (measured:
+//! three times the rate error on sounds that change from beat to beat).
 //!
 //! All buffers and FFT plans are allocated in [`BeatTimer::new`]; [`BeatTimer::push`] allocates
 //! nothing, so memory is flat for any length of recording.
@@ -52,6 +52,8 @@ pub struct BeatTimer {
     espec: Vec<C32>,
     analytic: Vec<C32>,
     envelope: Vec<f32>,
+    // The envelope as matched ([`Templates::matching`]).
+    matched: Vec<f32>,
     corr: Vec<f32>,
     frame: Vec<f32>,
     // Per side: the template envelope's zero-mean spectrum and energy.
@@ -144,7 +146,8 @@ impl BeatTimer {
         let mut tspec = [vec![C32::default(); bins], vec![C32::default(); bins]];
         let mut t_energy = [0.0; 2];
         for s in 0..2 {
-            t_energy[s] = zero_mean_spectrum_into(&mut sp, &t.sides[s].envelope, &mut frame, &mut tspec[s]);
+            let matched: Vec<f32> = t.sides[s].envelope.iter().map(|&v| t.matching.apply(v)).collect();
+            t_energy[s] = zero_mean_spectrum_into(&mut sp, &matched, &mut frame, &mut tspec[s]);
         }
         BeatTimer {
             sp,
@@ -152,6 +155,7 @@ impl BeatTimer {
             espec: vec![C32::default(); bins],
             analytic: vec![C32::default(); n],
             envelope: vec![0.0; n],
+            matched: vec![0.0; n],
             corr: vec![0.0; n],
             frame,
             tspec,
