@@ -443,9 +443,11 @@ fn a_real_recording_in_reverberant_rooms_reads_the_same() {
     let [rate, be, amp] = tally;
     assert_eq!(rate, (ROOMS, ROOMS), "rate (given, agreeing)");
     // Where the reverberation hides which sound is the unlock and which the drop, the beat
-    // error and the amplitude are withheld with the reason, in at most two rooms and one (README,
-    // "Limits": a strongly reverberant room); wherever given, they agree with the dry reading.
-    assert!(amp.0 + 1 >= ROOMS && amp.1 == amp.0, "amplitude (given, agreeing): {amp:?} of {ROOMS}");
+    // error and the amplitude are withheld with the reason (README, "Limits": a strongly
+    // reverberant room): the beat error in at most two rooms; the amplitude where the 2 s
+    // stretches and the average of every beat read it too far apart to say, in at most half.
+    // Wherever given, they agree with the dry reading.
+    assert!(2 * amp.0 >= ROOMS && amp.1 == amp.0, "amplitude (given, agreeing): {amp:?} of {ROOMS}");
     assert!(be.0 + 2 >= ROOMS && be.1 == be.0, "beat error (given, agreeing): {be:?} of {ROOMS}");
 }
 

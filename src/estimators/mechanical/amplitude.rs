@@ -149,15 +149,20 @@ pub(super) fn reconciled_with_whole(
             }
         }
         None if w.is_finite() && diff > a.u95 => {
+            let mean = Figure { value: a.value, u95: a.u95 + diff };
+            if implausible(&mean).is_some() {
+                return Amplitudes::withheld(format!(
+                    "amplitude not measured: the 2 s stretches read {:.0} +- {:.0} deg and the average of every beat \
+                     {w:.0} deg, too far apart to say (a u95 of {:.0} deg is wider than a quarter of what a balance \
+                     can swing); record with the watch closer",
+                    a.value, a.u95, mean.u95
+                ));
+            }
             let why = format!(
                 "the average of every beat reads {w:.0} deg, {diff:.0} deg from the stretches' {:.0}: the difference is in the u95",
                 a.value
             );
-            Amplitudes {
-                mean: Some(Figure { value: a.value, u95: a.u95 + diff }),
-                note: add(&windows.note, why),
-                ..windows
-            }
+            Amplitudes { mean: Some(mean), note: add(&windows.note, why), ..windows }
         }
         _ => windows,
     }
@@ -234,6 +239,14 @@ mod tests {
         let r = reconciled_with_whole(windows(285.0, 6.0, None), Some(273.0), None);
         assert_eq!(r.mean, Some(Figure { value: 285.0, u95: 18.0 }));
         assert!(r.note.unwrap().contains("273 deg"));
+    }
+
+    #[test]
+    fn a_whole_recording_reading_that_widens_the_u95_past_a_quarter_of_the_swing_withholds_it() {
+        let r = reconciled_with_whole(windows(238.0, 11.0, None), Some(342.0), None);
+        assert!(r.mean.is_none() && r.sides == [None, None], "{r:?}");
+        let note = r.note.unwrap();
+        assert!(note.contains("238 +- 11") && note.contains("342 deg") && note.contains("115"), "{note}");
     }
 
     #[test]
