@@ -85,6 +85,11 @@ impl Matching {
             Matching::Compressed => v.max(0.0).sqrt(),
         }
     }
+
+    /// The envelope `env` as matched (a template: built once, off the hot path).
+    pub fn applied(self, env: &[f32]) -> Vec<f32> {
+        env.iter().map(|&v| self.apply(v)).collect()
+    }
 }
 
 /// Why templates could not be built.
@@ -359,7 +364,8 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
             aligned[side] = al;
         }
         aligned[side] = align_rows(&mut sp, &m, &t, s0, Matching::Amplitude);
-        aligned_compressed[side] = align_compressed(&mut sp, &m, &t, s0);
+        let compressed = Matching::Compressed;
+        aligned_compressed[side] = align_rows(&mut sp, &m, &compressed.applied(&t), s0, compressed);
         mean[side] = t;
     }
     // The common frame: from a little before the earliest unlock to the end of the ringing.
@@ -413,13 +419,6 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
         whitening,
         matching,
     })
-}
-
-/// The rows' alignment on their compressed envelopes ([`Matching::Compressed`]), against the
-/// compressed amplitude template `t`.
-fn align_compressed(sp: &mut Spectral, m: &Array2<f32>, t: &[f32], s0: usize) -> Vec<(f64, f64)> {
-    let tc: Vec<f32> = t.iter().map(|&v| Matching::Compressed.apply(v)).collect();
-    align_rows(sp, m, &tc, s0, Matching::Compressed)
 }
 
 /// The beat line through the frame origins of the beats that match (correlation at least half

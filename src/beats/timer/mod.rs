@@ -146,7 +146,7 @@ impl BeatTimer {
         let mut tspec = [vec![C32::default(); bins], vec![C32::default(); bins]];
         let mut t_energy = [0.0; 2];
         for s in 0..2 {
-            let matched: Vec<f32> = t.sides[s].envelope.iter().map(|&v| t.matching.apply(v)).collect();
+            let matched = t.matching.applied(&t.sides[s].envelope);
             t_energy[s] = zero_mean_spectrum_into(&mut sp, &matched, &mut frame, &mut tspec[s]);
         }
         BeatTimer {
