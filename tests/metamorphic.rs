@@ -437,6 +437,10 @@ fn a_real_recording_in_reverberant_rooms_reads_the_same() {
             if let (Some(f), Some(f0)) = (f, f0) {
                 t.0 += 1;
                 t.1 += u64::from(within(f, f0, 0.0));
+                assert!(
+                    (f.value - f0.value).abs() <= 2.0 * f.u95.hypot(f0.u95),
+                    "room {seed}: {f:?} is more than twice the u95s from the dry {f0:?}"
+                );
             }
         }
     }
@@ -446,9 +450,11 @@ fn a_real_recording_in_reverberant_rooms_reads_the_same() {
     // error and the amplitude are withheld with the reason (README, "Limits": a strongly
     // reverberant room): the beat error in at most two rooms; the amplitude where the 2 s
     // stretches and the average of every beat read it too far apart to say, in at most half.
-    // Wherever given, they agree with the dry reading.
-    assert!(2 * amp.0 >= ROOMS && amp.1 == amp.0, "amplitude (given, agreeing): {amp:?} of {ROOMS}");
-    assert!(be.0 + 2 >= ROOMS && be.1 == be.0, "beat error (given, agreeing): {be:?} of {ROOMS}");
+    // Where given, they agree with the dry reading within both u95s, but for at most one room
+    // each (eight rooms of two honest 95% u95s miss at least once with odds of up to a third)
+    // and never by twice that.
+    assert!(2 * amp.0 >= ROOMS && amp.1 + 1 >= amp.0, "amplitude (given, agreeing): {amp:?} of {ROOMS}");
+    assert!(be.0 + 2 >= ROOMS && be.1 + 1 >= be.0, "beat error (given, agreeing): {be:?} of {ROOMS}");
 }
 
 // ---------------------------------------------------------------------------------------------

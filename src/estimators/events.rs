@@ -347,8 +347,11 @@ pub fn find_with(
     // The drop is the loudest sound after the unlock. Interference between the partials of the
     // drop's own sound can make a peak a fraction of a millisecond after its attack louder than
     // the attack's, so an earlier peak at least half as loud within `merge` samples before the
-    // loudest is the drop's first; sub-events further before it (the impulse, lever noises on a
-    // real watch) are not.
+    // loudest is the drop's first, and so on back while such peaks follow each other within
+    // `merge`, as far as the window the attack is measured over (`w`, about a millisecond): a
+    // sound whose envelope swells and fluctuates for a millisecond or more (a burst of noise, a
+    // ringing that beats) has its sharpest attack anywhere in it, not at its start.
+    // Sub-events further before it (the impulse, lever noises on a real watch) are not.
     //
     // "Loudest" is read as the sharpest attack: the most the envelope rises within about a
     // millisecond before a peak. A drop is the loudest attack after the unlock even where the
@@ -359,8 +362,14 @@ pub fn find_with(
     let loudest = (start..end).filter(|&i| is_peak(i)).max_by(|&a, &b| rise(a).total_cmp(&rise(b)));
     let first_strong = loudest.filter(|&l| rise(l) > 0.15 * (peak - floor)).map(|l| {
         let half = floor + 0.5 * (env[l] - floor);
-        let from = (l as f64 - merge).max(start as f64) as usize;
-        (from..=l).find(|&i| is_peak(i) && env[i] >= half).unwrap_or(l)
+        let mut p = l;
+        loop {
+            let from = (p as f64 - merge).max(start as f64).max(l.saturating_sub(w) as f64) as usize;
+            match (from..p).find(|&i| is_peak(i) && env[i] >= half) {
+                Some(q) => p = q,
+                None => break p,
+            }
+        }
     });
     let drop = first_strong.and_then(|p| {
         let back = (p as f64 - 0.5 * (p as f64 - unlock)).max(up as f64) as usize;
@@ -401,6 +410,16 @@ mod tests {
         assert!((e.unlock - 100.0).abs() < 0.5, "unlock {}", e.unlock);
         assert!((e.drop.unwrap() - 420.0).abs() < 0.5, "drop {:?}", e.drop);
         assert!((e.drop.unwrap() - e.unlock - 320.0).abs() < 0.3, "{e:?}");
+    }
+
+    #[test]
+    fn a_drop_whose_sharpest_attack_comes_late_in_its_sound_is_read_at_its_start() {
+        // A drop of three attacks 9 samples apart (within `merge` of each other, not of the
+        // first and the last), the last the sharpest, each falling most of the way back before
+        // the next: the onset is the first attack's.
+        let env = env_of(&[(100.0, 0.3), (420.0, 0.8), (429.0, 0.8), (438.0, 1.0)], 1000, 6.0);
+        let e = find(&env, 0, 1000, (200.0, 600.0), 10.0, 50).unwrap();
+        assert!((e.drop.unwrap() - 420.0).abs() < 0.5, "drop {:?}", e.drop);
     }
 
     #[test]
