@@ -235,7 +235,7 @@ pub fn estimate_segments(
         let t_s = ut / fs / clock;
         lift_deg / (2.0 * (std::f64::consts::PI * t_s / t_osc).sin())
     };
-    let sides = SideReadings::of(readings, amp_of);
+    let sides = SideReadings::of(readings, amp_of, events::MERGE_S * fs);
     let floor_ms = ms(TIMING_RESOLUTION_SAMPLES);
     let (beat_error, beat_error_note) = beat_error_of(&sides, ms, floor_ms, p_true * 1000.0);
     let onset_deg = onset_u_deg(&sides, amp_of);

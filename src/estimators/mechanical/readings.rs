@@ -50,18 +50,24 @@ pub(super) struct SideReadings {
 }
 
 impl SideReadings {
-    /// `amp_of` turns an unlock-to-drop time (samples) into an amplitude (degrees).
-    pub(super) fn of(readings: &[EventReading], amp_of: impl Fn(f64) -> f64) -> Self {
+    /// `amp_of` turns an unlock-to-drop time (samples) into an amplitude (degrees); `merge`
+    /// (samples) is the span within which sounds are one event. A window whose drop is not the
+    /// sound most windows hear as the drop (see [`heard_drop`]) gives no drop-based reading.
+    pub(super) fn of(readings: &[EventReading], amp_of: impl Fn(f64) -> f64, merge: f64) -> Self {
+        let heard: [Option<f64>; 2] = std::array::from_fn(|s| {
+            let drops: Vec<f64> = readings.iter().filter_map(|w| w.events[s].drop).collect();
+            heard_drop(&drops, merge)
+        });
         let mut r = SideReadings::default();
         let by_rule = |f: &dyn Fn(usize) -> f64| std::array::from_fn(f);
         for w in readings {
-            let [e0, e1] = w.events;
+            let [e0, e1]: [Events; 2] = std::array::from_fn(|s| on_heard_drop(w.events[s], heard[s], merge));
             r.cu.push(by_rule(&|k| w.c + e1.unlock_rules[k] - e0.unlock_rules[k]));
             if let (Some(d0), Some(d1)) = (e0.drop_rules, e1.drop_rules) {
                 r.cd.push(by_rule(&|k| w.c + d1[k] - d0[k]));
             }
             let a = [amp_by_rule(&e0, &amp_of), amp_by_rule(&e1, &amp_of)];
-            for (s, (v, e)) in a.iter().zip(&w.events).enumerate() {
+            for (s, (v, e)) in a.iter().zip([&e0, &e1]).enumerate() {
                 if let (Some(v), Some(d)) = (v, e.drop) {
                     r.amp[s].push(*v);
                     r.ut[s].push(d - e.unlock);
@@ -74,6 +80,50 @@ impl SideReadings {
         }
         r
     }
+}
+
+/// Share of the windows that must hear their drop at one place (within `merge` samples) for
+/// that sound to be taken as the side's drop. Where two sounds of a beat are about as sharp
+/// (an impulse nearly as loud as the drop), each window's average can take either, and a
+/// robust mean of the windows' amplitudes then mixes two sounds; three quarters is what the
+/// 20% trimmed mean would have left out had all the others fallen on one side.
+pub const DROP_QUORUM: f64 = 0.75;
+
+/// The drop most of the windows hear (`drops`, samples from the frame origin): the reading
+/// with the most others within `merge` of it, where they are at least [`DROP_QUORUM`] of all
+/// (fewer than [`MIN_WINDOWS`] never decide).
+pub(super) fn heard_drop(drops: &[f64], merge: f64) -> Option<f64> {
+    if drops.len() < MIN_WINDOWS {
+        return None;
+    }
+    let mut d = drops.to_vec();
+    d.sort_by(|a, b| a.total_cmp(b));
+    // Sorted, the readings within `merge` of each are a run around it: two cursors find them.
+    let (mut lo, mut hi, mut best) = (0, 0, (f64::NAN, 0));
+    for &x in &d {
+        while d[lo] < x - merge {
+            lo += 1;
+        }
+        while hi < d.len() && d[hi] <= x + merge {
+            hi += 1;
+        }
+        if hi - lo > best.1 {
+            best = (x, hi - lo);
+        }
+    }
+    (best.1 as f64 >= DROP_QUORUM * d.len() as f64).then_some(best.0)
+}
+
+/// A window's events `e` with its drop taken away where it is not the drop the side's windows
+/// hear (`heard`; `None` keeps every drop).
+fn on_heard_drop(mut e: Events, heard: Option<f64>, merge: f64) -> Events {
+    if let (Some(h), Some(d)) = (heard, e.drop) {
+        if (d - h).abs() > merge {
+            e.drop = None;
+            e.drop_rules = None;
+        }
+    }
+    e
 }
 
 /// The amplitude of one side's events read by every onset rule (`amp_of` turns an
@@ -123,4 +173,31 @@ pub(super) fn trimmed(v: &[f64]) -> Option<Trimmed> {
         se: wvar.sqrt() / ((1.0 - 2.0 * g as f64 / n as f64) * (n as f64).sqrt()),
         dof: h - 1,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drop_three_quarters_of_the_windows_hear_is_the_drop() {
+        // Seven windows hear the drop at 500 (within a sample), two the impulse at 300.
+        let drops = [500.0, 500.4, 499.8, 300.0, 500.2, 500.1, 299.5, 499.9, 500.3];
+        let heard = heard_drop(&drops, 10.0).expect("a quorum");
+        assert!((heard - 500.0).abs() <= 10.0, "{heard}");
+        // Five against four is no quorum: neither sound is taken for the drop.
+        assert_eq!(
+            heard_drop(
+                &drops[..2]
+                    .iter()
+                    .chain(&[300.0, 300.2, 299.9, 300.1, 500.0, 500.1, 500.2])
+                    .copied()
+                    .collect::<Vec<_>>(),
+                10.0
+            ),
+            None
+        );
+        // Too few windows never decide.
+        assert_eq!(heard_drop(&[500.0, 500.1], 10.0), None);
+    }
 }
