@@ -2,6 +2,7 @@
 //! file or a synthetic recording), one analysis of it, and a table row that shows every figure
 //! so a failing assertion says everything at once. Each helper does one thing.
 #![allow(dead_code)]
+pub mod bursts;
 pub mod faint;
 pub mod rooms;
 
