@@ -362,9 +362,10 @@ pub fn find_with(
     let loudest = (start..end).filter(|&i| is_peak(i)).max_by(|&a, &b| rise(a).total_cmp(&rise(b)));
     let first_strong = loudest.filter(|&l| rise(l) > 0.15 * (peak - floor)).map(|l| {
         let half = floor + 0.5 * (env[l] - floor);
+        let reach = l.saturating_sub(w).max(start) as f64;
         let mut p = l;
         loop {
-            let from = (p as f64 - merge).max(start as f64).max(l.saturating_sub(w) as f64) as usize;
+            let from = (p as f64 - merge).max(reach) as usize;
             match (from..p).find(|&i| is_peak(i) && env[i] >= half) {
                 Some(q) => p = q,
                 None => break p,
