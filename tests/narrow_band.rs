@@ -85,10 +85,8 @@ fn a_16_khz_recording_of_every_sound_family_reads_its_truth_within_the_u95() {
             failures.extend(checks.into_iter().filter_map(Result::err).map(|e| format!("{line}: {e}")));
         }
     }
-    // Coverage is a 95% promise: an honest u95 misses in 1.5 of 30 figures on average, and in 4
-    // or fewer with 98% probability (the bound tests/harsh_rooms.rs holds its rooms to; 2 or fewer
-    // only with 81%).
-    assert!(failures.len() <= 4, "{}", failures.join("\n"));
+    // Coverage is a 95% promise: of 30 figures one or two may miss by chance, three may not.
+    assert!(failures.len() <= 2, "{}", failures.join("\n"));
 }
 
 #[test]

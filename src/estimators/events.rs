@@ -120,15 +120,18 @@ pub const RIPPLE_DEPTH: f32 = 0.65;
 
 /// How far ahead of itself the analysis band spreads a sharp onset, seconds: `t` seconds before
 /// the onset of a sound whose envelope peaks at `H` (above the floor), the band's own pre-echo
-/// (its Gibbs ringing) reaches up to `H * PRE_ECHO_S / t` where the band reaches 20 kHz. Measured
-/// on the band's response to damped resonances that start abruptly (2-12 kHz, 0.1-2 ms decays,
-/// any phase, 0-40 us attacks): at 48 kHz the worst is 22% of the peak 6 samples ahead, 9% at 20
-/// and 4% at 40 (0.8 ms), under 37 us / t throughout, the same in time at 32 to 96 kHz.
-pub const PRE_ECHO_S: f64 = 37e-6;
+/// (its Gibbs ringing) reaches `H * PRE_ECHO_S / t` where the band reaches 20 kHz. Measured on
+/// the band's response to damped resonances that start abruptly (2-12 kHz, 0.1-2 ms decays, any
+/// phase, 0-40 us attacks), as the most each reaches over 3-40 samples ahead at 48 kHz: 7 us / t
+/// for half of them, 12 us / t for four in five, 37 us / t for the worst (22% of the peak 6
+/// samples ahead). Four in five, not the worst: a peak under the worst's reach can also be the
+/// swelling start of a sound of its own (a burst of noise), which the worst case would pass over.
+pub const PRE_ECHO_S: f64 = 12e-6;
 
-/// The same for a band that ends lower, in periods of its upper edge: at 16 kHz (the band ends
-/// at 6.7 kHz) the pre-echo reaches 54 us / t, at 8 kHz 125 us / t, about 0.4 / f_hi.
-pub const PRE_ECHO_CYCLES: f64 = 0.4;
+/// The same for a band that ends lower, in periods of its upper edge: the worst pre-echo reaches
+/// about 0.4 / f_hi (54 us / t at 16 kHz, where the band ends at 6.7 kHz; 125 us / t at 8 kHz),
+/// and the four in five a third of it.
+pub const PRE_ECHO_CYCLES: f64 = 0.13;
 
 /// The pre-echo's reach at sample rate `fs`, samples (see [`PRE_ECHO_S`]).
 fn pre_echo_samples(fs: f64) -> f64 {
@@ -524,12 +527,12 @@ mod tests {
     #[test]
     fn the_bands_pre_echo_of_a_loud_onset_is_not_the_unlock_however_deep_its_ripple() {
         // The band's own pre-echo ahead of a loud sharp onset at 100 (48 kHz, merge 0.6 ms):
-        // falling off as 1/t, under a third of what the band can throw that far ahead, above the
-        // unlock threshold from 12 samples out, and dipping nearly to the floor every other
-        // sample (its ripple sampled near its zeros).
+        // falling off as 1/t, as high as half of all sharp sounds throw it (0.35 / t, t in
+        // samples) from 30 to 4 samples out, above the unlock threshold from 11, and dipping to the
+        // floor every other sample (its ripple sampled near its zeros).
         let mut env = env_of(&[(100.0, 1.0), (420.0, 0.8)], 1000, 20.0);
-        for (i, v) in env.iter_mut().enumerate().take(99).skip(70) {
-            let skirt = 0.5 / (100 - i) as f32;
+        for (i, v) in env.iter_mut().enumerate().take(97).skip(70) {
+            let skirt = 0.35 / (100 - i) as f32;
             *v += if i % 2 == 0 { skirt } else { 0.1 * skirt };
         }
         let e = find(&env, 0, 1000, (200.0, 600.0), 29.0, 50).unwrap();
