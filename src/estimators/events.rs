@@ -125,12 +125,12 @@ pub const RIPPLE_DEPTH: f32 = 0.65;
 /// phase, 0-40 us attacks), as the most each reaches over 3-40 samples ahead at 48 kHz: 7 us / t
 /// for half of them, 12 us / t for four in five, 37 us / t for the worst (22% of the peak 6
 /// samples ahead). Four in five, not the worst: a peak under the worst's reach can also be the
-/// swelling start of a sound of its own (a burst of noise), which the worst case would pass over.
+/// swelling start of a sound of its own (a burst of noise), which the worst's bound passed over.
 pub const PRE_ECHO_S: f64 = 12e-6;
 
 /// The same for a band that ends lower, in periods of its upper edge: the worst pre-echo reaches
-/// about 0.4 / f_hi (54 us / t at 16 kHz, where the band ends at 6.7 kHz; 125 us / t at 8 kHz),
-/// and the four in five a third of it.
+/// about 0.4 / f_hi (54 us / t at 16 kHz, where the band ends at 6.7 kHz; 125 us / t at 8 kHz);
+/// the four in five are taken as a third of it, as at 20 kHz.
 pub const PRE_ECHO_CYCLES: f64 = 0.13;
 
 /// The pre-echo's reach at sample rate `fs`, samples (see [`PRE_ECHO_S`]).
@@ -157,8 +157,8 @@ pub fn band_stretch(fs: f64) -> f64 {
 /// lengthened by [`band_stretch`] where the band ends below [`FULL_BAND_HZ`]).
 /// The band limit spreads a loud onset a little ahead of itself, and its band edge leaves a
 /// ripple on that skirt; a faint event of its own is followed by a valley before the next.
-/// Where the skirt is no higher than the band's own pre-echo of the louder sound could make it
-/// (see [`PRE_ECHO_S`]), its ripple can dip nearly to the floor between samples: there the
+/// Where the skirt is no higher than the band's own pre-echo of the louder sound reaches (four
+/// times in five, see [`PRE_ECHO_S`]), its ripple can dip nearly to the floor between samples: the
 /// skirt is read on its upper hull (the highest the envelope reaches within a ripple), which a
 /// pre-echo keeps rising towards its onset; a faint event of its own decays before the louder
 /// sound rises, and its hull falls below its peak.
