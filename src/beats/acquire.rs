@@ -7,7 +7,9 @@
 //! each measured as the *contrast* between the autocorrelation at the lag and at lags `3/8` of a
 //! beat away, so that broad rhythms (speech, music) score low and sharp ticks high. Among the
 //! rates that score near the best, the highest wins: a watch at 28800 bph also scores at 14400
-//! (every other beat lines up), but not the other way round.
+//! (every other beat lines up), but not the other way round. Twice the chosen rate wins when it
+//! scores as a watch at all, however far below the best: a side much quieter than the other
+//! weakens the half periods it is heard at, never puts ticks where a slower watch has none.
 use crate::conditioning::biquad::HighPass4;
 use realfft::RealFftPlanner;
 
@@ -180,7 +182,9 @@ fn score(r: &[f64], p: f64, rate: f64) -> f64 {
         let centre = max_in(r, h - wh, h + wh).map(|(_, v)| v).unwrap_or(0.0);
         let lo = max_in(r, h - wh - c, h - 1.0).map(|(_, v)| v).unwrap_or(0.0);
         let hi = max_in(r, h + 1.0, h + wh + c).map(|(_, v)| v).unwrap_or(0.0);
-        let half = centre.max(lo + hi).min(full + base(h)) - base(h);
+        // Split in two, each peak stands above the base by its share of the beats: their
+        // contrasts add up (not their heights, which counts a broad hump twice).
+        let half = (centre - base(h)).max(lo + hi - 2.0 * base(h)).min(full);
         full_sum += full;
         half_sum += half;
     }
@@ -229,7 +233,17 @@ fn choose_rate(
         .map(|&bph| Candidate { bph, score: score(r, 3600.0 / bph as f64 * rate, rate) })
         .collect();
     let best = cands.iter().map(|c| c.score).fold(0.0, f64::max);
-    let chosen = cands.iter().filter(|c| c.score >= 0.6 * best && c.score >= MIN_SCORE).map(|c| c.bph).max();
+    let mut chosen =
+        cands.iter().filter(|c| c.score >= 0.6 * best && c.score >= MIN_SCORE).map(|c| c.bph).max();
+    // Twice the rate wins whenever it scores as a watch at all: its half periods are where a
+    // watch of the lower rate has nothing (0.002-0.012 on the real and third-party watches),
+    // and a quiet side only weakens them (a toc 10 dB down leaves it under 0.6 of the best).
+    while let Some(double) = chosen.and_then(|b| cands.iter().find(|c| c.bph == 2 * b)) {
+        if double.score < MIN_SCORE {
+            break;
+        }
+        chosen = Some(double.bph);
+    }
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
     let Some(bph) = chosen else {
         let reason = if silent {
@@ -489,6 +503,52 @@ mod tests {
         for block in [1, 7, 4096] {
             assert_eq!(scan(block), whole, "blocks of {block}");
         }
+    }
+
+    #[test]
+    fn a_watch_whose_toc_is_ten_db_quieter_than_its_tic_is_read_at_its_own_rate_not_half_of_it() {
+        // Every other beat of a 36000 bph watch (beat error 1.9 ms) 10 dB down, as a contact
+        // microphone's resonance can leave one side's sounds: half the rate lines up every
+        // loud beat exactly, the watch's own rate only through the split, quiet half periods.
+        let p = MechanicalParams {
+            bph: 36000,
+            beat_error_ms: 1.9,
+            snr_db: None,
+            duration_s: 14.0,
+            ..Default::default()
+        };
+        let mut s = Synth::mechanical(&p).unwrap();
+        let fs = p.sample_rate_hz as f64;
+        let mut x = vec![0.0f32; (p.duration_s * fs) as usize];
+        let n = s.read_frames(&mut x).unwrap();
+        x.truncate(n);
+        let beats = s.beat_events(usize::MAX);
+        let quiet = beats[1].side;
+        for b in beats.iter().filter(|b| b.side == quiet) {
+            let a = ((b.unlock_rec_s - 0.002) * fs) as usize;
+            let e = (((b.drop_rec_s + 0.040) * fs) as usize).min(x.len());
+            x[a.min(e)..e].iter_mut().for_each(|v| *v *= 0.316);
+        }
+        let mut r = crate::synth::rng::Rng::new(7);
+        x.iter_mut().for_each(|v| *v += 0.002 * r.gauss() as f32);
+        let mut scan = RateScan::new(fs);
+        scan.push(&x);
+        assert_eq!(scan.finish(None).unwrap().bph, 36000);
+        assert_eq!(acquire(&Envelope::of(&x, fs), None).unwrap().bph, 36000);
+    }
+
+    #[test]
+    fn a_watch_around_thirteen_seconds_of_silence_is_not_read_at_twice_its_rate() {
+        // A stretch of silence but its last second of ticks correlates broadly at every lag (the
+        // ticks' level, normalised, is a step); the half periods of twice the rate must be read
+        // as the contrast they have, not the hump twice.
+        let (x, fs) = watch();
+        let cut = 10 * fs as usize;
+        let y = [&x[..cut], &vec![0.0; 13 * fs as usize][..], &x[cut..]].concat();
+        let mut scan = RateScan::new(fs as f64);
+        scan.push(&y);
+        let r = scan.finish(None).unwrap();
+        assert_eq!(r.bph, 21600, "{:?}", r.candidates);
     }
 
     #[test]
