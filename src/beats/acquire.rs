@@ -467,29 +467,41 @@ mod tests {
     use crate::source::BlockSource;
     use crate::synth::{MechanicalParams, Synth};
 
-    fn watch() -> (Vec<f32>, u32) {
-        let p = MechanicalParams { bph: 21600, snr_db: Some(15.0), duration_s: 14.0, ..Default::default() };
-        let mut s = Synth::mechanical(&p).unwrap();
+    /// The samples of a synthetic recording of `p`.
+    fn render(p: &MechanicalParams) -> Vec<f32> {
+        let mut s = Synth::mechanical(p).unwrap();
         let mut x = vec![0.0f32; (p.duration_s * p.sample_rate_hz as f64) as usize];
         let n = s.read_frames(&mut x).unwrap();
         x.truncate(n);
-        (x, p.sample_rate_hz)
+        x
+    }
+
+    fn watch() -> (Vec<f32>, u32) {
+        let p = MechanicalParams { bph: 21600, snr_db: Some(15.0), duration_s: 14.0, ..Default::default() };
+        (render(&p), p.sample_rate_hz)
+    }
+
+    /// The rate a whole-recording scan of `x` chooses.
+    fn scan(x: &[f32], fs: f64) -> RateChoice {
+        let mut s = RateScan::new(fs);
+        s.push(x);
+        s.finish(None).unwrap()
     }
 
     #[test]
     fn the_rate_scan_does_not_depend_on_how_the_audio_is_cut_into_blocks() {
         let (x, fs) = watch();
-        let scan = |block: usize| {
+        let in_blocks = |block: usize| {
             let mut s = RateScan::new(fs as f64);
             for c in x.chunks(block) {
                 s.push(c);
             }
             s.finish(None).unwrap()
         };
-        let whole = scan(x.len());
+        let whole = in_blocks(x.len());
         assert_eq!(whole.bph, 21600);
         for block in [1, 7, 4096] {
-            assert_eq!(scan(block), whole, "blocks of {block}");
+            assert_eq!(in_blocks(block), whole, "blocks of {block}");
         }
     }
 
@@ -511,14 +523,7 @@ mod tests {
             family: crate::synth::SoundFamily::Contact,
             ..Default::default()
         };
-        let mut s = Synth::mechanical(&p).unwrap();
-        let fs = p.sample_rate_hz as f64;
-        let mut x = vec![0.0f32; (p.duration_s * fs) as usize];
-        let n = s.read_frames(&mut x).unwrap();
-        x.truncate(n);
-        let mut scan = RateScan::new(fs);
-        scan.push(&x);
-        let r = scan.finish(None).unwrap();
+        let r = scan(&render(&p), p.sample_rate_hz as f64);
         assert_eq!(r.bph, 36000, "{:?}", r.candidates);
     }
 
@@ -527,16 +532,11 @@ mod tests {
         // A 36000 bph watch in a room whose wall returns each tick 40 ms later at 0.3 of its
         // level: the echoes land in the half periods of 72000 bph, which a quiet side would fill.
         let p = MechanicalParams { bph: 36000, snr_db: Some(30.0), duration_s: 14.0, ..Default::default() };
-        let mut s = Synth::mechanical(&p).unwrap();
-        let fs = p.sample_rate_hz as f64;
-        let mut x = vec![0.0f32; (p.duration_s * fs) as usize];
-        let n = s.read_frames(&mut x).unwrap();
-        x.truncate(n);
+        let (x, fs) = (render(&p), p.sample_rate_hz as f64);
         let lag = (0.040 * fs) as usize;
-        let y: Vec<f32> = (0..n).map(|i| x[i] + if i >= lag { 0.3 * x[i - lag] } else { 0.0 }).collect();
-        let mut scan = RateScan::new(fs);
-        scan.push(&y);
-        let r = scan.finish(None).unwrap();
+        let y: Vec<f32> =
+            (0..x.len()).map(|i| x[i] + if i >= lag { 0.3 * x[i - lag] } else { 0.0 }).collect();
+        let r = scan(&y, fs);
         assert_eq!(r.bph, 36000, "{:?}", r.candidates);
     }
 
@@ -548,9 +548,7 @@ mod tests {
         let (x, fs) = watch();
         let cut = 10 * fs as usize;
         let y = [&x[..cut], &vec![0.0; 13 * fs as usize][..], &x[cut..]].concat();
-        let mut scan = RateScan::new(fs as f64);
-        scan.push(&y);
-        let r = scan.finish(None).unwrap();
+        let r = scan(&y, fs as f64);
         assert_eq!(r.bph, 21600, "{:?}", r.candidates);
     }
 
