@@ -307,12 +307,17 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
     // Only each beat's own half-period around its centre, tapered (a cut edge would click): the
     // frame (a power of two) is longer, and the beats on either side must not enter it.
     let (lo, hi) = (n0 / 2 - half as usize, n0 / 2 + half as usize);
+    let window: Vec<f32> = (0..hi - lo)
+        .map(|i| {
+            let edge = i.min(hi - lo - 1 - i) as f64 / taper;
+            (if edge >= 1.0 { 1.0 } else { 0.5 - 0.5 * (std::f64::consts::PI * edge).cos() }) as f32
+        })
+        .collect();
     let fill = |frame: &mut [f32], start: i64| {
         frame.iter_mut().for_each(|v| *v = 0.0);
-        for (i, f) in frame[lo..hi].iter_mut().enumerate() {
-            let edge = i.min(hi - lo - 1 - i) as f64 / taper;
-            let w = if edge >= 1.0 { 1.0 } else { 0.5 - 0.5 * (std::f64::consts::PI * edge).cos() };
-            *f = x[start as usize + lo + i] * w as f32;
+        let at = start as usize + lo;
+        for ((f, &v), &w) in frame[lo..hi].iter_mut().zip(&x[at..at + (hi - lo)]).zip(&window) {
+            *f = v * w;
         }
     };
     // The resonances every beat shares (case, microphone, room) are whitened away first.
@@ -334,7 +339,7 @@ pub fn build(x: &[f32], fs: f64, lock: &Lock, lift_deg: f64) -> Result<Templates
             fill(&mut frame, start);
             sp.forward_weighted(&frame, &mut spec);
             sp.analytic(&spec, &mut analytic);
-            rows[side].extend(analytic.iter().map(|a| a.norm()));
+            rows[side].extend(analytic.iter().map(|a| a.norm_sqr().sqrt()));
         }
     }
     if meta[0].len() < 3 || meta[1].len() < 3 {
