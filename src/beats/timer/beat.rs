@@ -5,8 +5,10 @@ use super::{BeatTimer, LOCAL, MAX_RECORDS, REANCHOR_BEATS};
 use crate::beats::template::Matching;
 use crate::estimators::fit::TicTocFit;
 
-/// Recent accepted beats judged against.
-pub(super) const RING: usize = 64;
+/// Recent accepted beats of one side judged against.
+pub(super) const RING: usize = 32;
+/// Accepted beats of a side before its own medians judge the next.
+const MIN_RING: usize = 4;
 
 /// Why a beat slot was not used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +36,10 @@ pub struct BeatRecord {
     pub rejected: Option<Rejection>,
 }
 
-/// The correlation, energy and timing residual of the last [`RING`] accepted beats.
+/// The correlation, energy and timing residual of the last [`RING`] accepted beats of one side.
+///
+/// Each side is judged against its own beats: a toc 10 dB under its tic is not a dropout, and a
+/// pooled median, halfway between the two, took every such toc for one.
 pub(super) struct Rings {
     rho: [f32; RING],
     energy: [f32; RING],
@@ -218,8 +223,8 @@ impl BeatTimer {
     fn judge(&mut self, slot: u64, side: usize, t: f64, rho: f32, energy: f32) -> Result<f64, Rejection> {
         let pred = self.predict(slot);
         let mut resid = t - pred;
-        if self.rings.len >= 8 {
-            let (med_rho, med_e, med_r) = self.rings.medians();
+        if self.rings[side].len >= MIN_RING {
+            let (med_rho, med_e, med_r) = self.rings[side].medians();
             if energy > 8.0 * med_e {
                 return Err(Rejection::Loud);
             }
@@ -246,7 +251,7 @@ impl BeatTimer {
     /// the windows and the sums.
     fn accept(&mut self, slot: u64, side: usize, t: f64, resid: f64, m: Match) {
         self.streak_len = 0;
-        self.rings.push(m.rho, m.span as f32, resid.abs() as f32);
+        self.rings[side].push(m.rho, m.span as f32, resid.abs() as f32);
         self.recent[self.recent_pos] = (slot as f64, side as f64, t);
         self.recent_pos = (self.recent_pos + 1) % LOCAL;
         self.recent_len = (self.recent_len + 1).min(LOCAL);

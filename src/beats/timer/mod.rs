@@ -75,7 +75,7 @@ pub struct BeatTimer {
     streak: [(f64, f64, f64, f64); REANCHOR_BEATS],
     streak_len: usize,
     // The recent accepted beats the next are judged against.
-    rings: Rings,
+    rings: [Rings; 2],
     /// Global fit over every accepted beat.
     pub global: TicTocFit,
     // The open estimator window.
@@ -172,7 +172,7 @@ impl BeatTimer {
             recent_pos: 0,
             streak: [(0.0, 0.0, 0.0, 0.0); REANCHOR_BEATS],
             streak_len: 0,
-            rings: Rings::new(),
+            rings: [Rings::new(), Rings::new()],
             global: TicTocFit::default(),
             win: Window::with_capacity(win_cap),
             windows: Vec::with_capacity(1024),
@@ -266,7 +266,7 @@ impl BeatTimer {
             }
             if ws < self.buf_start as i64 {
                 // Before the data we hold (the start of the recording): not a beat slot we can see.
-                if self.accepted == 0 && self.rings.len == 0 {
+                if self.accepted == 0 && self.rings.iter().all(|r| r.len == 0) {
                     self.slot += 1;
                     continue;
                 }
