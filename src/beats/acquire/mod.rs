@@ -174,6 +174,59 @@ fn score(r: &[f64], p: f64, rate: f64) -> f64 {
     (full_sum.min(half_sum) / mmax as f64).max(0.0)
 }
 
+/// Largest beat error at any beat rate, as a fraction of the beat period: a balance whose rest
+/// point is off by half a lift angle (25 deg, beyond which it cannot start by itself) at an
+/// amplitude of 120 deg loses `25 / (120 pi)` of a beat on one side and gains it on the other.
+pub const MAX_BEAT_ERROR_FRACTION: f64 = 0.07;
+/// Smallest contrast at the half beat, as a fraction of the whole beat's, that counts as a
+/// sound there: a side about 26 dB under the other.
+const HALF_BEAT_MIN_SHARE: f64 = 0.05;
+/// Smallest contrast at the half beat, in the autocorrelation's own ripple between the beats,
+/// that counts as a sound there (far beyond any chance alignment).
+const HALF_BEAT_MIN_Z: f64 = 8.0;
+
+/// `bph`, or twice it (as often as it applies) where that is a rate of `list` and a sound falls
+/// at every half beat, within the beat error a balance can have at twice the rate.
+fn doubled(r: &[f64], rate: f64, list: &[u32], bph: u32) -> u32 {
+    let mut bph = bph;
+    while list.contains(&(2 * bph)) {
+        let (share, z) = half_beat_sound(r, 3600.0 / bph as f64 * rate);
+        if share < HALF_BEAT_MIN_SHARE || z < HALF_BEAT_MIN_Z {
+            break;
+        }
+        bph *= 2;
+    }
+    bph
+}
+
+/// How clearly a sound falls at every half of the beat period `p` (envelope samples): its
+/// autocorrelation contrast over the quarter beats on either side, as a share of the whole beat's
+/// contrast and in units of the ripple between the beats.
+fn half_beat_sound(r: &[f64], p: f64) -> (f64, f64) {
+    let split = MAX_BEAT_ERROR_FRACTION * p / 2.0;
+    let contrast = |x: f64, d: f64| interp(r, x) - 0.5 * (interp(r, x - d) + interp(r, x + d));
+    let peak = |x: f64, w: f64| max_in(r, x - w, x + w).map_or(x, |(i, _)| i as f64);
+    let (mut half, mut full, mut ripple, mut n) = (0.0, 0.0, 0.0, 0.0);
+    for m in 1..=4 {
+        let x = m as f64 * p;
+        if x + 0.5 * p + 2.0 >= r.len() as f64 {
+            break;
+        }
+        let h = x - 0.5 * p;
+        half += contrast(peak(h, h * RATE_TOLERANCE + 2.0 + split), 0.25 * p);
+        full += contrast(peak(x, x * RATE_TOLERANCE + 2.0), 0.375 * p);
+        for k in [0.2, 0.3, 0.7, 0.8] {
+            ripple += contrast((m as f64 - 1.0 + k) * p, 0.05 * p).powi(2);
+        }
+        n += 1.0;
+    }
+    if n == 0.0 || full <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let ripple = (ripple / (4.0 * n)).sqrt().max(1e-12);
+    (half / full, half / n / ripple)
+}
+
 /// The beat rate chosen from an autocorrelation: nominal bph, the oscillation period in
 /// envelope samples, the score, and every candidate.
 #[derive(Debug, Clone, PartialEq)]
@@ -218,6 +271,9 @@ pub(super) fn choose_rate(
     let best = cands.iter().map(|c| c.score).fold(0.0, f64::max);
     let chosen = cands.iter().filter(|c| c.score >= 0.6 * best && c.score >= MIN_SCORE).map(|c| c.bph).max();
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
+    // A side much quieter than the other (a contact microphone, a toc 14-20 dB under its tic)
+    // leaves twice the rate short of the bar above; what tells it is a sound at every half beat.
+    let chosen = chosen.map(|b| if forced.is_some() { b } else { doubled(r, rate, list, b) });
     let Some(bph) = chosen else {
         let reason = if silent {
             "the recording is silent".to_string()
