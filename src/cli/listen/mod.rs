@@ -267,6 +267,14 @@ pub fn run(mut args: Args) -> Result<ExitCode, Failure> {
         // A replayed file that stops reading is bad input, not a failed device.
         run::Ended::DeviceError(m) if args.replay.is_some() => Err(Failure::usage(format!("{m}{kept}"))),
         run::Ended::DeviceError(m) => Err(Failure::new(ExitCode::Device, format!("audio device: {m}{kept}"))),
+        // Nobody reads the output any more (`| head`, a full disk): not the user's stop. A closed
+        // pipe ends quietly, saying only where the audio is kept; `out::finish` gives the code.
+        run::Ended::Quit if super::out::failed() => {
+            if let Some(p) = &out {
+                eprintln!("tickproof: standard output closed; the audio is in {}", p.display());
+            }
+            Ok(ExitCode::Ok)
+        }
         ended => {
             eprintln!("tickproof: {said}");
             let why = match ended {
