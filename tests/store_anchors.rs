@@ -130,9 +130,12 @@ fn tampers_are_named(fresh: &mut dyn FnMut() -> Box<dyn Tamper>) {
     t.drop_newest();
     let s = t.open();
     assert!(s.verify_chain().unwrap().problems.is_empty(), "{:?}", s.verify_chain().unwrap().problems);
-    assert_named(
-        &verify(&*s, &a, false, Some(ReceiptRef::File(Box::new(receipt.clone())))),
-        "is no longer held",
+    let v = verify(&*s, &a, false, Some(ReceiptRef::File(Box::new(receipt.clone()))));
+    assert_named(&v, "is no longer held");
+    assert!(
+        !v.checked.iter().any(|c| c.contains("the chain up to record")),
+        "a failed receipt listed as checked: {:?}",
+        v.checked
     );
     assert_named(&verify(&*s, &a, false, Some(ReceiptRef::Hash(receipt.sha256()))), "not held here");
     // An edited receipt does not pass for a real one.

@@ -259,6 +259,7 @@ fn check_receipt(
     holds: &dyn Fn(&Receipt) -> Result<bool, StoreError>,
     v: &mut Verification,
 ) -> Result<(), ClaimError> {
+    let problems_before = v.problems.len();
     let (hash, receipt) = match (given, found) {
         (ReceiptRef::Hash(h), None) => {
             v.problems.push(format!("receipt {h}: not held here (removed, or never issued by this store)"));
@@ -290,10 +291,13 @@ fn check_receipt(
             b.head_seq, b.head_sha256, b.claim_id, b.revision
         ));
     }
-    v.checked.push(format!(
-        "{name}: the chain up to record {} ({} revision {})",
-        b.head_seq, b.claim_id, b.revision
-    ));
+    // Listed as checked only when it holds: not beside the problems it was found with.
+    if v.problems.len() == problems_before {
+        v.checked.push(format!(
+            "{name}: the chain up to record {} ({} revision {})",
+            b.head_seq, b.claim_id, b.revision
+        ));
+    }
     Ok(())
 }
 
