@@ -185,13 +185,16 @@ const HALF_BEAT_MIN_SHARE: f64 = 0.05;
 /// that counts as a sound there (far beyond any chance alignment).
 const HALF_BEAT_MIN_Z: f64 = 8.0;
 
-/// `bph`, or twice it (as often as it applies) where that is a rate of `list` and a sound falls
-/// at every half beat, within the beat error a balance can have at twice the rate.
+/// `bph`, or twice it (as often as it applies) where that is a rate of `list` that scores as a
+/// watch and a sound falls at every half beat, within the beat error a balance can have at twice
+/// the rate. (Twice a rate that does not score as a watch would not lock either: a side that
+/// quiet is left unheard, and the watch read at the rate its loud side gives.)
 fn doubled(r: &[f64], rate: f64, list: &[u32], bph: u32) -> u32 {
     let mut bph = bph;
     while list.contains(&(2 * bph)) {
-        let (share, z) = half_beat_sound(r, 3600.0 / bph as f64 * rate);
-        if share < HALF_BEAT_MIN_SHARE || z < HALF_BEAT_MIN_Z {
+        let p = 3600.0 / bph as f64 * rate;
+        let (share, z) = half_beat_sound(r, p);
+        if share < HALF_BEAT_MIN_SHARE || z < HALF_BEAT_MIN_Z || score(r, p / 2.0, rate) < MIN_SCORE {
             break;
         }
         bph *= 2;
