@@ -29,6 +29,7 @@ impl std::fmt::Debug for Autocorrelator {
 }
 
 impl Autocorrelator {
+    /// Plans for envelopes of up to `max_len` samples and lags up to `max_lag`.
     pub(super) fn new(max_len: usize, max_lag: usize) -> Self {
         let m = (max_len + max_lag).next_power_of_two();
         let mut planner = RealFftPlanner::<f64>::new();
@@ -49,7 +50,7 @@ impl Autocorrelator {
     /// `env.len() - 1` of them.
     pub(super) fn run(&mut self, env: &[f32], max_lag: usize) -> &[f64] {
         let n = env.len();
-        assert!(n + max_lag.min(n - 1) <= self.buf.len(), "planned for shorter envelopes");
+        assert!(n + max_lag.min(n - 1) <= self.buf.len(), "an envelope longer than planned for");
         // Compress: knocks and the occasional loud event must not own the autocorrelation.
         self.sorted.clear();
         self.sorted.extend_from_slice(env);

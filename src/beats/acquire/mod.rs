@@ -7,7 +7,9 @@
 //! each measured as the *contrast* between the autocorrelation at the lag and at lags `3/8` of a
 //! beat away, so that broad rhythms (speech, music) score low and sharp ticks high. Among the
 //! rates that score near the best, the highest wins: a watch at 28800 bph also scores at 14400
-//! (every other beat lines up), but not the other way round.
+//! (every other beat lines up), but not the other way round. Twice that rate wins too where a
+//! sound falls at every half beat within a balance's beat error (one side much quieter than
+//! the other scores low at its true rate).
 use crate::conditioning::biquad::HighPass4;
 use autocorr::autocorrelation;
 

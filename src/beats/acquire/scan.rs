@@ -49,21 +49,16 @@ impl RateScan {
         let stretch_len = (SCAN_STRETCH_S * rate) as usize;
         let max_lag = max_lag_for(&crate::measurement::STANDARD_BPH, rate);
         let w = (((fs_hz / 3000.0).round() as usize) | 1).clamp(3, MAX_WINDOW - 1);
-        let history = |len: usize, extra: usize| {
-            let mut v = Vec::with_capacity(len + extra);
-            v.resize(len, 0.0);
-            v
-        };
+        // Silence before the first sample: the history is zeros.
+        let (mut work, mut diffs) = (vec![0.0f32; w], vec![0.0f64; 3]);
+        work.reserve(SCAN_CHUNK);
+        diffs.reserve(SCAN_CHUNK);
         RateScan {
             fs: fs_hz,
             d,
             w,
-            work: {
-                let mut v = Vec::with_capacity(w + SCAN_CHUNK);
-                v.resize(w, 0.0f32);
-                v
-            },
-            diffs: history(3, SCAN_CHUNK),
+            work,
+            diffs,
             state: [0.0; 4],
             ys: vec![0.0; SCAN_CHUNK],
             block: Vec::with_capacity(d),
@@ -84,10 +79,10 @@ impl RateScan {
     /// `w` of samples, centred): a high-pass of 12 dB per octave up to about 1.5 kHz (-10 dB
     /// there, -16 dB at 1 kHz, -28 dB at 500 Hz, -36 dB at 300 Hz) and nearly flat above, close
     /// to the Butterworth of [`super::Envelope::of`] where it matters and several times cheaper over
-    /// every sample of a long recording. Each window is summed whole, in a fixed order, chunk by
-    /// chunk (a shifted slice added at a time, which vectorises), and each envelope block's
-    /// energy in fixed lanes: nothing waits on the sample before, and the figures do not depend
-    /// on how the blocks fed are cut.
+    /// every sample of a long recording. The window sums are four interleaved running sums and
+    /// each envelope block's energy is summed in eight fixed lanes, so nothing waits on the
+    /// sample before; samples are taken in whole chunks from the start of the stream, so the
+    /// figures do not depend on how the blocks fed are cut.
     pub fn push(&mut self, x: &[f32]) {
         let mut rest = x;
         while !rest.is_empty() {
