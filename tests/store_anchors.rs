@@ -203,13 +203,13 @@ impl Tamper for Sqlite {
     }
 }
 
-struct Registry<'a> {
-    server: &'a pg::PgServer,
+struct Registry {
+    server: std::rc::Rc<pg::PgServer>,
     db: String,
     url: String,
 }
 
-impl Registry<'_> {
+impl Registry {
     fn su(&self) -> postgres::Client {
         let mut c = self.server.superuser(&self.db);
         c.batch_execute("SET session_replication_role = replica").unwrap();
@@ -217,7 +217,7 @@ impl Registry<'_> {
     }
 }
 
-impl Tamper for Registry<'_> {
+impl Tamper for Registry {
     fn open(&self) -> Box<dyn ClaimStore> {
         Box::new(
             PgStore::open(&self.url, StoreOptions { branch: Some("LYON".into()), ..Default::default() })
@@ -263,13 +263,15 @@ impl Tamper for Registry<'_> {
 #[test]
 fn a_store_edited_behind_its_keyring_or_its_receipts_fails_verify_on_both_backends() {
     tampers_are_named(&mut || Box::new(Sqlite { dir: tempfile::tempdir().unwrap() }) as Box<dyn Tamper>);
-    let server = Box::leak(Box::new(pg::PgServer::start()));
+    // Shared by every fresh registry and stopped when the last is dropped (a leaked server
+    // outlived the test run, one PostgreSQL left running per `make test`).
+    let server = std::rc::Rc::new(pg::PgServer::start());
     let mut n = 0;
     tampers_are_named(&mut || {
         n += 1;
         let db = format!("anchors{n}");
         let url = server.registry(&db);
-        Box::new(Registry { server, db, url }) as Box<dyn Tamper>
+        Box::new(Registry { server: server.clone(), db, url }) as Box<dyn Tamper>
     });
 }
 
