@@ -142,6 +142,11 @@ fn interp(r: &[f64], x: f64) -> f64 {
     r[i] * (1.0 - f) + r[i + 1] * f
 }
 
+/// The mean of `r` at `d` either side of `x`: the base a lag's peak is measured against.
+fn flanks(r: &[f64], x: f64, d: f64) -> f64 {
+    0.5 * (interp(r, x - d) + interp(r, x + d))
+}
+
 /// Largest separation of the two beats of an oscillation from the half period, env samples.
 fn max_split(p: f64, rate: f64) -> f64 {
     (0.2 * p).min(0.012 * rate)
@@ -155,7 +160,7 @@ fn score(r: &[f64], p: f64, rate: f64) -> f64 {
         return 0.0;
     }
     let c = max_split(p, rate);
-    let base = |x: f64| 0.5 * (interp(r, x - 0.375 * p) + interp(r, x + 0.375 * p));
+    let base = |x: f64| flanks(r, x, 0.375 * p);
     let mut full_sum = 0.0;
     let mut half_sum = 0.0;
     for m in 1..=mmax {
@@ -209,7 +214,7 @@ fn doubled(r: &[f64], rate: f64, list: &[u32], bph: u32) -> u32 {
 /// contrast and in units of the ripple between the beats.
 fn half_beat_sound(r: &[f64], p: f64) -> (f64, f64) {
     let split = MAX_BEAT_ERROR_FRACTION * p / 2.0;
-    let contrast = |x: f64, d: f64| interp(r, x) - 0.5 * (interp(r, x - d) + interp(r, x + d));
+    let contrast = |x: f64, d: f64| interp(r, x) - flanks(r, x, d);
     let peak = |x: f64, w: f64| max_in(r, x - w, x + w).map_or(x, |(i, _)| i as f64);
     let (mut half, mut full, mut ripple, mut n) = (0.0, 0.0, 0.0, 0.0);
     for m in 1..=4 {
